@@ -1,0 +1,65 @@
+"""The document model: extracted text plus the sections and pages that locate spans in it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of body text under one heading path.
+
+    ``start``/``end`` are character offsets into :attr:`Document.text`; the heading
+    line itself lies outside the span, so chunks never contain markup.
+    """
+
+    path: tuple[str, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of a paginated source (PDF); offsets into :attr:`Document.text`."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file as docqa sees it.
+
+    Attributes:
+        doc_id: Stable id derived from the path (relative to the ingested folder).
+        title: Human title (first heading, metadata title, or the file stem).
+        source: The path the document was read from.
+        format: Loader name (``txt``, ``md``, ...).
+        text: The extracted text; every offset in docqa refers to it.
+        sections: Non-overlapping body spans in text order, each with its heading path.
+        pages: Page spans for paginated formats, else empty.
+        metadata: Extra key/value pairs (front matter and the like).
+    """
+
+    doc_id: str
+    title: str
+    source: str
+    format: str
+    text: str
+    sections: tuple[Section, ...]
+    pages: tuple[Page, ...] = ()
+    metadata: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the extracted text (hex), used to skip unchanged documents."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def page_at(self, offset: int) -> int | None:
+        """Return the page number holding ``offset``, or None for unpaginated text."""
+        for page in self.pages:
+            if page.start <= offset < page.end:
+                return page.number
+        return None

@@ -1,0 +1,110 @@
+"""Embeddings cached by (model, text hash) so unchanged text is never embedded twice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def text_key(text: str) -> str:
+    """The cache key of an embedded text (SHA-256, hex, first 32 chars)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class EmbeddingCache:
+    """Append-only shards of vectors on disk, one folder per model.
+
+    Each shard is ``NNNNNN.npy`` (float32 rows) plus ``NNNNNN.json`` (their keys), written
+    to temporary names and renamed, the keys last, so a killed run leaves no half shard.
+    """
+
+    def __init__(self, folder: Path, model_id: str, dimension: int) -> None:
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id).strip("_") or "model"
+        self.folder = folder / slug
+        self.dimension = dimension
+        self._rows: dict[str, np.ndarray] = {}
+        self._loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if not self.folder.is_dir():
+            return
+        for keys_file in sorted(self.folder.glob("*.json")):
+            vectors_file = keys_file.with_suffix(".npy")
+            try:
+                keys = json.loads(keys_file.read_text())
+                vectors = np.load(vectors_file, allow_pickle=False)
+            except (OSError, ValueError):
+                continue  # a damaged shard only costs re-embedding
+            if vectors.shape != (len(keys), self.dimension):
+                continue
+            for key, row in zip(keys, vectors, strict=True):
+                self._rows[key] = row
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._rows)
+
+    def get(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached vectors for those of ``keys`` that are present."""
+        self._load()
+        return {k: self._rows[k] for k in keys if k in self._rows}
+
+    def put(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Store new vectors durably as one shard."""
+        self._load()
+        if not keys:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        existing = [int(p.stem) for p in self.folder.glob("*.json") if p.stem.isdigit()]
+        name = f"{max(existing, default=0) + 1:06d}"
+        npy, keys_file = self.folder / f"{name}.npy", self.folder / f"{name}.json"
+        _atomic_write(npy, lambda f: np.save(f, vectors.astype(np.float32), allow_pickle=False))
+        _atomic_write(keys_file, lambda f: f.write(json.dumps(list(keys)).encode()))
+        for key, row in zip(keys, vectors, strict=True):
+            self._rows[key] = row
+
+    def embed_with_cache(
+        self,
+        texts: Sequence[str],
+        embed: Callable[[Sequence[str]], np.ndarray],
+        *,
+        batch: int = 512,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, int]:
+        """Vectors for ``texts``, embedding only the missing ones; returns (vectors, n_embedded)."""
+        keys = [text_key(t) for t in texts]
+        have = self.get(keys)
+        missing: dict[str, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in have and key not in missing:
+                missing[key] = text
+        todo = list(missing.items())
+        for i in range(0, len(todo), batch):
+            part = todo[i : i + batch]
+            vectors = embed([t for _, t in part])
+            self.put([k for k, _ in part], vectors)
+            have.update(zip([k for k, _ in part], vectors, strict=True))
+            if on_progress:
+                on_progress(len(part))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, key in enumerate(keys):
+            out[row] = have[key]
+        return out, len(todo)
+
+
+def _atomic_write(path: Path, write: Callable[..., object]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as handle:
+        write(handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

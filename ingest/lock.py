@@ -1,0 +1,20 @@
+"""One writer at a time per index directory (an advisory file lock)."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def writer_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index's writer lock; waits for another writer to finish."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / "LOCK", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

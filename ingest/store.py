@@ -1,0 +1,262 @@
+"""The index directory: versioned, plain files, switched atomically.
+
+Layout::
+
+    INDEX/CURRENT                 name of the live version (replaced atomically)
+    INDEX/versions/NNNNNN/        one complete, immutable version
+        manifest.json             format, model, settings, documents (validated first)
+        documents.jsonl           each document's extracted text, sections and pages
+        chunks.jsonl              chunk spans (text is derived from the document text)
+        dense.faiss               FAISS index, row i = chunk i
+        sparse/                   bm25s files, row i = chunk i
+    INDEX/cache/MODEL/            embedding cache (see :mod:`ingest.embed_cache`)
+
+A writer builds a new version folder completely, fsyncs it, then replaces ``CURRENT``;
+readers only ever see complete versions. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.chunker import Chunk, ChunkSettings
+from ingest.dense import DenseIndex
+from ingest.document import Document, Page, Section
+from ingest.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
+from ingest.sparse import SparseIndex, SparseSettings
+
+FORMAT = "docqa-index"
+FORMAT_VERSION = 1
+_REQUIRED = ("format", "format_version", "model", "dimension", "chunking", "sparse", "documents")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index version holds and how it was made."""
+
+    model: str
+    dimension: int
+    chunking: ChunkSettings
+    sparse: SparseSettings
+    documents: dict[str, dict[str, Any]]
+    n_chunks: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "model": self.model,
+            "dimension": self.dimension,
+            "chunking": {
+                "max_chars": self.chunking.max_chars,
+                "overlap_sentences": self.chunking.overlap_sentences,
+            },
+            "sparse": self.sparse.as_dict(),
+            "documents": self.documents,
+            "n_chunks": self.n_chunks,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, where: Path) -> Manifest:
+        """Validate and parse a manifest; raises before anything else is read."""
+        if not isinstance(data, dict) or any(key not in data for key in _REQUIRED):
+            raise CorruptIndexError(f"{where}: not a docqa manifest; rebuild with docqa ingest --rebuild")
+        if data["format"] != FORMAT or data["format_version"] != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"{where}: index format {data['format']!r} version {data['format_version']!r}, "
+                f"this docqa reads {FORMAT!r} version {FORMAT_VERSION}; "
+                "rebuild it with: docqa ingest PATH --rebuild"
+            )
+        try:
+            return cls(
+                model=str(data["model"]),
+                dimension=int(data["dimension"]),
+                chunking=ChunkSettings(**data["chunking"]),
+                sparse=SparseSettings(**data["sparse"]),
+                documents=dict(data["documents"]),
+                n_chunks=int(data.get("n_chunks", 0)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise CorruptIndexError(f"{where}: invalid manifest ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class IndexVersion:
+    """One loaded, immutable version of an index."""
+
+    path: Path
+    manifest: Manifest
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    dense: DenseIndex
+    sparse: SparseIndex
+
+
+def current_version_path(index_dir: Path) -> Path:
+    """The folder of the live version; raises :class:`IndexNotFoundError` when there is none."""
+    pointer = index_dir / "CURRENT"
+    try:
+        name = pointer.read_text().strip()
+    except FileNotFoundError:
+        raise IndexNotFoundError(
+            f"no docqa index at {index_dir}; build one with: docqa ingest PATH --index {index_dir}"
+        ) from None
+    path = index_dir / "versions" / name
+    if not name or not path.is_dir():
+        raise CorruptIndexError(f"{index_dir}: CURRENT names a missing version {name!r}; "
+                                "run docqa ingest again to repair it")
+    return path
+
+
+def read_manifest(version: Path) -> Manifest:
+    """Read and validate ``manifest.json`` of a version folder."""
+    where = version / "manifest.json"
+    try:
+        data = json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CorruptIndexError(f"{where}: unreadable manifest ({exc})") from exc
+    return Manifest.from_json(data, where)
+
+
+def _document_from_json(row: dict[str, Any]) -> Document:
+    return Document(
+        doc_id=row["doc_id"],
+        title=row["title"],
+        source=row["source"],
+        format=row["format"],
+        text=row["text"],
+        sections=tuple(Section(tuple(s[0]), s[1], s[2]) for s in row["sections"]),
+        pages=tuple(Page(p[0], p[1], p[2]) for p in row["pages"]),
+        metadata=tuple((k, v) for k, v in row["metadata"]),
+    )
+
+
+def _document_to_json(doc: Document) -> dict[str, Any]:
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "source": doc.source,
+        "format": doc.format,
+        "text": doc.text,
+        "sections": [[list(s.path), s.start, s.end] for s in doc.sections],
+        "pages": [[p.number, p.start, p.end] for p in doc.pages],
+        "metadata": [list(kv) for kv in doc.metadata],
+    }
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def load_version(index_dir: str | Path) -> IndexVersion:
+    """Load the live version of an index directory.
+
+    Raises:
+        IndexNotFoundError: nothing is there.
+        IndexMismatchError: another format version.
+        CorruptIndexError: files missing or inconsistent.
+    """
+    index_dir = Path(index_dir)
+    version = current_version_path(index_dir)
+    manifest = read_manifest(version)
+    try:
+        documents = {
+            d.doc_id: d for d in map(_document_from_json, _read_jsonl(version / "documents.jsonl"))
+        }
+        chunks = []
+        for row in _read_jsonl(version / "chunks.jsonl"):
+            doc = documents[row["doc_id"]]
+            chunks.append(
+                Chunk(
+                    chunk_id=row["chunk_id"],
+                    doc_id=row["doc_id"],
+                    start=row["start"],
+                    end=row["end"],
+                    section=tuple(row["section"]),
+                    page=row["page"],
+                    text=doc.text[row["start"] : row["end"]],
+                )
+            )
+        dense = DenseIndex.load(version / "dense.faiss")
+        sparse = SparseIndex.load(version / "sparse", manifest.sparse, len(chunks))
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+        raise CorruptIndexError(
+            f"{version}: damaged index files ({exc}); rebuild with docqa ingest PATH --rebuild"
+        ) from exc
+    if dense.size != len(chunks) or manifest.n_chunks != len(chunks):
+        raise CorruptIndexError(f"{version}: chunk count differs between files; rebuild the index")
+    return IndexVersion(version, manifest, documents, chunks, dense, sparse)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_version(
+    index_dir: str | Path,
+    manifest: Manifest,
+    documents: list[Document],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+) -> Path:
+    """Write a complete new version and make it the live one; returns its folder.
+
+    The caller holds the index's writer lock (see :func:`ingest.lock.writer_lock`).
+    """
+    index_dir = Path(index_dir)
+    versions = index_dir / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    numbers = [int(p.name) for p in versions.iterdir() if p.name.isdigit()]
+    name = f"{max(numbers, default=0) + 1:06d}"
+    staging = versions / f".{name}.staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    with open(staging / "documents.jsonl", "w", encoding="utf-8") as handle:
+        for doc in documents:
+            handle.write(json.dumps(_document_to_json(doc), ensure_ascii=False) + "\n")
+    with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
+        for c in chunks:
+            row = {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end,
+                   "section": list(c.section), "page": c.page}
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    DenseIndex.build(vectors.reshape(len(chunks), manifest.dimension)).save(staging / "dense.faiss")
+    SparseIndex.build([c.text for c in chunks], manifest.sparse).save(staging / "sparse")
+    (staging / "manifest.json").write_text(json.dumps(manifest.to_json(), indent=1), encoding="utf-8")
+    _fsync_tree(staging)
+    final = versions / name
+    os.replace(staging, final)
+    pointer_tmp = index_dir / ".CURRENT.tmp"
+    with open(pointer_tmp, "w") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+    _collect_old_versions(versions, keep={name})
+    return final
+
+
+def _collect_old_versions(versions: Path, keep: set[str]) -> None:
+    """Remove all but the newest two versions (readers may still be loading the previous)."""
+    numbered = sorted((p for p in versions.iterdir() if p.name.isdigit()), key=lambda p: p.name)
+    for old in numbered[:-2]:
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in versions.glob(".*.staging"):
+        if stale.name != f".{max(keep)}.staging":
+            shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,213 @@
+"""The ``docqa`` command line: ingest, ask, list, remove, eval, beir, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _progress_factory(enabled: bool) -> Callable[[int, str], Callable[[int], None]]:
+    def factory(total: int, label: str) -> Callable[[int], None]:
+        if not enabled or total == 0:
+            return lambda n: None
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=label, unit="item", file=sys.stderr, leave=False)
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            if bar.n >= total:
+                bar.close()
+
+        return advance
+
+    return factory
+
+
+def _index_arg(value: str | None) -> Path:
+    from retrieval import default_index_dir
+
+    return Path(value) if value else default_index_dir()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.chunker import ChunkSettings
+    from ingest.embedder import make_embedder
+    from ingest.pipeline import Ingestor
+
+    ingestor = Ingestor(
+        _index_arg(args.index),
+        embedder=make_embedder(args.model) if args.model else None,
+        chunking=ChunkSettings(max_chars=args.max_chars),
+        progress=_progress_factory(not args.json),
+    )
+    report = ingestor.run(args.paths, prune=args.prune, rebuild=args.rebuild)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=1))
+    else:
+        for rejected in report.rejected:
+            print(f"rejected: {rejected.path}: {rejected.reason}", file=sys.stderr)
+        print(report.summary())
+    return EXIT_FAILED if report.rejected else EXIT_OK
+
+
+def _format_answer(answer: Any) -> str:
+    lines = [f"Q: {answer.question}"]
+    if answer.abstained:
+        lines.append("Nothing in these documents answers that. Nearest passages:")
+    elif answer.answer_sentence:
+        lines.append(f"A: {answer.answer_sentence} [1]")
+    for n, p in enumerate(answer.passages, 1):
+        where = " > ".join(p.section) or p.title
+        page = f", page {p.page}" if p.page is not None else ""
+        lines.append(f"\n[{n}] {p.title} | {where}{page} | chars {p.start}-{p.end} | score {p.score:.4f}")
+        text = p.text
+        for a, b in sorted(p.highlights, reverse=True):
+            text = text[: a - p.start] + ">>" + text[a - p.start : b - p.start] + "<<" + text[b - p.start :]
+        lines.append("    " + text.replace("\n", "\n    "))
+    lines.append(f"\n({answer.elapsed_ms:.0f} ms)")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from retrieval import ask
+
+    answer = ask(args.question, k=args.k, index=args.index, mode=args.mode)
+    print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else _format_answer(answer))
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ingest.store import load_version
+
+    version = load_version(_index_arg(args.index))
+    rows = [
+        {"doc_id": d, **{k: info[k] for k in ("title", "format", "n_chunks", "ingested_at")}}
+        for d, info in sorted(version.manifest.documents.items())
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        for r in rows:
+            print(f"{r['doc_id']}\t{r['format']}\t{r['n_chunks']} chunks\t{r['ingested_at']}\t{r['title']}")
+        print(f"{len(rows)} documents, {version.manifest.n_chunks} chunks, model {version.manifest.model}")
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from retrieval.api import get_retriever
+    from retrieval.evaluation import evaluate, load_questions
+
+    questions = load_questions(args.questions)
+    retriever = get_retriever(args.index)
+    docs = retriever.version.documents
+    figures = evaluate(questions, lambda q: retriever.answer(q, k=5), lambda d: docs[d].text)
+    _print_figures(figures, args.json)
+    return EXIT_OK
+
+
+def cmd_beir(args: argparse.Namespace) -> int:
+    from retrieval.beir_index import run_beir
+
+    folder = Path(args.folder)
+    index = Path(args.index) if args.index else Path(".docqa") / "beir" / folder.name
+    figures = run_beir(folder, index, split=args.split, progress=_progress_factory(not args.json))
+    figures.pop("query_seconds", None)
+    _print_figures(figures, args.json)
+    return EXIT_OK
+
+
+def _print_figures(figures: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(figures))
+    else:
+        width = max(map(len, figures))
+        for key, value in figures.items():
+            print(f"{key:<{width}}  {value}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(index=args.index, host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``docqa``."""
+    parser = argparse.ArgumentParser(prog="docqa", description="Cited answers from your documents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    index_help = "index directory (default: $DOCQA_INDEX or .docqa/index)"
+
+    p = sub.add_parser("ingest", help="add or update files and folders in the index")
+    p.add_argument("paths", nargs="+", help="files or folders (.txt, .md)")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--model", help="sentence-transformers model name or path (new index only)")
+    p.add_argument("--max-chars", type=int, default=800, help="chunk size limit (new index only)")
+    p.add_argument("--prune", action="store_true", help="remove documents gone from the folders")
+    p.add_argument("--rebuild", action="store_true", help="start a fresh index")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="ask a question")
+    p.add_argument("question")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--k", type=int, default=5, help="passages to return (1-50)")
+    p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default=None)
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("list", help="list the indexed documents")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("eval", help="evaluate on a question file (JSON lines)")
+    p.add_argument("questions")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("beir", help="index a BEIR folder and report nDCG@10, Recall@100")
+    p.add_argument("folder")
+    p.add_argument("--split", default="test")
+    p.add_argument("--index", help="index directory (default: .docqa/beir/NAME)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_beir)
+
+    p = sub.add_parser("serve", help="open the chat in a browser")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``docqa``; returns the exit code (0 ok, 1 some files failed, 2 bad input)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from ingest.errors import DocqaError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DocqaError as exc:
+        print(f"docqa: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("docqa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
