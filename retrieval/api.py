@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Collection
 from pathlib import Path
 
 from ingest.errors import IndexNotFoundError
 from ingest.store import current_version_path
-from retrieval.retriever import Retriever, SearchMode, SearchSettings
+from retrieval.retriever import Retriever, SearchMode
 from retrieval.types import Answer
 
 #: Environment variable naming the default index directory.
@@ -70,6 +71,7 @@ def ask(
     k: int = 5,
     index: str | Path | None = None,
     mode: SearchMode | None = None,
+    documents: Collection[str] | None = None,
 ) -> Answer:
     """Answer a question from the documents in an index.
 
@@ -79,6 +81,7 @@ def ask(
         index: Index directory; default ``$DOCQA_INDEX`` or ``.docqa/index``, built from the
             bundled ``corpus/`` when missing.
         mode: ``hybrid`` (default), ``dense`` or ``keyword``.
+        documents: Only answer from these doc ids (default: all).
 
     Returns:
         An :class:`Answer`: ranked, cited passages with highlighted sentences, or
@@ -95,6 +98,4 @@ def ask(
         >>> answer.passages[0].section  # doctest: +SKIP
         ("Kazakhstan's Refusal of BRICS+: ...", 'Introduction')
     """
-    if mode is not None:
-        SearchSettings(mode=mode)  # validates the name
-    return get_retriever(index).answer(question, k=k, mode=mode)
+    return get_retriever(index).answer(question, k=k, mode=mode, documents=documents)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -107,13 +108,24 @@ class Retriever:
         except Exception:
             return False
 
-    def rank(self, question: str, *, mode: SearchMode | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Fused ranking of chunk rows: ``(rows, scores)``, best first."""
+    def rank(
+        self,
+        question: str,
+        *,
+        mode: SearchMode | None = None,
+        documents: Collection[str] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Fused ranking of chunk rows: ``(rows, scores)``, best first.
+
+        ``documents`` restricts the ranking to chunks of those doc ids.
+        """
         mode = mode or self.settings.mode
         version, n = self.version, len(self.version.chunks)
         if n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         depth = min(self.settings.candidates, n)
+        if documents is not None:
+            depth = n  # search everything, then keep the chosen documents
         rankings: list[np.ndarray] = []
         if mode in ("hybrid", "dense"):
             qv = self.embedder.embed([question])[0]
@@ -123,17 +135,41 @@ class Retriever:
             bm25 = version.sparse.scores(question)
             top = np.argsort(-bm25, kind="stable")[:depth]
             rankings.append(top[bm25[top] > 0])
+        if documents is not None:
+            allowed = self._document_mask(documents)
+            rankings = [rows[allowed[rows]][: self.settings.candidates] for rows in rankings]
         fused = reciprocal_rank(rankings, n, k=self.settings.rrf_k)
         order = np.argsort(-fused, kind="stable")
         order = order[fused[order] > 0]
         return order, fused[order]
 
-    def answer(self, question: str, *, k: int = 5, mode: SearchMode | None = None) -> Answer:
-        """Answer ``question`` with up to ``k`` passages."""
+    def _document_mask(self, documents: Collection[str]) -> np.ndarray:
+        unknown = set(documents) - set(self.version.documents)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown document id(s): {', '.join(sorted(unknown))}; "
+                "see `docqa list` for the indexed documents"
+            )
+        wanted = set(documents)
+        return np.array([c.doc_id in wanted for c in self.version.chunks], dtype=bool)
+
+    def answer(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        mode: SearchMode | None = None,
+        documents: Collection[str] | None = None,
+    ) -> Answer:
+        """Answer ``question`` with up to ``k`` passages (optionally only from ``documents``)."""
         started = time.perf_counter()
         question = validate_question(question)
         k = validate_k(k)
-        rows, scores = self.rank(question, mode=mode)
+        if mode is not None and mode not in SEARCH_MODES:
+            raise InvalidInputError(
+                f"unknown search mode {mode!r}; valid modes are: {', '.join(SEARCH_MODES)}"
+            )
+        rows, scores = self.rank(question, mode=mode, documents=documents)
         passages = [self._passage(int(r), float(s)) for r, s in zip(rows[:k], scores[:k], strict=True)]
         abstained = not passages
         if passages and self.settings.highlight:
