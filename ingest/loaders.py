@@ -97,7 +97,9 @@ def load_markdown(path: Path, doc_id: str, data: bytes) -> Document:
     start, end = _strip_span(text, cursor, len(text))
     if end > start:
         sections.append(Section(current, start, end))
-    return Document(doc_id, title or path.stem, str(path), "md", text, tuple(sections), (), metadata)
+    return Document(
+        doc_id, title or path.stem, str(path), "md", text, tuple(sections), (), metadata
+    )
 
 
 Loader = Callable[[Path, str, bytes], Document]

@@ -46,7 +46,8 @@ class IngestReport:
     def summary(self) -> str:
         """One line for people."""
         return (
-            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, "
             f"{len(self.removed)} removed, {len(self.rejected)} rejected; "
             f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused; "
             f"index: {self.n_documents} documents, {self.n_chunks} chunks "

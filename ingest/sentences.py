@@ -13,8 +13,38 @@ _END = re.compile(
     r"""|(?:\n(?=[ \t]*[^a-z\s]))"""
 )
 _ABBREVIATIONS = frozenset(
-    "al approx cf dr e.g eg etc fig figs i.e ie inc jr ltd mr mrs ms no nos prof sr st vs"
-    " vol pp ed eds dept univ est".split()
+    [
+        "al",
+        "approx",
+        "cf",
+        "dr",
+        "e.g",
+        "eg",
+        "etc",
+        "fig",
+        "figs",
+        "i.e",
+        "ie",
+        "inc",
+        "jr",
+        "ltd",
+        "mr",
+        "mrs",
+        "ms",
+        "no",
+        "nos",
+        "prof",
+        "sr",
+        "st",
+        "vs",
+        "vol",
+        "pp",
+        "ed",
+        "eds",
+        "dept",
+        "univ",
+        "est",
+    ]
 )
 _WORD_BEFORE = re.compile(r"([\w.]+)[.]$")
 
@@ -42,8 +72,10 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     cursor = start
     for match in _END.finditer(text, start, stop):
         cut = match.end() if not match.group(0).startswith("\n") else match.start()
-        if match.group(0)[0] in ".!?…" and match.group(0).rstrip("\"'”’)]").endswith(".") and (
-            _is_abbreviation(text, match.start() + len(match.group(0).rstrip("\"'”’)]")))
+        if (
+            match.group(0)[0] in ".!?…"
+            and match.group(0).rstrip("\"'”’)]").endswith(".")
+            and (_is_abbreviation(text, match.start() + len(match.group(0).rstrip("\"'”’)]"))))
         ):
             continue
         _append(text, cursor, cut, spans)

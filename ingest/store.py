@@ -67,7 +67,9 @@ class Manifest:
     def from_json(cls, data: Any, where: Path) -> Manifest:
         """Validate and parse a manifest; raises before anything else is read."""
         if not isinstance(data, dict) or any(key not in data for key in _REQUIRED):
-            raise CorruptIndexError(f"{where}: not a docqa manifest; rebuild with docqa ingest --rebuild")
+            raise CorruptIndexError(
+                f"{where}: not a docqa manifest; rebuild with docqa ingest --rebuild"
+            )
         if data["format"] != FORMAT or data["format_version"] != FORMAT_VERSION:
             raise IndexMismatchError(
                 f"{where}: index format {data['format']!r} version {data['format_version']!r}, "
@@ -110,8 +112,10 @@ def current_version_path(index_dir: Path) -> Path:
         ) from None
     path = index_dir / "versions" / name
     if not name or not path.is_dir():
-        raise CorruptIndexError(f"{index_dir}: CURRENT names a missing version {name!r}; "
-                                "run docqa ingest again to repair it")
+        raise CorruptIndexError(
+            f"{index_dir}: CURRENT names a missing version {name!r}; "
+            "run docqa ingest again to repair it"
+        )
     return path
 
 
@@ -232,12 +236,20 @@ def write_version(
             handle.write(json.dumps(_document_to_json(doc), ensure_ascii=False) + "\n")
     with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
         for c in chunks:
-            row = {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end,
-                   "section": list(c.section), "page": c.page}
+            row = {
+                "chunk_id": c.chunk_id,
+                "doc_id": c.doc_id,
+                "start": c.start,
+                "end": c.end,
+                "section": list(c.section),
+                "page": c.page,
+            }
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     DenseIndex.build(vectors.reshape(len(chunks), manifest.dimension)).save(staging / "dense.faiss")
     SparseIndex.build([c.text for c in chunks], manifest.sparse).save(staging / "sparse")
-    (staging / "manifest.json").write_text(json.dumps(manifest.to_json(), indent=1), encoding="utf-8")
+    (staging / "manifest.json").write_text(
+        json.dumps(manifest.to_json(), indent=1), encoding="utf-8"
+    )
     _fsync_tree(staging)
     final = versions / name
     os.replace(staging, final)

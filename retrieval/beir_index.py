@@ -68,12 +68,23 @@ def run_beir(
     """Index ``folder`` into ``index`` (reusing what is there) and score ``split``."""
     folder = Path(folder)
     started = time.perf_counter()
-    Ingestor(Path(index), embedder=embedder, chunking=chunking or ChunkSettings(),
-             progress=progress).sync_documents(beir_documents(folder), prune=True)
+    Ingestor(
+        Path(index), embedder=embedder, chunking=chunking or ChunkSettings(), progress=progress
+    ).sync_documents(beir_documents(folder), prune=True)
     seconds = time.perf_counter() - started
     base = settings or SearchSettings()
-    retriever = Retriever(index, embedder=embedder, settings=SearchSettings(
-        mode=base.mode, candidates=max(base.candidates, 300), rrf_k=base.rrf_k,
-        min_relevance=base.min_relevance, lexical_weight=base.lexical_weight, highlight=False))
-    return evaluate_beir(folder, lambda q, d: rank_documents(retriever, q, d), split=split,
-                         index_seconds=seconds)
+    retriever = Retriever(
+        index,
+        embedder=embedder,
+        settings=SearchSettings(
+            mode=base.mode,
+            candidates=max(base.candidates, 300),
+            rrf_k=base.rrf_k,
+            min_relevance=base.min_relevance,
+            lexical_weight=base.lexical_weight,
+            highlight=False,
+        ),
+    )
+    return evaluate_beir(
+        folder, lambda q, d: rank_documents(retriever, q, d), split=split, index_seconds=seconds
+    )

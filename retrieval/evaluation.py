@@ -99,7 +99,9 @@ def evaluate(
         if not q.evidence:
             abst_ok.append(result.abstained)
             continue
-        ranks = [i for i, p in enumerate(result.passages[:5]) if contains_evidence(p.text, q.evidence)]
+        ranks = [
+            i for i, p in enumerate(result.passages[:5]) if contains_evidence(p.text, q.evidence)
+        ]
         first = ranks[0] if ranks else None
         hits1.append(first == 0)
         hits3.append(first is not None and first < 3)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def reciprocal_rank(rankings: list[np.ndarray], size: int, *, k: float = 60.0,
-                    weights: list[float] | None = None) -> np.ndarray:
+def reciprocal_rank(
+    rankings: list[np.ndarray], size: int, *, k: float = 60.0, weights: list[float] | None = None
+) -> np.ndarray:
     """Reciprocal-rank fusion: ``sum_i w_i / (k + rank_i)`` per row (0 where unranked)."""
     fused = np.zeros(size, dtype=np.float64)
     for i, rows in enumerate(rankings):

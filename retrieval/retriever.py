@@ -170,7 +170,9 @@ class Retriever:
                 f"unknown search mode {mode!r}; valid modes are: {', '.join(SEARCH_MODES)}"
             )
         rows, scores = self.rank(question, mode=mode, documents=documents)
-        passages = [self._passage(int(r), float(s)) for r, s in zip(rows[:k], scores[:k], strict=True)]
+        passages = [
+            self._passage(int(r), float(s)) for r, s in zip(rows[:k], scores[:k], strict=True)
+        ]
         abstained = not passages
         if passages and self.settings.highlight:
             passages, relevance = self._highlight(question, passages)
@@ -197,12 +199,20 @@ class Retriever:
         """Attach the best sentence of each passage; return the best sentence similarity."""
         docs = self.version.documents
         spans = [passage_sentences(docs[p.doc_id].text, p.start, p.end) for p in passages]
-        texts = [docs[p.doc_id].text[a:b] for p, ss in zip(passages, spans, strict=True) for a, b in ss]
+        texts = [
+            docs[p.doc_id].text[a:b] for p, ss in zip(passages, spans, strict=True) for a, b in ss
+        ]
         vectors = self.embedder.embed([question, *texts])
         qv, sv = vectors[0], vectors[1:]
         tokenizer = self.version.sparse.tokenizer
-        scores = score_sentences(qv, sv, set(tokenizer(question)), texts, tokenizer,
-                                 lexical_weight=self.settings.lexical_weight)
+        scores = score_sentences(
+            qv,
+            sv,
+            set(tokenizer(question)),
+            texts,
+            tokenizer,
+            lexical_weight=self.settings.lexical_weight,
+        )
         cosine = sv @ qv
         out, offset, best = [], 0, -1.0
         for passage, ss in zip(passages, spans, strict=True):

@@ -29,7 +29,9 @@ def test_chunks_never_cut_a_sentence_that_fits() -> None:
     doc = load_document(CORPUS / "kazakhstan-brics-refusal.md")
     limit = 300
     sentences = [sp for s in doc.sections for sp in sentence_spans(doc.text, s.start, s.end)]
-    boundaries = {x for c in chunk_document(doc, ChunkSettings(max_chars=limit)) for x in (c.start, c.end)}
+    boundaries = {
+        x for c in chunk_document(doc, ChunkSettings(max_chars=limit)) for x in (c.start, c.end)
+    }
     fitting = [(a, b) for a, b in sentences if b - a <= limit]
     assert len(fitting) < len(sentences)  # the case of an over-long sentence is exercised too
     for a, b in fitting:

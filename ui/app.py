@@ -56,8 +56,7 @@ def build_app(index: str | Path | None = None) -> Any:
 
     with gr.Blocks(title="docqa") as app:
         gr.Markdown("# docqa\nAsk about the documents; every answer is cited.")
-        gr.ChatInterface(respond, examples=["When was the 16th BRICS summit held?"],
-                         sanitize_html=True)
+        gr.ChatInterface(respond, examples=["When was the 16th BRICS summit held?"])
     return app
 
 

@@ -69,10 +69,18 @@ def _format_answer(answer: Any) -> str:
     for n, p in enumerate(answer.passages, 1):
         where = " > ".join(p.section) or p.title
         page = f", page {p.page}" if p.page is not None else ""
-        lines.append(f"\n[{n}] {p.title} | {where}{page} | chars {p.start}-{p.end} | score {p.score:.4f}")
+        lines.append(
+            f"\n[{n}] {p.title} | {where}{page} | chars {p.start}-{p.end} | score {p.score:.4f}"
+        )
         text = p.text
         for a, b in sorted(p.highlights, reverse=True):
-            text = text[: a - p.start] + ">>" + text[a - p.start : b - p.start] + "<<" + text[b - p.start :]
+            text = (
+                text[: a - p.start]
+                + ">>"
+                + text[a - p.start : b - p.start]
+                + "<<"
+                + text[b - p.start :]
+            )
         lines.append("    " + text.replace("\n", "\n    "))
     lines.append(f"\n({answer.elapsed_ms:.0f} ms)")
     return "\n".join(lines)
@@ -98,8 +106,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
         for r in rows:
-            print(f"{r['doc_id']}\t{r['format']}\t{r['n_chunks']} chunks\t{r['ingested_at']}\t{r['title']}")
-        print(f"{len(rows)} documents, {version.manifest.n_chunks} chunks, model {version.manifest.model}")
+            cells = (
+                r["doc_id"],
+                r["format"],
+                f"{r['n_chunks']} chunks",
+                r["ingested_at"],
+                r["title"],
+            )
+            print("\t".join(map(str, cells)))
+        manifest = version.manifest
+        print(f"{len(rows)} documents, {manifest.n_chunks} chunks, model {manifest.model}")
     return EXIT_OK
 
 
