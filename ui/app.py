@@ -1,66 +1,254 @@
-"""The Gradio chat: cited answers over ``retrieval.ask``."""
+"""The Gradio chat: cited answers over ``retrieval.ask``, settings, uploads, an ``ask`` API.
+
+The retriever is obtained through :func:`retrieval.api.get_retriever` on every request: it is
+cached (the model and index load once) and reloaded when an upload has written a new index
+version.
+"""
 
 from __future__ import annotations
 
-import html
-import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval.types import Answer
+import gradio as gr
 
-ABSTAIN_TEXT = "Nothing in these documents answers that."
+from ingest.errors import DocqaError, IndexNotFoundError
+from ingest.loaders import supported_suffixes
+from retrieval import ask
+from retrieval.api import get_retriever
+from retrieval.retriever import SEARCH_MODES
+from ui import render
+from ui.uploads import DEFAULT_MAX_UPLOAD_MB, ingest_uploads, megabytes_to_bytes
+
+#: Example questions, shown when the index holds the bundled document they are about.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "kazakhstan-brics-refusal.md": (
+        "When was the 16th BRICS summit held?",
+        "Why did Kazakhstan decline to join BRICS+?",
+        "Which products did Russia ban from Kazakhstan?",
+        "Which regional organisations is Kazakhstan a member of?",
+    ),
+}
+
+Message = dict[str, Any]
 
 
-def render_answer(answer: Answer) -> str:
-    """Markdown/HTML for one answer: answer sentence, then numbered, highlighted sources."""
-    parts = []
-    if answer.abstained:
-        parts.append(f"**{ABSTAIN_TEXT}**")
-    elif answer.answer_sentence:
-        parts.append(f"{html.escape(answer.answer_sentence)} [1]")
-    for n, p in enumerate(answer.passages, 1):
-        text = p.text
-        pieces, cursor = [], 0
-        for a, b in sorted(p.highlights):
-            pieces.append(html.escape(text[cursor : a - p.start]))
-            pieces.append(f"<mark>{html.escape(text[a - p.start : b - p.start])}</mark>")
-            cursor = b - p.start
-        pieces.append(html.escape(text[cursor:]))
-        where = html.escape(" › ".join(p.section[1:] or p.section) or p.title)
-        page = f", page {p.page}" if p.page is not None else ""
-        parts.append(
-            f"<details{' open' if not answer.abstained and n == 1 else ''}><summary>[{n}] "
-            f"{html.escape(p.title)} — {where}{page} (score {p.score:.3f})</summary>"
-            f"<p>{''.join(pieces)}</p></details>"
+@dataclass(frozen=True)
+class ChatSettings:
+    """What the chat serves.
+
+    Attributes:
+        index_dir: The index answered from and uploaded into.
+        max_upload_mb: Largest upload accepted, in megabytes.
+    """
+
+    index_dir: Path
+    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
+
+
+def indexed_documents(index_dir: Path) -> dict[str, dict[str, Any]]:
+    """The manifest entries of the documents in the index (empty when there is no index)."""
+    try:
+        return dict(get_retriever(index_dir).version.manifest.documents)
+    except IndexNotFoundError:
+        return {}
+
+
+def document_choices(documents: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """``(label, doc_id)`` pairs for the document filter, sorted by title."""
+    pairs = [(str(info.get("title") or d), d) for d, info in documents.items()]
+    return sorted(pairs, key=lambda p: (p[0].casefold(), p[1]))
+
+
+def example_questions(doc_ids: Sequence[str]) -> list[str]:
+    """The example questions about documents present in the index."""
+    return [q for d in doc_ids for q in EXAMPLES.get(d, ())]
+
+
+def answer_html(
+    question: str, *, index_dir: Path, k: int, mode: str, documents: Sequence[str] | None
+) -> str:
+    """The chat message answering ``question``; errors become a one-line message."""
+    try:
+        answer = ask(
+            question,
+            k=int(k),
+            index=index_dir,
+            mode=mode,  # type: ignore[arg-type]  # validated by ask()
+            documents=list(documents) if documents else None,
         )
-    return "\n\n".join(parts)
+    except DocqaError as exc:
+        return render.render_error(str(exc))
+    return render.render_answer(answer, mode=mode)
 
 
-def build_app(index: str | Path | None = None) -> Any:
-    """The Gradio Blocks app answering from ``index``."""
-    import gradio as gr
+def _progress_factory(progress: Any) -> Callable[[int, str], Callable[[int], None]]:
+    """Adapt a ``gr.Progress`` to the ingest pipeline's progress factory."""
 
-    from retrieval.api import get_retriever
+    def factory(total: int, label: str) -> Callable[[int], None]:
+        done = 0
 
-    retriever = get_retriever(index)
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            progress((min(done, total), total), desc=label)
 
-    def respond(message: Any, history: list[Any]) -> str:
-        text = message if isinstance(message, str) else str(message.get("text", ""))
-        from ingest.errors import DocqaError
+        return advance
 
+    return factory
+
+
+def build_app(settings: ChatSettings) -> Any:
+    """The Gradio Blocks app; pass :data:`ui.style.CSS` and the theme to ``launch()``."""
+    index_dir = settings.index_dir
+    max_bytes = megabytes_to_bytes(settings.max_upload_mb)
+    documents = indexed_documents(index_dir)
+    examples = example_questions(sorted(documents))
+
+    def refresh_documents() -> tuple[Any, str]:
+        docs = indexed_documents(index_dir)
+        return gr.Dropdown(choices=document_choices(docs)), render.render_documents(docs)
+
+    def add_question(question: str, history: list[Message]) -> tuple[str, list[Message], str]:
+        question = (question or "").strip()
+        if not question:
+            return "", history, ""
+        return (
+            "",
+            [*history, {"role": "user", "content": render.render_question(question)}],
+            question,
+        )
+
+    def pick_example(history: list[Message], evt: gr.SelectData) -> tuple[list[Message], str]:
+        value = evt.value
+        question = str(value.get("text", "") if isinstance(value, dict) else value)
+        return [*history, {"role": "user", "content": render.render_question(question)}], question
+
+    def respond(
+        question: str, history: list[Message], k: float, mode: str, docs: list[str] | None
+    ) -> list[Message]:
+        if not question:
+            return history
+        message = answer_html(question, index_dir=index_dir, k=int(k), mode=mode, documents=docs)
+        return [*history, {"role": "assistant", "content": message}]
+
+    def upload(
+        files: list[str] | None,
+        progress: Any = gr.Progress(),  # noqa: B008  (Gradio injects a tracker for this default)
+    ) -> tuple[Any, ...]:
+        if not files:
+            return (gr.update(), *refresh_documents(), None)
+        progress(0, desc="saving")
         try:
-            return render_answer(retriever.answer(text, k=5))
+            embedder = get_retriever(index_dir).embedder
+        except IndexNotFoundError:
+            embedder = None
+        try:
+            outcomes = ingest_uploads(
+                files,
+                index_dir,
+                max_bytes=max_bytes,
+                embedder=embedder,
+                progress=_progress_factory(progress),
+            )
+            status = render.render_uploads(outcomes)
         except DocqaError as exc:
-            return f"⚠️ {html.escape(str(exc))}"
+            status = render.render_error(str(exc))
+        return (status, *refresh_documents(), None)
 
-    with gr.Blocks(title="docqa") as app:
-        gr.Markdown("# docqa\nAsk about the documents; every answer is cited.")
-        gr.ChatInterface(respond, examples=["When was the 16th BRICS summit held?"])
+    def ask_endpoint(question: str, k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
+        """Answer a question; returns the same JSON as ``docqa ask --json``."""
+        try:
+            answer = ask(question, k=int(k), index=index_dir, mode=mode)  # type: ignore[arg-type]
+        except DocqaError as exc:
+            raise gr.Error(str(exc)) from exc
+        return answer.to_dict()
+
+    with gr.Blocks(title="docqa", analytics_enabled=False) as app:
+        with gr.Row(elem_id="dq-header"):
+            gr.HTML(
+                "<h1>docqa</h1><p>Ask about your documents. Every answer cites the passages it "
+                "comes from, with the answering sentence highlighted.</p>"
+            )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=420):
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    show_label=False,
+                    height="70vh",
+                    min_height=480,
+                    render_markdown=False,
+                    sanitize_html=True,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=["copy_all"],
+                    elem_id="dq-chat",
+                    placeholder="Ask a question about the documents in the index.",
+                    examples=[{"text": q} for q in examples] or None,
+                )
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="Ask a question…",
+                        elem_id="dq-question",
+                        scale=6,
+                        max_lines=4,
+                        autofocus=True,
+                    )
+                    ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                    clear_btn = gr.Button(
+                        "Clear", variant="secondary", scale=1, min_width=80, elem_id="dq-clear"
+                    )
+            with gr.Column(scale=1, min_width=300):
+                with gr.Accordion("Settings", open=True):
+                    k_slider = gr.Slider(1, 10, value=5, step=1, label="Passages", elem_id="dq-k")
+                    mode_radio = gr.Radio(
+                        list(SEARCH_MODES), value="hybrid", label="Search mode", elem_id="dq-mode"
+                    )
+                    doc_filter = gr.Dropdown(
+                        choices=document_choices(documents),
+                        value=[],
+                        multiselect=True,
+                        label="Only these documents",
+                        info="Leave empty to search them all.",
+                        elem_id="dq-filter",
+                    )
+                with gr.Accordion("Add documents", open=True):
+                    files = gr.File(
+                        # No file_types: unsupported files reach the handler, which lists
+                        # them with the reason next to the accepted ones.
+                        file_count="multiple",
+                        show_label=False,
+                        height=110,
+                        elem_id="dq-upload",
+                    )
+                    gr.HTML(
+                        f'<div class="dq-hint">{", ".join(supported_suffixes())} · up to '
+                        f"{settings.max_upload_mb:g} MB a file</div>"
+                    )
+                    upload_status = gr.HTML(elem_id="dq-upload-status")
+                with gr.Accordion("Documents in the index", open=True):
+                    doc_list = gr.HTML(render.render_documents(documents), elem_id="dq-docs")
+
+        pending = gr.State("")
+        private: dict[str, Any] = {"api_visibility": "private"}
+        for trigger in (question.submit, ask_btn.click):
+            trigger(
+                add_question,
+                [question, chatbot],
+                [question, chatbot, pending],
+                queue=False,
+                **private,
+            ).then(
+                respond, [pending, chatbot, k_slider, mode_radio, doc_filter], chatbot, **private
+            )
+        chatbot.example_select(
+            pick_example, [chatbot], [chatbot, pending], queue=False, **private
+        ).then(respond, [pending, chatbot, k_slider, mode_radio, doc_filter], chatbot, **private)
+        clear_btn.click(lambda: ([], ""), None, [chatbot, pending], queue=False, **private)
+        files.upload(upload, [files], [upload_status, doc_filter, doc_list, files], **private)
+        app.load(refresh_documents, None, [doc_filter, doc_list], **private)
+        gr.api(ask_endpoint, api_name="ask")
     return app
-
-
-def serve(*, index: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Load the model and index once, then serve the chat."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    build_app(index).launch(server_name=host, server_port=port, share=False, ssr_mode=False)

@@ -152,9 +152,19 @@ def _print_figures(figures: dict[str, Any], as_json: bool) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ui.app import serve
+    from ui.server import NO_AUTH_WARNING, check_access, check_upload_limit, serve
 
-    serve(index=args.index, host=args.host, port=args.port)
+    credentials = check_access(args.host, args.auth, args.no_auth)
+    max_upload_mb = check_upload_limit(args.max_upload_mb)
+    if args.no_auth:
+        print(NO_AUTH_WARNING.format(host=args.host), file=sys.stderr)
+    serve(
+        index=args.index,
+        host=args.host,
+        port=args.port,
+        auth=credentials,
+        max_upload_mb=max_upload_mb,
+    )
     return EXIT_OK
 
 
@@ -202,8 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="open the chat in a browser")
     p.add_argument("--index", help=index_help)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
+    p.add_argument(
+        "--no-auth", action="store_true", help="serve a non-loopback host without a login"
+    )
+    p.add_argument(
+        "--max-upload-mb", type=float, default=20.0, help="largest upload, in MB (default: 20)"
+    )
     p.set_defaults(func=cmd_serve)
     return parser
 

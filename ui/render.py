@@ -1,0 +1,186 @@
+"""HTML for the chat: answers, source cards and messages, with every piece of text escaped.
+
+Document text and questions are untrusted: everything that comes from them goes through
+:func:`html.escape` before it is placed in markup, so a document containing ``<script>`` shows
+those characters instead of running them. The only tags in the output are the ones written here.
+The output never contains a blank line, so a Markdown renderer keeps it as one HTML block.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from retrieval.types import Answer, Passage
+from ui.uploads import UploadOutcome
+
+#: What the chat says when the documents do not answer a question.
+ABSTAIN_TEXT = "Nothing in these documents answers that."
+
+
+def escape(text: str) -> str:
+    """``text`` escaped for HTML (quotes included), newlines written as ``&#10;``.
+
+    The newlines stay newlines in the page (the CSS keeps them with ``white-space:
+    pre-wrap``) while the markup itself stays on one line.
+    """
+    return html.escape(text, quote=True).replace("\r\n", "\n").replace("\n", "&#10;")
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def highlighted_text(passage: Passage) -> str:
+    """The passage text, escaped, with its highlight spans wrapped in ``<mark>``.
+
+    Highlights are document offsets; parts outside the passage are ignored.
+    """
+    text, base = passage.text, passage.start
+    spans = [
+        (max(a, base) - base, min(b, passage.end) - base)
+        for a, b in passage.highlights
+        if b > base and a < passage.end and b > a
+    ]
+    pieces, cursor = [], 0
+    for a, b in _merged(spans):
+        pieces.append(escape(text[cursor:a]))
+        pieces.append(f"<mark>{escape(text[a:b])}</mark>")
+        cursor = b
+    pieces.append(escape(text[cursor:]))
+    return "".join(pieces)
+
+
+def section_label(passage: Passage) -> str:
+    """The section path for display, without a leading heading that repeats the title."""
+    path = passage.section
+    if len(path) > 1 and path[0] == passage.title:
+        path = path[1:]
+    return " › ".join(path)
+
+
+def source_card(number: int, passage: Passage, *, expanded: bool) -> str:
+    """One numbered source card: title, section path, page, score, highlighted passage."""
+    meta = [f'<span class="dq-section">{escape(section_label(passage))}</span>']
+    if passage.page is not None:
+        meta.append(f'<span class="dq-page">page {passage.page}</span>')
+    meta.append(f'<span class="dq-score">score {passage.score:.4f}</span>')
+    return (
+        f'<details class="dq-card"{" open" if expanded else ""}>'
+        f'<summary><span class="dq-num">[{number}]</span> '
+        f'<span class="dq-title">{escape(passage.title)}</span>'
+        f'<span class="dq-meta">{" · ".join(meta)}</span></summary>'
+        f'<div class="dq-passage">{highlighted_text(passage)}</div>'
+        "</details>"
+    )
+
+
+def citations(answer: Answer) -> tuple[int, ...]:
+    """Numbers (1-based) of the passages whose highlighted sentence is the answer sentence.
+
+    The top passage always supports the answer; overlapping chunks of the same document can
+    highlight the same sentence, and then they are cited too.
+    """
+    sentence = answer.answer_sentence
+    if sentence is None:
+        return ()
+    key = " ".join(sentence.split())
+    cited = [1]
+    for n, p in enumerate(answer.passages[1:], 2):
+        if p.highlights:
+            a, b = p.highlights[0]
+            if " ".join(p.text[a - p.start : b - p.start].split()) == key:
+                cited.append(n)
+    return tuple(cited)
+
+
+def _cards(passages: tuple[Passage, ...], *, expand_first: bool) -> str:
+    return "".join(
+        source_card(n, p, expanded=expand_first and n == 1) for n, p in enumerate(passages, 1)
+    )
+
+
+def render_answer(answer: Answer, *, mode: str | None = None) -> str:
+    """The chat message for one answer.
+
+    It leads with the answer sentence and its numbered citations, then one card per passage
+    (the first expanded). An abstention says :data:`ABSTAIN_TEXT` plainly and keeps the nearest
+    passages in a collapsed block.
+    """
+    n = len(answer.passages)
+    footer_bits = [f"{n} passage{'s' if n != 1 else ''}"]
+    if mode:
+        footer_bits.append(escape(mode))
+    footer_bits.append(f"{answer.elapsed_ms:.0f} ms")
+    footer = f'<div class="dq-footer">{" · ".join(footer_bits)}</div>'
+    sentence = answer.answer_sentence
+    if answer.abstained or sentence is None:
+        body = f'<p class="dq-lead dq-abstain">{escape(ABSTAIN_TEXT)}</p>'
+        if answer.passages:
+            body += (
+                f'<details class="dq-nearest"><summary>Nearest passages ({n})</summary>'
+                f"{_cards(answer.passages, expand_first=False)}</details>"
+            )
+        return f'<div class="dq-answer">{body}{footer}</div>'
+    marks = "".join(f'<sup class="dq-cite">[{c}]</sup>' for c in citations(answer))
+    return (
+        '<div class="dq-answer">'
+        f'<p class="dq-lead">{escape(sentence)} {marks}</p>'
+        f'<div class="dq-sources-label">Sources</div>'
+        f"{_cards(answer.passages, expand_first=True)}"
+        f"{footer}</div>"
+    )
+
+
+def render_question(question: str) -> str:
+    """The user's message as shown in the chat: the question, escaped."""
+    return f'<div class="dq-question">{escape(question)}</div>'
+
+
+def render_error(message: str) -> str:
+    """A one-line error message in the chat (for bad input or a missing index)."""
+    return f'<div class="dq-answer"><p class="dq-error">⚠ {escape(message)}</p></div>'
+
+
+_STATUS_MARK = {
+    "added": "✓ added",
+    "updated": "✓ updated",
+    "unchanged": "= unchanged",
+    "rejected": "✗ rejected",
+}
+
+
+def render_uploads(outcomes: Sequence[UploadOutcome]) -> str:
+    """The per-file result of an upload: added, updated, unchanged, or rejected and why."""
+    if not outcomes:
+        return ""
+    rows = []
+    for o in outcomes:
+        reason = f" — {escape(o.reason)}" if o.reason else ""
+        rows.append(
+            f'<li><span class="dq-status-{o.status}">{_STATUS_MARK[o.status]}</span> '
+            f"<code>{escape(o.name)}</code>{reason}</li>"
+        )
+    return f'<ul class="dq-uploads">{"".join(rows)}</ul>'
+
+
+def render_documents(documents: Mapping[str, Mapping[str, Any]]) -> str:
+    """The indexed documents (title and id), from an index manifest's ``documents``."""
+    n_chunks = sum(int(info.get("n_chunks", 0)) for info in documents.values())
+    items = "".join(
+        f"<li>{escape(str(info.get('title') or doc_id))} "
+        f'<span class="dq-docid">{escape(doc_id)}</span></li>'
+        for doc_id, info in sorted(documents.items())
+    )
+    n = len(documents)
+    return (
+        f'<div class="dq-docs"><b>{n} document{"s" if n != 1 else ""}</b>, '
+        f"{n_chunks} passages<ul>{items}</ul></div>"
+    )

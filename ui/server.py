@@ -1,0 +1,111 @@
+"""``docqa serve``: who may reach the chat, start-up warm-up, and the Gradio launch."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from pathlib import Path
+
+from ingest.errors import InvalidInputError
+from ui.uploads import DEFAULT_MAX_UPLOAD_MB
+
+NO_AUTH_WARNING = (
+    "docqa: warning: serving on {host} without a password; anyone who can reach this "
+    "machine can read and add documents"
+)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_auth(value: str) -> tuple[str, str]:
+    """``USER:PASSWORD`` as a pair; the password may contain colons.
+
+    Raises:
+        InvalidInputError: no colon, or an empty user or password.
+    """
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise InvalidInputError("--auth must be USER:PASSWORD, both non-empty")
+    return user, password
+
+
+def check_access(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] | None:
+    """The credentials to require, after checking that ``host`` may be served as asked.
+
+    A loopback host needs nothing. Any other host needs ``--auth USER:PASSWORD``, or an
+    explicit ``--no-auth`` (the caller prints :data:`NO_AUTH_WARNING`).
+
+    Raises:
+        InvalidInputError: a non-loopback host without either, or both given.
+    """
+    if auth is not None and no_auth:
+        raise InvalidInputError("choose either --auth USER:PASSWORD or --no-auth, not both")
+    credentials = parse_auth(auth) if auth is not None else None
+    if credentials is None and not no_auth and not is_loopback(host):
+        raise InvalidInputError(
+            f"--host {host} exposes the chat to the network; add --auth USER:PASSWORD "
+            "(or --no-auth to serve it without a password)"
+        )
+    return credentials
+
+
+def check_upload_limit(megabytes: float) -> float:
+    """``megabytes`` if it is a positive size, else :class:`InvalidInputError`."""
+    if not megabytes > 0:
+        raise InvalidInputError(f"--max-upload-mb must be a positive size, not {megabytes}")
+    return megabytes
+
+
+def serve(
+    *,
+    index: str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
+) -> None:
+    """Load the model and index once (answering one warm-up question), then serve the chat.
+
+    Call :func:`check_access` first: this function serves wherever it is told to.
+
+    Raises:
+        IndexNotFoundError: no index and no bundled corpus to build the default one from.
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from retrieval import ask, default_index_dir
+    from retrieval.api import get_retriever
+    from ui.app import ChatSettings, build_app
+    from ui.style import CSS, theme
+
+    get_retriever(index)  # builds the default index from the bundled corpus when missing
+    index_dir = Path(index) if index is not None else default_index_dir()
+    ask("warm-up", k=1, index=index_dir)  # first model call pays the one-off start-up costs
+    app = build_app(ChatSettings(index_dir=index_dir, max_upload_mb=max_upload_mb))
+    print(f"docqa: serving {index_dir} on http://{host}:{port}", file=sys.stderr)
+    app.queue(default_concurrency_limit=2).launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        share=False,
+        ssr_mode=False,
+        show_error=False,
+        # Gradio refuses far larger files before they reach the disk; the chat's own limit
+        # (with its message) applies below this.
+        max_file_size=int(megabytes_to_bytes_backstop(max_upload_mb)),
+        theme=theme(),
+        css=CSS,
+    )
+
+
+def megabytes_to_bytes_backstop(megabytes: float) -> int:
+    """Gradio's hard upload cap: twice the chat's limit, so the chat's message shows first."""
+    return int(megabytes * 2 * 1_000_000) + 1_000_000

@@ -1,0 +1,66 @@
+"""The chat's look: a Gradio theme with local fonts only, and the CSS of answers and cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: System font stacks: nothing is fetched from a font service, so the page works offline.
+SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
+MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+
+CSS = """
+.gradio-container { max-width: 1320px !important; margin: 0 auto !important; }
+#dq-header h1 { margin: 0; font-size: 1.6rem; letter-spacing: -0.01em; }
+#dq-header p { margin: 0.15rem 0 0; color: var(--body-text-color-subdued); }
+.dq-answer { display: flex; flex-direction: column; gap: 0.55rem; }
+.dq-lead { margin: 0; font-size: 1.04rem; line-height: 1.55; font-weight: 500;
+  white-space: pre-wrap; }
+.dq-question { white-space: pre-wrap; }
+.dq-cite { color: var(--color-accent); font-weight: 700; margin-left: 1px; font-size: 0.78em; }
+.dq-abstain { font-weight: 600; }
+.dq-error { margin: 0; color: var(--error-text-color); }
+.dq-sources-label { font-size: 0.74rem; font-weight: 700; letter-spacing: 0.06em;
+  text-transform: uppercase; color: var(--body-text-color-subdued); margin-top: 0.2rem; }
+.dq-card { border: 1px solid var(--border-color-primary); border-radius: 10px;
+  padding: 0.5rem 0.8rem; background: var(--background-fill-primary); }
+.dq-card > summary { cursor: pointer; font-weight: 600; line-height: 1.4; list-style: none;
+  display: flex; align-items: baseline; gap: 0.45rem; }
+.dq-card > summary::-webkit-details-marker { display: none; }
+.dq-card > summary::before { content: "▸"; color: var(--body-text-color-subdued);
+  flex-shrink: 0; width: 0.7rem; }
+.dq-card[open] > summary::before { content: "▾"; }
+.dq-card[open] > summary { margin-bottom: 0.45rem; }
+.dq-num { color: var(--color-accent); flex-shrink: 0; }
+.dq-title { flex: 1 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis;
+  white-space: nowrap; }
+.dq-meta { flex: 0 0 auto; max-width: 55%; min-width: 0; display: flex; gap: 0.3rem;
+  white-space: nowrap; font-size: 0.8rem; font-weight: 400;
+  color: var(--body-text-color-subdued); }
+.dq-section { overflow: hidden; text-overflow: ellipsis; min-width: 0; }
+.dq-page, .dq-score { flex-shrink: 0; }
+.dq-card[open] .dq-title { white-space: normal; }
+.dq-passage { font-size: 0.92rem; line-height: 1.6; white-space: pre-wrap; }
+.dq-passage mark { background: #fde68a; color: #1f2937; padding: 0.05rem 0.15rem;
+  border-radius: 3px; }
+.dq-nearest > summary { cursor: pointer; color: var(--body-text-color-subdued); }
+.dq-nearest[open] > summary { margin-bottom: 0.5rem; }
+.dq-nearest .dq-card { margin-bottom: 0.5rem; }
+.dq-footer { font-size: 0.76rem; color: var(--body-text-color-subdued); }
+.dq-uploads { list-style: none; padding: 0; margin: 0; font-size: 0.88rem;
+  overflow-wrap: anywhere; }
+.dq-uploads li { padding: 0.2rem 0; }
+.dq-status-added, .dq-status-updated { color: #15803d; font-weight: 600; }
+.dq-status-unchanged { color: var(--body-text-color-subdued); font-weight: 600; }
+.dq-status-rejected { color: var(--error-text-color); font-weight: 600; }
+.dq-docs { font-size: 0.86rem; overflow-wrap: anywhere; }
+.dq-hint { font-size: 0.8rem; color: var(--body-text-color-subdued); }
+.dq-docs ul { padding-left: 1.1rem; margin: 0.3rem 0 0; }
+.dq-docs .dq-docid { color: var(--body-text-color-subdued); font-size: 0.8rem; }
+"""
+
+
+def theme() -> Any:
+    """The Gradio theme (built on call: importing this module loads no Gradio)."""
+    import gradio as gr
+
+    return gr.themes.Soft(primary_hue="indigo", neutral_hue="slate", font=SANS, font_mono=MONO)

@@ -1,0 +1,182 @@
+"""Files uploaded in the chat: safe names, a size limit, then an ingest into the index.
+
+Uploads are copied to ``<index_dir>/uploads/<sanitised name>`` and ingested from there, so an
+uploaded file's document id is its sanitised name and uploading it again updates it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ingest.embedder import Embedder
+from ingest.loaders import LOADERS, supported_suffixes
+from ingest.pipeline import Ingestor, ProgressFactory
+
+#: Default largest upload, in megabytes (``docqa serve --max-upload-mb``).
+DEFAULT_MAX_UPLOAD_MB = 20.0
+#: Folder inside the index directory where uploads are kept.
+UPLOADS_DIRNAME = "uploads"
+_MAX_NAME_CHARS = 120
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+Status = Literal["added", "updated", "unchanged", "rejected"]
+
+
+def _no_progress(total: int, label: str) -> Callable[[int], None]:
+    return lambda n: None
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What happened to one uploaded file.
+
+    Attributes:
+        name: The file's sanitised name (its document id once ingested).
+        status: ``added``, ``updated``, ``unchanged`` or ``rejected``.
+        reason: Why it was rejected (empty otherwise).
+    """
+
+    name: str
+    status: Status
+    reason: str = ""
+
+
+def sanitize_filename(name: str) -> str:
+    """A safe file name for an upload: no folders, no hidden files, no odd characters.
+
+    Only the last component of ``name`` is kept (``/`` and ``\\`` both separate), letters,
+    digits, ``.``, ``-`` and ``_`` survive, anything else becomes ``_``, runs of dots collapse
+    so ``..`` cannot appear, leading dots are dropped, and the name is cut to 120 characters
+    keeping its suffix.
+
+    Example:
+        >>> sanitize_filename("../../etc/pass wd.md")
+        'pass_wd.md'
+    """
+    base = re.split(r"[/\\]", unicodedata.normalize("NFKC", name))[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = _UNSAFE.sub("_", base)
+    base = re.sub(r"\.{2,}", ".", base).lstrip("._-")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    suffix = suffix[:16]
+    stem = stem.strip("._-")[: _MAX_NAME_CHARS - len(suffix) - 1] or "upload"
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def megabytes_to_bytes(megabytes: float) -> int:
+    """The byte count of a limit given in (decimal) megabytes."""
+    return int(megabytes * 1_000_000)
+
+
+def _format_size(n_bytes: int) -> str:
+    return f"{n_bytes / 1_000_000:.1f} MB" if n_bytes >= 100_000 else f"{n_bytes:,} bytes"
+
+
+def check_upload(path: Path, *, max_bytes: int) -> str | None:
+    """The reason ``path`` cannot be ingested as an upload, or None when it can."""
+    suffix = path.suffix.lower()
+    if suffix not in LOADERS:
+        return (
+            f"unsupported file type {suffix or '(none)'!r}; "
+            f"supported: {', '.join(supported_suffixes())}"
+        )
+    size = path.stat().st_size
+    if size > max_bytes:
+        return (
+            f"the file is {_format_size(size)}, over the upload limit of "
+            f"{_format_size(max_bytes)} (docqa serve --max-upload-mb raises it)"
+        )
+    return None
+
+
+def save_uploads(
+    files: Sequence[str | Path], upload_dir: Path, *, max_bytes: int
+) -> tuple[list[Path], list[UploadOutcome]]:
+    """Copy acceptable files into ``upload_dir`` under sanitised names.
+
+    Returns:
+        The saved paths, and the rejected files with their reasons.
+    """
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    root = upload_dir.resolve()
+    saved: list[Path] = []
+    rejected: list[UploadOutcome] = []
+    for raw in files:
+        source = Path(raw)
+        name = sanitize_filename(source.name)
+        if not source.is_file():
+            rejected.append(UploadOutcome(name, "rejected", "the upload did not arrive"))
+            continue
+        reason = check_upload(source, max_bytes=max_bytes)
+        target = root / name
+        if reason is None and target in saved:
+            reason = "another file in this upload has the same name"
+        if reason is None and target.parent != root:
+            reason = "the file name is not usable"
+        if reason is not None:
+            rejected.append(UploadOutcome(name, "rejected", reason))
+            continue
+        # Copy then rename, so an ingest never reads a half-written file.
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=".upload-")
+        os.close(fd)
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        saved.append(target)
+    return saved, rejected
+
+
+def ingest_uploads(
+    files: Sequence[str | Path],
+    index_dir: Path,
+    *,
+    max_bytes: int,
+    embedder: Embedder | None = None,
+    progress: ProgressFactory = _no_progress,
+) -> list[UploadOutcome]:
+    """Save uploaded files under ``<index_dir>/uploads/`` and ingest them.
+
+    Args:
+        files: Paths of the uploaded files (temporary copies).
+        index_dir: The index to add them to.
+        max_bytes: Larger files are rejected.
+        embedder: The loaded model to reuse (default: load the index's model).
+        progress: Progress factory passed to the ingestor.
+
+    Returns:
+        One outcome per file, in upload order for accepted files, rejected ones last.
+    """
+    saved, outcomes = save_uploads(files, index_dir / UPLOADS_DIRNAME, max_bytes=max_bytes)
+    if not saved:
+        return outcomes
+    ingestor = Ingestor(index_dir, embedder=embedder, max_file_bytes=max_bytes, progress=progress)
+    report = ingestor.run(saved)
+    reasons = {Path(r.path).name: _strip_path(r.reason, r.path) for r in report.rejected}
+    accepted: list[UploadOutcome] = []
+    for path in saved:
+        name = path.name
+        if name in reasons:
+            accepted.append(UploadOutcome(name, "rejected", reasons[name]))
+            path.unlink(missing_ok=True)
+        elif name in report.added:
+            accepted.append(UploadOutcome(name, "added"))
+        elif name in report.updated:
+            accepted.append(UploadOutcome(name, "updated"))
+        else:
+            accepted.append(UploadOutcome(name, "unchanged"))
+    return accepted + outcomes
+
+
+def _strip_path(reason: str, path: str) -> str:
+    """Loader messages start with the full path; the chat shows the name instead."""
+    prefix = f"{path}: "
+    return reason[len(prefix) :] if reason.startswith(prefix) else reason
