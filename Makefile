@@ -7,8 +7,9 @@ INDEX ?= .docqa/index
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test check format bench bench-quality clean
+.PHONY: install browser run test check format bench bench-quality clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,8 +25,14 @@ run: install
 	$(VENV)/bin/docqa ingest corpus/ --index $(INDEX)
 	$(VENV)/bin/docqa serve --index $(INDEX)
 
-test: install
-	$(PY) -m pytest -q
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+test: install browser
+	DOCQA_REQUIRE_BROWSER=1 $(PY) -m pytest -q
 
 check: install
 	$(VENV)/bin/ruff format --check .
