@@ -196,3 +196,14 @@ def test_a_real_answer_renders_its_top_highlight(fake_index: Path) -> None:
     marked = re.search(r"<mark>(.*?)</mark>", render_answer(answer))
     assert marked is not None
     assert marked.group(1) == escape(top.text[a - top.start : b - top.start])
+
+
+def test_the_document_list_is_sorted_by_title_ignoring_case() -> None:
+    html = render_documents(
+        {
+            "b.md": {"title": "zebra", "n_chunks": 1},
+            "c.md": {"title": "Mango", "n_chunks": 1},
+            "a.md": {"title": "apple", "n_chunks": 1},
+        }
+    )
+    assert html.index("apple") < html.index("Mango") < html.index("zebra")

@@ -172,12 +172,15 @@ def render_uploads(outcomes: Sequence[UploadOutcome]) -> str:
 
 
 def render_documents(documents: Mapping[str, Mapping[str, Any]]) -> str:
-    """The indexed documents (title and id), from an index manifest's ``documents``."""
+    """The indexed documents (title and id, by title), from an index manifest's ``documents``."""
     n_chunks = sum(int(info.get("n_chunks", 0)) for info in documents.values())
+    titled = sorted(
+        (str(info.get("title") or doc_id), doc_id) for doc_id, info in documents.items()
+    )
+    titled.sort(key=lambda pair: pair[0].casefold())
     items = "".join(
-        f"<li>{escape(str(info.get('title') or doc_id))} "
-        f'<span class="dq-docid">{escape(doc_id)}</span></li>'
-        for doc_id, info in sorted(documents.items())
+        f'<li>{escape(title)} <span class="dq-docid">{escape(doc_id)}</span></li>'
+        for title, doc_id in titled
     )
     n = len(documents)
     return (
