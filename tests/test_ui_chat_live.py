@@ -184,7 +184,12 @@ def chat(browser: Any, chat_url: str) -> Iterator[Chat]:
     context = browser.new_context(viewport={"width": 1320, "height": 1000})
     page = context.new_page()
     chat = Chat(page)
-    page.on("dialog", lambda dialog: (chat.dialogs.append(dialog.message), dialog.dismiss()))
+
+    def record(dialog: Any) -> None:
+        chat.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
     page.goto(chat_url, wait_until="domcontentloaded")
     page.locator("#dq-question textarea").wait_for()
     yield chat
