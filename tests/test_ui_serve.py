@@ -97,7 +97,8 @@ def test_cli_passes_auth_and_the_upload_limit(monkeypatch: pytest.MonkeyPatch) -
             "max_upload_mb": 2.5,
         }
     ]
-    assert main(["serve", "--max-upload-mb", "0"]) == 2
+    for bad in ("0", "-1", "nan", "inf"):
+        assert main(["serve", "--max-upload-mb", bad]) == 2
 
 
 def test_serve_loads_the_index_once_and_launches_locally_with_the_login(

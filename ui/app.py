@@ -161,7 +161,7 @@ def build_app(settings: ChatSettings) -> Any:
     def ask_endpoint(question: str, k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
         """Answer a question; returns the same JSON as ``docqa ask --json``."""
         try:
-            answer = ask(question, k=int(k), index=index_dir, mode=mode)  # type: ignore[arg-type]
+            answer = ask(question, k=k, index=index_dir, mode=mode)  # type: ignore[arg-type]
         except DocqaError as exc:
             raise gr.Error(str(exc)) from exc
         return answer.to_dict()

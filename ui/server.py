@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import sys
 from pathlib import Path
@@ -60,7 +61,7 @@ def check_access(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] 
 
 def check_upload_limit(megabytes: float) -> float:
     """``megabytes`` if it is a positive size, else :class:`InvalidInputError`."""
-    if not megabytes > 0:
+    if not (megabytes > 0 and math.isfinite(megabytes)):
         raise InvalidInputError(f"--max-upload-mb must be a positive size, not {megabytes}")
     return megabytes
 
@@ -98,14 +99,16 @@ def serve(
         share=False,
         ssr_mode=False,
         show_error=False,
-        # Gradio refuses far larger files before they reach the disk; the chat's own limit
-        # (with its message) applies below this.
-        max_file_size=int(megabytes_to_bytes_backstop(max_upload_mb)),
+        max_file_size=_gradio_upload_cap(max_upload_mb),
         theme=theme(),
         css=CSS,
     )
 
 
-def megabytes_to_bytes_backstop(megabytes: float) -> int:
-    """Gradio's hard upload cap: twice the chat's limit, so the chat's message shows first."""
+def _gradio_upload_cap(megabytes: float) -> int:
+    """Gradio's own cap on an upload, in bytes: twice the chat's limit plus 1 MB.
+
+    Gradio refuses files over it before they are written to disk; files between the chat's
+    limit and this cap arrive and are rejected by the chat with its own per-file message.
+    """
     return int(megabytes * 2 * 1_000_000) + 1_000_000
