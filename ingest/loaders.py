@@ -1,4 +1,4 @@
-"""Read files into :class:`Document` objects (plain text and Markdown)."""
+"""Read files into :class:`Document` objects: the loader registry, plain text and Markdown."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingest.document import Document, Section
+from ingest.docx import load_docx
 from ingest.errors import InvalidInputError, UnsupportedFileError
+from ingest.html import load_html
+from ingest.pdf import load_pdf
 
 #: Largest file docqa reads, in bytes, unless the caller says otherwise.
 DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -110,12 +113,63 @@ LOADERS: dict[str, Loader] = {
     ".text": load_text,
     ".md": load_markdown,
     ".markdown": load_markdown,
+    ".pdf": load_pdf,
+    ".docx": load_docx,
+    ".html": load_html,
+    ".htm": load_html,
 }
 
 
 def supported_suffixes() -> tuple[str, ...]:
     """The file suffixes docqa can ingest."""
     return tuple(sorted(LOADERS))
+
+
+def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
+    """The bytes of a file docqa can load, after checking its type and size.
+
+    Raises:
+        InvalidInputError: the path does not exist or is not a file.
+        UnsupportedFileError: unknown suffix or too large.
+        OSError: the file could not be read (it vanished, permissions...).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InvalidInputError(f"{path}: no such file or folder")
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: not a regular file")
+    if path.suffix.lower() not in LOADERS:
+        raise UnsupportedFileError(
+            f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
+            f"supported: {', '.join(supported_suffixes())}"
+        )
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UnsupportedFileError(
+            f"{path}: {size:,} bytes is over the limit of {max_bytes:,} bytes"
+        )
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:  # it grew after the check
+        raise UnsupportedFileError(f"{path}: over the limit of {max_bytes:,} bytes")
+    return data
+
+
+def parse_document(path: Path, doc_id: str, data: bytes) -> Document:
+    """Turn a file's bytes into a :class:`Document` with the loader of its suffix.
+
+    Raises:
+        UnsupportedFileError: unknown suffix, unreadable content, or no text at all.
+    """
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise UnsupportedFileError(f"{path}: unsupported file type {path.suffix or '(none)'!r}")
+    if not data:
+        raise UnsupportedFileError(f"{path}: no text to index (the file is empty)")
+    document = loader(path, doc_id, data)
+    if not document.sections:
+        raise UnsupportedFileError(f"{path}: no text to index (the file is empty or has no text)")
+    return document
 
 
 def load_document(
@@ -130,29 +184,11 @@ def load_document(
 
     Raises:
         InvalidInputError: the path does not exist or is not a file.
-        UnsupportedFileError: unknown suffix, not UTF-8, binary, empty, or too large.
+        UnsupportedFileError: unknown suffix, not UTF-8, binary, damaged, encrypted,
+            empty, or too large.
 
     Example:
         >>> doc = load_document("corpus/kazakhstan-brics-refusal.md")  # doctest: +SKIP
     """
     path = Path(path)
-    if not path.exists():
-        raise InvalidInputError(f"{path}: no such file or folder")
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: not a regular file")
-    loader = LOADERS.get(path.suffix.lower())
-    if loader is None:
-        raise UnsupportedFileError(
-            f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
-            f"supported: {', '.join(supported_suffixes())}"
-        )
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise UnsupportedFileError(
-            f"{path}: {size:,} bytes is over the limit of {max_bytes:,} bytes"
-        )
-    data = path.read_bytes()
-    document = loader(path, doc_id or path.name, data)
-    if not document.sections:
-        raise UnsupportedFileError(f"{path}: no text to index (the file is empty)")
-    return document
+    return parse_document(path, doc_id or path.name, read_file(path, max_bytes=max_bytes))
