@@ -28,6 +28,12 @@ class DenseIndex:
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return cls(index)
 
+    def vectors(self) -> np.ndarray:
+        """All stored vectors, row i = chunk i (to carry them into the next version)."""
+        if not self.size:
+            return np.zeros((0, int(self._index.d)), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_n(0, self.size), dtype=np.float32)
+
     def save(self, path: Path) -> None:
         import faiss
 

@@ -78,9 +78,13 @@ class EmbeddingCache:
         embed: Callable[[Sequence[str]], np.ndarray],
         *,
         batch: int = 512,
-        on_progress: Callable[[int], None] | None = None,
+        progress: Callable[[int, str], Callable[[int], None]] | None = None,
     ) -> tuple[np.ndarray, int]:
-        """Vectors for ``texts``, embedding only the missing ones; returns (vectors, n_embedded)."""
+        """Vectors for ``texts``, embedding only the missing ones; returns (vectors, n_embedded).
+
+        Each batch is stored before the next is embedded, so a run killed halfway keeps
+        what it embedded. ``progress(total, label)`` is told the number to embed.
+        """
         keys = [text_key(t) for t in texts]
         have = self.get(keys)
         missing: dict[str, str] = {}
@@ -88,13 +92,14 @@ class EmbeddingCache:
             if key not in have and key not in missing:
                 missing[key] = text
         todo = list(missing.items())
+        advance = progress(len(todo), "embedding") if progress and todo else None
         for i in range(0, len(todo), batch):
             part = todo[i : i + batch]
             vectors = embed([t for _, t in part])
             self.put([k for k, _ in part], vectors)
             have.update(zip([k for k, _ in part], vectors, strict=True))
-            if on_progress:
-                on_progress(len(part))
+            if advance:
+                advance(len(part))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, key in enumerate(keys):
             out[row] = have[key]

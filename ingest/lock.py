@@ -10,7 +10,11 @@ from pathlib import Path
 
 @contextmanager
 def writer_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's writer lock; waits for another writer to finish."""
+    """Hold the index's writer lock (``INDEX/LOCK``); waits for another writer to finish.
+
+    The index directory is created here, so callers take the lock only once they know
+    they will write. The lock is released by the kernel if the process dies.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / "LOCK", "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

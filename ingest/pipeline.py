@@ -1,30 +1,39 @@
-"""Ingest files into an index: load, chunk, embed (with cache), write a new version."""
+"""Sync files into an index: read, decide what changed, reuse the rest, write a new version.
+
+A run first reads the sources without any lock (comparing file hashes with the live
+manifest, so unchanged files are not even parsed). When nothing usable was given it stops
+there and leaves the disk untouched. Otherwise it takes the writer lock, reloads the live
+version, and writes the next one (see :mod:`ingest.update` for what is reused).
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from ingest.chunker import Chunk, ChunkSettings, chunk_document
+from ingest.chunker import ChunkSettings
 from ingest.document import Document
-from ingest.embed_cache import EmbeddingCache
 from ingest.embedder import Embedder, make_embedder
-from ingest.errors import DocqaError, IndexMismatchError, IndexNotFoundError, InvalidInputError
-from ingest.loaders import DEFAULT_MAX_FILE_BYTES, LOADERS, load_document
+from ingest.errors import IndexMismatchError, IndexNotFoundError, InvalidInputError
+from ingest.loaders import DEFAULT_MAX_FILE_BYTES
 from ingest.lock import writer_lock
+from ingest.sources import Rejected, Scan, discover, parse_again, read_sources
 from ingest.sparse import SparseSettings
-from ingest.store import IndexVersion, Manifest, load_version, write_version
+from ingest.store import (
+    IndexVersion,
+    Manifest,
+    current_version_path,
+    load_version,
+    read_manifest,
+    write_version,
+)
+from ingest.update import build_content, structure_hash
 
-
-@dataclass(frozen=True)
-class Rejected:
-    """A file that was not ingested, and why."""
-
-    path: str
-    reason: str
+__all__ = ["IngestReport", "Ingestor", "ProgressFactory", "Rejected", "ingest"]
 
 
 @dataclass(frozen=True)
@@ -42,53 +51,18 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_reused: int = 0
     seconds: float = 0.0
+    version: str | None = None
 
     def summary(self) -> str:
         """One line for people."""
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, "
-            f"{len(self.removed)} removed, {len(self.rejected)} rejected; "
+            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+            f"{len(self.rejected)} rejected; "
             f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused; "
             f"index: {self.n_documents} documents, {self.n_chunks} chunks "
             f"({self.seconds:.1f} s) -> {self.index_dir}"
         )
-
-
-@dataclass(frozen=True)
-class Source:
-    """A file to ingest and the doc id it gets."""
-
-    path: Path
-    doc_id: str
-
-
-def discover(paths: Iterable[str | Path]) -> tuple[list[Source], list[Rejected]]:
-    """Expand files and folders into sources with stable doc ids.
-
-    A file given directly gets its file name as id; a file found in a folder gets its path
-    relative to that folder. Folders are walked recursively, hidden entries skipped.
-    """
-    sources: dict[str, Source] = {}
-    rejected: list[Rejected] = []
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            rejected.append(Rejected(str(path), "no such file or folder"))
-        elif path.is_dir():
-            for file in sorted(path.rglob("*")):
-                rel = file.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts) or not file.is_file():
-                    continue
-                if file.suffix.lower() in LOADERS:
-                    sources.setdefault(rel.as_posix(), Source(file, rel.as_posix()))
-        else:
-            sources.setdefault(path.name, Source(path, path.name))
-    return list(sources.values()), rejected
-
-
-def _embedding_text(chunk: Chunk, document: Document) -> str:
-    return chunk.text
 
 
 ProgressFactory = Callable[[int, str], Callable[[int], None]]
@@ -107,6 +81,7 @@ class Ingestor:
         embedder: Model used for new indexes (default: the packaged all-MiniLM-L6-v2); an
             existing index keeps the model it was built with.
         chunking: Chunk settings for a new index (an existing index keeps its own).
+        sparse: BM25 tokenisation for a new index.
         max_file_bytes: Larger files are rejected.
         progress: ``factory(total, label) -> advance(n)`` for progress display.
     """
@@ -121,103 +96,170 @@ class Ingestor:
     def run(
         self, paths: Sequence[str | Path], *, prune: bool = False, rebuild: bool = False
     ) -> IngestReport:
-        """Sync ``paths`` into the index and return what happened.
+        """Sync ``paths`` (files and folders) into the index and return what happened.
+
+        New files are added, changed ones re-chunked, unchanged ones skipped; with
+        ``prune``, documents whose file is gone from a given folder are removed. Files
+        that cannot be read are reported in ``rejected`` and leave their old entry as is.
 
         Raises:
-            InvalidInputError: no paths given.
+            InvalidInputError: no paths, or a non-positive size limit.
             IndexMismatchError: the index was built with another model (use ``rebuild``).
         """
         if not paths:
             raise InvalidInputError("no paths given; name files or folders to ingest")
+        if self.max_file_bytes <= 0:
+            raise InvalidInputError(f"max_file_bytes={self.max_file_bytes} must be positive")
         started = time.perf_counter()
+        snapshot = None if rebuild else self._live_manifest()
+        if snapshot is not None:
+            self._check_model(snapshot.model)
+        scan = discover(paths)
+        read_sources(
+            scan,
+            _file_hashes(snapshot.documents if snapshot else {}),
+            max_bytes=self.max_file_bytes,
+            advance=self.progress(len(scan.sources), "reading"),
+        )
+        if not scan.readable and not (prune and scan.roots and snapshot):
+            return self._report(snapshot, started, rejected=scan.rejected)
         with writer_lock(self.index_dir):
             previous = None if rebuild else self._previous()
-            sources, rejected = discover(paths)
-            loaded: dict[str, Document] = {}
-            advance = self.progress(len(sources), "reading")
-            for source in sources:
-                try:
-                    loaded[source.doc_id] = load_document(
-                        source.path, doc_id=source.doc_id, max_bytes=self.max_file_bytes
-                    )
-                except (DocqaError, OSError) as exc:
-                    rejected.append(Rejected(str(source.path), str(exc)))
-                advance(1)
-            return self._sync(previous, loaded, rejected, paths if prune else [], started)
+            incoming = self._incoming(scan, previous)
+            removed: list[str] = []
+            if prune and previous is not None:
+                removed = [
+                    d
+                    for d, doc in previous.documents.items()
+                    if d not in scan.sources and any(_under(doc.source, r) for r in scan.roots)
+                ]
+            return self._commit(
+                previous, incoming, removed, scan.rejected, scan.file_hashes, started
+            )
 
     def sync_documents(
         self, documents: Sequence[Document], *, prune: bool = False, rebuild: bool = False
     ) -> IngestReport:
         """Sync already-loaded documents; with ``prune`` every other document is removed."""
         started = time.perf_counter()
+        if not documents and not prune:
+            return self._report(None, started)
         with writer_lock(self.index_dir):
             previous = None if rebuild else self._previous()
-            loaded = {d.doc_id: d for d in documents}
-            removed_all = prune and previous is not None
-            return self._sync(previous, loaded, [], [], started, remove_missing=removed_all)
+            incoming = {d.doc_id: d for d in documents}
+            removed = (
+                [d for d in previous.documents if d not in incoming] if prune and previous else []
+            )
+            return self._commit(previous, incoming, removed, [], {}, started)
 
-    def _sync(
+    def remove(self, doc_ids: Collection[str]) -> IngestReport:
+        """Remove documents (their chunks, vectors and BM25 entries) from the index.
+
+        Raises:
+            IndexNotFoundError: there is no index.
+            InvalidInputError: no ids, or ids the index does not hold (nothing is removed).
+        """
+        if not doc_ids:
+            raise InvalidInputError("no document ids given; see `docqa list` for them")
+        started = time.perf_counter()
+        current_version_path(self.index_dir)  # raises when there is no index
+        with writer_lock(self.index_dir):
+            previous = load_version(self.index_dir)
+            unknown = sorted(set(doc_ids) - set(previous.documents))
+            if unknown:
+                raise InvalidInputError(
+                    f"unknown document id(s): {', '.join(unknown)}; "
+                    "see `docqa list` for the indexed documents"
+                )
+            return self._commit(previous, {}, list(dict.fromkeys(doc_ids)), [], {}, started)
+
+    def _incoming(self, scan: Scan, previous: IndexVersion | None) -> dict[str, Document]:
+        """The documents read this run: unchanged files reuse the live version's document."""
+        known = _file_hashes(previous.manifest.documents if previous else {})
+        incoming: dict[str, Document] = {}
+        for doc_id in scan.readable:
+            source = str(scan.sources[doc_id].path)
+            if previous is not None and known.get(doc_id) == scan.file_hashes[doc_id]:
+                old = previous.documents[doc_id]
+                incoming[doc_id] = old if old.source == source else replace(old, source=source)
+            elif doc_id in scan.parsed:
+                incoming[doc_id] = scan.parsed[doc_id]
+            else:  # skipped against a manifest that another writer has since replaced
+                document = parse_again(scan, doc_id, max_bytes=self.max_file_bytes)
+                if document is not None:
+                    incoming[doc_id] = document
+        return incoming
+
+    def _commit(
         self,
         previous: IndexVersion | None,
-        loaded: dict[str, Document],
-        rejected: list[Rejected],
-        prune_roots: Sequence[str | Path],
+        incoming: Mapping[str, Document],
+        removed: Sequence[str],
+        rejected: Sequence[Rejected],
+        file_hashes: Mapping[str, str],
         started: float,
-        *,
-        remove_missing: bool = False,
     ) -> IngestReport:
+        old_info = previous.manifest.documents if previous else {}
+        old_docs = previous.documents if previous else {}
+        fingerprints = {d: _fingerprint(doc) for d, doc in incoming.items()}
+        added = [d for d in incoming if d not in old_docs]
+        updated = [
+            d for d in incoming if d in old_docs and _fingerprint_of(old_info[d]) != fingerprints[d]
+        ]
+        unchanged = [d for d in incoming if d in old_docs and d not in set(updated)]
+        gone, same = set(removed), set(unchanged) | (set(old_docs) - set(incoming))
+        documents = {d: incoming.get(d, doc) for d, doc in old_docs.items() if d not in gone}
+        documents.update({d: incoming[d] for d in added})
+        info = {
+            d: self._info(doc, old_info.get(d), d in same, fingerprints.get(d), file_hashes)
+            for d, doc in documents.items()
+        }
+        changed = bool(added or updated or removed) or any(
+            _without_counts(info[d]) != _without_counts(old_info.get(d)) for d in documents
+        )
+        if not changed:
+            n_chunks = len(previous.chunks) if previous else 0
+            return self._report(
+                previous.manifest if previous else None,
+                started,
+                unchanged=unchanged,
+                rejected=rejected,
+                reused=n_chunks,
+            )
         embedder = self._embedder_for(previous)
+        dimension = previous.manifest.dimension if previous else embedder.dimension
         chunking = previous.manifest.chunking if previous else self.chunking
         sparse = previous.manifest.sparse if previous else self.sparse
-        old_docs = previous.documents if previous else {}
-        old_hashes = {
-            d: info["content_hash"]
-            for d, info in (previous.manifest.documents.items() if previous else [])
-        }
-        added = [d for d in loaded if d not in old_docs]
-        updated = [
-            d for d in loaded if d in old_docs and old_hashes.get(d) != loaded[d].content_hash
-        ]
-        unchanged = [d for d in loaded if d in old_docs and d not in updated]
-        removed = [
-            d
-            for d, doc in old_docs.items()
-            if d not in loaded
-            and (remove_missing or any(_under(doc.source, p) for p in prune_roots))
-        ]
-        documents = {d: doc for d, doc in old_docs.items() if d not in removed}
-        documents.update({d: loaded[d] for d in added + updated})
-        chunks: list[Chunk] = []
-        for doc in documents.values():
-            chunks.extend(chunk_document(doc, chunking))
-        dimension = previous.manifest.dimension if previous else embedder.dimension
-        cache = EmbeddingCache(self.index_dir / "cache", embedder.model_id, dimension)
-        texts = [_embedding_text(c, documents[c.doc_id]) for c in chunks]
-        vectors, n_embedded = cache.embed_with_cache(
-            texts, embedder.embed, on_progress=self.progress(len(texts), "embedding")
+        content = build_content(
+            previous,
+            list(documents.values()),
+            keep=same,
+            chunking=chunking,
+            sparse=sparse,
+            embedder=embedder,
+            dimension=dimension,
+            cache_dir=self.index_dir / "cache",
+            progress=self.progress,
         )
-        now, touched = _now(), set(added + updated)
-        per_doc = Counter(c.doc_id for c in chunks)
+        per_doc = Counter(c.doc_id for c in content.chunks)
+        for d in info:
+            info[d]["n_chunks"] = per_doc[d]
         manifest = Manifest(
             model=embedder.model_id,
             dimension=dimension,
             chunking=chunking,
             sparse=sparse,
-            documents={
-                d: {
-                    "content_hash": doc.content_hash,
-                    "title": doc.title,
-                    "source": doc.source,
-                    "format": doc.format,
-                    "n_chunks": per_doc[d],
-                    "ingested_at": _ingested_at(previous, d) if d not in touched else now,
-                }
-                for d, doc in documents.items()
-            },
-            n_chunks=len(chunks),
+            documents=info,
+            n_chunks=len(content.chunks),
         )
-        if added or updated or removed:
-            write_version(self.index_dir, manifest, list(documents.values()), chunks, vectors)
+        path = write_version(
+            self.index_dir,
+            manifest,
+            content.documents,
+            content.chunks,
+            content.vectors,
+            tokens=content.tokens,
+        )
         return IngestReport(
             index_dir=str(self.index_dir),
             added=tuple(added),
@@ -226,11 +268,67 @@ class Ingestor:
             removed=tuple(removed),
             rejected=tuple(rejected),
             n_documents=len(documents),
-            n_chunks=len(chunks),
-            chunks_embedded=n_embedded,
-            chunks_reused=len(chunks) - n_embedded,
+            n_chunks=len(content.chunks),
+            chunks_embedded=content.n_embedded,
+            chunks_reused=len(content.chunks) - content.n_embedded,
+            seconds=time.perf_counter() - started,
+            version=path.name,
+        )
+
+    @staticmethod
+    def _info(
+        doc: Document,
+        old: dict[str, Any] | None,
+        same: bool,
+        fingerprint: tuple[str, str] | None,
+        file_hashes: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """The manifest entry of a document.
+
+        ``same``: its content is unchanged; ``fingerprint``: its hashes, when read this run.
+        """
+        if same and fingerprint is None and old and "structure_hash" in old:
+            return dict(old)
+        content_hash, layout_hash = fingerprint or _fingerprint(doc)
+        info: dict[str, Any] = {
+            "content_hash": content_hash,
+            "structure_hash": layout_hash,
+            "title": doc.title,
+            "source": doc.source,
+            "format": doc.format,
+            "n_chunks": (old or {}).get("n_chunks", 0),
+            "ingested_at": str((old or {}).get("ingested_at", _now())) if same else _now(),
+        }
+        file_hash = file_hashes.get(doc.doc_id) or ((old or {}).get("file_hash") if same else None)
+        if file_hash:
+            info["file_hash"] = file_hash
+        return info
+
+    def _report(
+        self,
+        manifest: Manifest | None,
+        started: float,
+        *,
+        unchanged: Sequence[str] = (),
+        rejected: Sequence[Rejected] = (),
+        reused: int = 0,
+    ) -> IngestReport:
+        """The report of a run that wrote nothing."""
+        return IngestReport(
+            index_dir=str(self.index_dir),
+            unchanged=tuple(unchanged),
+            rejected=tuple(rejected),
+            n_documents=len(manifest.documents) if manifest else 0,
+            n_chunks=manifest.n_chunks if manifest else 0,
+            chunks_reused=reused,
             seconds=time.perf_counter() - started,
         )
+
+    def _live_manifest(self) -> Manifest | None:
+        try:
+            return read_manifest(current_version_path(self.index_dir))
+        except IndexNotFoundError:
+            return None
 
     def _previous(self) -> IndexVersion | None:
         try:
@@ -238,29 +336,43 @@ class Ingestor:
         except IndexNotFoundError:
             return None
 
+    def _check_model(self, model: str) -> None:
+        if self.embedder is not None and self.embedder.model_id != model:
+            raise IndexMismatchError(
+                f"{self.index_dir} was built with model {model!r}, not "
+                f"{self.embedder.model_id!r}; add --rebuild to re-index everything with the new "
+                "model"
+            )
+
     def _embedder_for(self, previous: IndexVersion | None) -> Embedder:
         if previous is None:
             return self.embedder or make_embedder(None)
-        model = previous.manifest.model
-        if self.embedder is not None and self.embedder.model_id != model:
-            raise IndexMismatchError(
-                f"{self.index_dir} was built with model {model!r}, not {self.embedder.model_id!r}; "
-                "add --rebuild to re-index everything with the new model"
-            )
-        return self.embedder or make_embedder(model)
+        self._check_model(previous.manifest.model)
+        return self.embedder or make_embedder(previous.manifest.model)
 
 
-def _ingested_at(previous: IndexVersion | None, doc_id: str) -> str:
-    info = previous.manifest.documents.get(doc_id, {}) if previous else {}
-    return str(info.get("ingested_at", _now()))
+def _fingerprint(doc: Document) -> tuple[str, str]:
+    return doc.content_hash, structure_hash(doc)
+
+
+def _fingerprint_of(info: Mapping[str, Any]) -> tuple[str, str]:
+    return str(info.get("content_hash")), str(info.get("structure_hash"))
+
+
+def _file_hashes(documents: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    return {d: str(i["file_hash"]) for d, i in documents.items() if i.get("file_hash")}
+
+
+def _without_counts(info: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (info or {}).items() if k != "n_chunks"}
 
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _under(source: str, root: str | Path) -> bool:
-    return Path(source).resolve().is_relative_to(Path(root).resolve())
+def _under(source: str, root: Path) -> bool:
+    return Path(source).resolve().is_relative_to(root)
 
 
 def ingest(
@@ -271,6 +383,7 @@ def ingest(
     chunking: ChunkSettings | None = None,
     prune: bool = False,
     rebuild: bool = False,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     progress: ProgressFactory = _no_progress,
 ) -> IngestReport:
     """Ingest files and folders into the index at ``index`` (created if missing).
@@ -279,5 +392,9 @@ def ingest(
         >>> ingest(["corpus/"], index=".docqa/index")  # doctest: +SKIP
     """
     return Ingestor(
-        Path(index), embedder=embedder, chunking=chunking or ChunkSettings(), progress=progress
+        Path(index),
+        embedder=embedder,
+        chunking=chunking or ChunkSettings(),
+        max_file_bytes=max_file_bytes,
+        progress=progress,
     ).run(paths, prune=prune, rebuild=rebuild)

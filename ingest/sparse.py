@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ingest.tokens import TokenTable, bm25_scores
+
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
@@ -72,6 +74,21 @@ class SparseIndex:
         if tokens:
             model.index(tokens, show_progress=False)
         return cls(model, tokenizer, len(texts))
+
+    @classmethod
+    def from_tokens(cls, table: TokenTable, settings: SparseSettings) -> SparseIndex:
+        """Index tokenised chunks (see :mod:`ingest.tokens`); same scores as :meth:`build`."""
+        import bm25s
+
+        model = bm25s.BM25()
+        if len(table):
+            if model.method != "lucene" or model.idf_method != "lucene":
+                raise RuntimeError(f"bm25s default method is now {model.method!r}, not lucene")
+            model.scores = bm25_scores(table, k1=model.k1, b=model.b)
+            model.vocab_dict = {token: i for i, token in enumerate(table.vocab)}
+            model.unique_token_ids_set = set(model.vocab_dict.values())
+            model.nonoccurrence_array = None  # only the bm25l and bm25+ variants use it
+        return cls(model, Tokenizer(settings), len(table))
 
     def save(self, folder: Path) -> None:
         """Write the index as bm25s's plain files (arrays without pickle, JSON)."""

@@ -9,10 +9,12 @@ Layout::
         chunks.jsonl              chunk spans (text is derived from the document text)
         dense.faiss               FAISS index, row i = chunk i
         sparse/                   bm25s files, row i = chunk i
+        tokens/                   BM25 token ids per chunk, reused by the next version
     INDEX/cache/MODEL/            embedding cache (see :mod:`ingest.embed_cache`)
 
-A writer builds a new version folder completely, fsyncs it, then replaces ``CURRENT``;
-readers only ever see complete versions. Nothing is pickled.
+A writer (holding ``INDEX/LOCK``) builds a new version folder completely, fsyncs it, then
+replaces ``CURRENT``; readers only ever see complete versions, and the version before the
+live one is kept for readers still loading it. Nothing is pickled.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from ingest.chunker import Chunk, ChunkSettings
 from ingest.dense import DenseIndex
 from ingest.document import Document, Page, Section
 from ingest.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
-from ingest.sparse import SparseIndex, SparseSettings
+from ingest.sparse import SparseIndex, SparseSettings, Tokenizer
+from ingest.tokens import TokenTable, assemble_tokens
 
 FORMAT = "docqa-index"
 FORMAT_VERSION = 1
@@ -160,17 +163,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def load_version(index_dir: str | Path) -> IndexVersion:
-    """Load the live version of an index directory.
-
-    Raises:
-        IndexNotFoundError: nothing is there.
-        IndexMismatchError: another format version.
-        CorruptIndexError: files missing or inconsistent.
-    """
-    index_dir = Path(index_dir)
-    version = current_version_path(index_dir)
-    manifest = read_manifest(version)
+def _load_files(version: Path, manifest: Manifest) -> IndexVersion:
     try:
         documents = {
             d.doc_id: d for d in map(_document_from_json, _read_jsonl(version / "documents.jsonl"))
@@ -200,16 +193,59 @@ def load_version(index_dir: str | Path) -> IndexVersion:
     return IndexVersion(version, manifest, documents, chunks, dense, sparse)
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    fd = os.open(folder, os.O_RDONLY)
+#: How often a reader starts over when a writer retires the version it was reading.
+LOAD_ATTEMPTS = 5
+
+
+def load_version(index_dir: str | Path) -> IndexVersion:
+    """Load the live version of an index directory.
+
+    A version that a writer removes while it is being read (it keeps the two newest) is
+    detected by ``CURRENT`` having moved on; the load then starts over with the new one.
+
+    Raises:
+        IndexNotFoundError: nothing is there.
+        IndexMismatchError: another format version.
+        CorruptIndexError: files missing or inconsistent.
+    """
+    index_dir = Path(index_dir)
+    for attempt in range(LOAD_ATTEMPTS):
+        seen = _current_name(index_dir)
+        try:
+            version = current_version_path(index_dir)
+            return _load_files(version, read_manifest(version))
+        except CorruptIndexError:
+            if _current_name(index_dir) == seen or attempt == LOAD_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _current_name(index_dir: Path) -> str | None:
+    try:
+        return (index_dir / "CURRENT").read_text().strip()
+    except OSError:
+        return None
+
+
+def load_tokens(version: IndexVersion) -> TokenTable | None:
+    """The tokenised chunks stored with a version (None for versions written without)."""
+    table = TokenTable.load(version.path / "tokens")
+    return table if table is not None and len(table) == len(version.chunks) else None
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() or path.is_dir():
+            _fsync(path)
+    _fsync(folder)
 
 
 def write_version(
@@ -218,14 +254,27 @@ def write_version(
     documents: list[Document],
     chunks: list[Chunk],
     vectors: np.ndarray,
+    *,
+    tokens: TokenTable | None = None,
 ) -> Path:
     """Write a complete new version and make it the live one; returns its folder.
 
-    The caller holds the index's writer lock (see :func:`ingest.lock.writer_lock`).
+    Args:
+        index_dir: The index directory (created if needed).
+        manifest: What the version holds.
+        documents: Every document of the version.
+        chunks: Every chunk, row i of every index is chunk i.
+        vectors: ``(len(chunks), dimension)`` float32 embeddings.
+        tokens: The chunks' BM25 tokens (see :mod:`ingest.tokens`); tokenised here if None.
+
+    The caller holds the index's writer lock (see :func:`ingest.lock.writer_lock`). A crash
+    at any point leaves the previous version live and intact; a leftover staging folder or
+    unreferenced version is removed by the next write.
     """
     index_dir = Path(index_dir)
     versions = index_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
+    previous = _current_name(index_dir)
     numbers = [int(p.name) for p in versions.iterdir() if p.name.isdigit()]
     name = f"{max(numbers, default=0) + 1:06d}"
     staging = versions / f".{name}.staging"
@@ -246,29 +295,37 @@ def write_version(
             }
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     DenseIndex.build(vectors.reshape(len(chunks), manifest.dimension)).save(staging / "dense.faiss")
-    SparseIndex.build([c.text for c in chunks], manifest.sparse).save(staging / "sparse")
+    if tokens is None:
+        tokenizer = Tokenizer(manifest.sparse)
+        tokens = assemble_tokens([c.text for c in chunks], [None] * len(chunks), None, tokenizer)
+    tokens.save(staging / "tokens")
+    SparseIndex.from_tokens(tokens, manifest.sparse).save(staging / "sparse")
+    # One line: the indenting encoder is pure Python and slow on large manifests.
     (staging / "manifest.json").write_text(
-        json.dumps(manifest.to_json(), indent=1), encoding="utf-8"
+        json.dumps(manifest.to_json(), ensure_ascii=False), encoding="utf-8"
     )
     _fsync_tree(staging)
     final = versions / name
     os.replace(staging, final)
+    _fsync(versions)
     pointer_tmp = index_dir / ".CURRENT.tmp"
     with open(pointer_tmp, "w") as handle:
         handle.write(name + "\n")
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(pointer_tmp, index_dir / "CURRENT")
-    _collect_old_versions(versions, keep={name})
+    _fsync(index_dir)
+    _collect_old_versions(versions, keep={name, previous or name})
     return final
 
 
 def _collect_old_versions(versions: Path, keep: set[str]) -> None:
-    """Remove all but the newest two versions (readers may still be loading the previous)."""
-    numbered = sorted((p for p in versions.iterdir() if p.name.isdigit()), key=lambda p: p.name)
-    for old in numbered[:-2]:
-        if old.name not in keep:
+    """Remove every version but the live one and the one before it, and stale staging.
+
+    The one before stays because readers may still be loading it; a reader that loses
+    an older one to this sees ``CURRENT`` moved and starts over (see :func:`load_version`).
+    """
+    for old in versions.iterdir():
+        stale_staging = old.name.startswith(".") and old.name.endswith(".staging")
+        if (old.name.isdigit() and old.name not in keep) or stale_staging:
             shutil.rmtree(old, ignore_errors=True)
-    for stale in versions.glob(".*.staging"):
-        if stale.name != f".{max(keep)}.staging":
-            shutil.rmtree(stale, ignore_errors=True)

@@ -38,26 +38,40 @@ def _index_arg(value: str | None) -> Path:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from ingest.chunker import ChunkSettings
     from ingest.embedder import make_embedder
+    from ingest.errors import InvalidInputError
     from ingest.pipeline import Ingestor
 
+    if not args.max_file_mb > 0:
+        raise InvalidInputError(f"--max-file-mb {args.max_file_mb} must be a positive number")
     ingestor = Ingestor(
         _index_arg(args.index),
         embedder=make_embedder(args.model) if args.model else None,
         chunking=ChunkSettings(max_chars=args.max_chars),
+        max_file_bytes=int(args.max_file_mb * 1024 * 1024),
         progress=_progress_factory(not args.json),
     )
     report = ingestor.run(args.paths, prune=args.prune, rebuild=args.rebuild)
     if args.json:
-        from dataclasses import asdict
-
         print(json.dumps(asdict(report), ensure_ascii=False, indent=1))
     else:
         for rejected in report.rejected:
-            print(f"rejected: {rejected.path}: {rejected.reason}", file=sys.stderr)
+            print(f"skipped {rejected.path}: {rejected.reason}", file=sys.stderr)
         print(report.summary())
     return EXIT_FAILED if report.rejected else EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from ingest.pipeline import Ingestor
+
+    report = Ingestor(_index_arg(args.index)).remove(args.doc_ids)
+    print(json.dumps(asdict(report), indent=1) if args.json else report.summary())
+    return EXIT_OK
 
 
 def _format_answer(answer: Any) -> str:
@@ -95,12 +109,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from ingest.store import load_version
+    from collections import Counter
 
-    version = load_version(_index_arg(args.index))
+    from ingest.store import current_version_path, read_manifest
+
+    manifest = read_manifest(current_version_path(_index_arg(args.index)))
     rows = [
-        {"doc_id": d, **{k: info[k] for k in ("title", "format", "n_chunks", "ingested_at")}}
-        for d, info in sorted(version.manifest.documents.items())
+        {
+            "doc_id": d,
+            "title": info.get("title", ""),
+            "format": info.get("format", ""),
+            "n_chunks": info.get("n_chunks", 0),
+            "ingested_at": info.get("ingested_at", ""),
+            "source": info.get("source", ""),
+        }
+        for d, info in sorted(manifest.documents.items())
     ]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -114,8 +137,12 @@ def cmd_list(args: argparse.Namespace) -> int:
                 r["title"],
             )
             print("\t".join(map(str, cells)))
-        manifest = version.manifest
-        print(f"{len(rows)} documents, {manifest.n_chunks} chunks, model {manifest.model}")
+        formats = Counter(r["format"] for r in rows)
+        by_format = ", ".join(f"{n} {f}" for f, n in sorted(formats.items()))
+        print(
+            f"{len(rows)} documents ({by_format or 'none'}), {manifest.n_chunks} chunks, "
+            f"model {manifest.model}"
+        )
     return EXIT_OK
 
 
@@ -175,12 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
     index_help = "index directory (default: $DOCQA_INDEX or .docqa/index)"
 
     p = sub.add_parser("ingest", help="add or update files and folders in the index")
-    p.add_argument("paths", nargs="+", help="files or folders (.txt, .md)")
+    p.add_argument("paths", nargs="+", help="files or folders (.pdf .docx .html .md .txt)")
     p.add_argument("--index", help=index_help)
     p.add_argument("--model", help="sentence-transformers model name or path (new index only)")
     p.add_argument("--max-chars", type=int, default=800, help="chunk size limit (new index only)")
     p.add_argument("--prune", action="store_true", help="remove documents gone from the folders")
     p.add_argument("--rebuild", action="store_true", help="start a fresh index")
+    p.add_argument(
+        "--max-file-mb", type=float, default=100.0, help="skip larger files (default: 100)"
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_ingest)
 
@@ -196,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", help=index_help)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("remove", help="remove documents from the index")
+    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="ids as shown by docqa list")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("eval", help="evaluate on a question file (JSON lines)")
     p.add_argument("questions")

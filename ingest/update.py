@@ -1,0 +1,130 @@
+"""The content of the next index version, reusing all the previous version already holds.
+
+Chunks of unchanged documents are carried over as they are; every chunk whose text the
+previous version holds (even in a changed document) takes its vector and BM25 tokens from
+there; what remains is looked up in the embedding cache and only then embedded. So an
+unchanged corpus costs no chunking, no tokenising and no embedding, and a one-paragraph
+edit embeds only the chunks whose text changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunker import Chunk, ChunkSettings, chunk_document
+from ingest.document import Document
+from ingest.embed_cache import EmbeddingCache
+from ingest.embedder import Embedder
+from ingest.sparse import SparseSettings, Tokenizer
+from ingest.store import IndexVersion, load_tokens
+from ingest.tokens import TokenTable, assemble_tokens
+
+Progress = Callable[[int, str], Callable[[int], None]]
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything a version holds besides its manifest."""
+
+    documents: list[Document]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    tokens: TokenTable
+    n_embedded: int
+
+
+def structure_hash(document: Document) -> str:
+    """SHA-256 of what chunking depends on besides the text: sections and pages."""
+    shape = [[list(s.path), s.start, s.end] for s in document.sections]
+    pages = [[p.number, p.start, p.end] for p in document.pages]
+    return hashlib.sha256(json.dumps([shape, pages]).encode("utf-8")).hexdigest()
+
+
+def _rows_by_document(previous: IndexVersion) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for row, chunk in enumerate(previous.chunks):
+        rows.setdefault(chunk.doc_id, []).append(row)
+    return rows
+
+
+def _chunks(
+    previous: IndexVersion | None,
+    documents: Sequence[Document],
+    keep: set[str],
+    chunking: ChunkSettings,
+) -> tuple[list[Chunk], list[int | None]]:
+    """The new chunk list and, per chunk, the previous row holding the same text (or None)."""
+    old_rows = _rows_by_document(previous) if previous else {}
+    chunks: list[Chunk] = []
+    reuse: list[int | None] = []
+    fresh: list[int] = []
+    for document in documents:
+        if document.doc_id in keep and document.doc_id in old_rows and previous is not None:
+            for row in old_rows[document.doc_id]:
+                chunks.append(previous.chunks[row])
+                reuse.append(row)
+            continue
+        for chunk in chunk_document(document, chunking):
+            fresh.append(len(chunks))
+            chunks.append(chunk)
+            reuse.append(None)
+    if fresh and previous is not None:
+        by_text = {c.text: row for row, c in enumerate(previous.chunks)}
+        for i in fresh:
+            reuse[i] = by_text.get(chunks[i].text)
+    return chunks, reuse
+
+
+def build_content(
+    previous: IndexVersion | None,
+    documents: Sequence[Document],
+    *,
+    keep: set[str],
+    chunking: ChunkSettings,
+    sparse: SparseSettings,
+    embedder: Embedder,
+    dimension: int,
+    cache_dir: Path,
+    progress: Progress,
+) -> Content:
+    """Chunks, vectors and tokens of ``documents`` for the next version.
+
+    Args:
+        previous: The live version, or None for a new index.
+        documents: The documents of the next version, in order.
+        keep: Doc ids whose chunks are carried over from ``previous`` unchanged.
+        chunking: Chunk settings of the index.
+        sparse: BM25 tokenisation settings of the index.
+        embedder: Embeds what neither ``previous`` nor the cache holds (the model is only
+            loaded when something needs embedding).
+        dimension: Vector length of the index.
+        cache_dir: The index's embedding cache folder.
+        progress: ``factory(total, label) -> advance(n)``.
+    """
+    chunks, reuse = _chunks(previous, documents, keep, chunking)
+    vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
+    reused = np.array([i for i, r in enumerate(reuse) if r is not None], dtype=np.int64)
+    if len(reused) and previous is not None:
+        source_rows = np.array([reuse[i] for i in reused], dtype=np.int64)
+        vectors[reused] = previous.dense.vectors()[source_rows]
+    missing = [i for i, r in enumerate(reuse) if r is None]
+    n_embedded = 0
+    if missing:
+        cache = EmbeddingCache(cache_dir, embedder.model_id, dimension)
+        texts = [chunks[i].text for i in missing]
+        found, n_embedded = cache.embed_with_cache(texts, embedder.embed, progress=progress)
+        vectors[np.array(missing, dtype=np.int64)] = found
+    previous_tokens = load_tokens(previous) if previous is not None else None
+    tokens = assemble_tokens(
+        [c.text for c in chunks],
+        reuse if previous_tokens is not None else [None] * len(chunks),
+        previous_tokens,
+        Tokenizer(sparse),
+    )
+    return Content(list(documents), chunks, vectors, tokens, n_embedded)
