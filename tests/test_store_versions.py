@@ -1,0 +1,122 @@
+"""Index versions: readers see one consistent version, old ones are collected safely."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ingest.store
+from ingest.embed_cache import EmbeddingCache
+from ingest.embedder import FakeEmbedder
+from ingest.pipeline import Ingestor
+from ingest.store import current_version_path, load_version
+from retrieval.api import get_retriever
+
+
+def _docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir(exist_ok=True)
+    (folder / "owls.md").write_text("# Owls\n\nOwls hunt mice at night in the barn.\n")
+    (folder / "bees.md").write_text("# Bees\n\nBees carry pollen between the orchard trees.\n")
+    return folder
+
+
+def _ingest(index: Path, *paths: Path, prune: bool = False) -> None:
+    Ingestor(index, embedder=FakeEmbedder()).run(list(paths), prune=prune)
+
+
+def test_readers_keep_their_version_and_reload_when_current_moves(tmp_path: Path) -> None:
+    index, folder = tmp_path / "index", _docs(tmp_path)
+    _ingest(index, folder)
+    old = get_retriever(index)
+    assert get_retriever(index) is old
+    (folder / "frogs.md").write_text("# Frogs\n\nFrogs sing in the pond after rain.\n")
+    _ingest(index, folder)
+    for _ in range(3):  # the first version's folder is collected meanwhile
+        (folder / "frogs.md").write_text((folder / "frogs.md").read_text() + "\nMore.\n")
+        _ingest(index, folder)
+    assert not old.version.path.exists()
+    answer = old.answer("Which animal sings in the pond?", k=5)
+    assert answer.passages and all(p.doc_id != "frogs.md" for p in answer.passages)
+    new = get_retriever(index)
+    assert new is not old and new.version.path == current_version_path(index)
+    assert new.answer("Which animal sings in the pond after rain?", k=1).passages[0].doc_id == (
+        "frogs.md"
+    )
+
+
+def test_only_the_live_and_the_previous_version_are_kept(tmp_path: Path) -> None:
+    index, folder = tmp_path / "index", _docs(tmp_path)
+    _ingest(index, folder)
+    versions = index / "versions"
+    (versions / ".000077.staging").mkdir()  # left by a killed writer
+    for n in range(4):
+        (folder / "owls.md").write_text(f"# Owls\n\nOwls hunt {n} mice at night.\n")
+        _ingest(index, folder)
+    assert sorted(p.name for p in versions.iterdir()) == ["000004", "000005"]
+    assert current_version_path(index).name == "000005"
+
+
+def test_a_reader_whose_version_is_collected_mid_load_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, folder = tmp_path / "index", _docs(tmp_path)
+    _ingest(index, folder)
+    real = ingest.store.read_manifest
+    raced: list[Path] = []
+
+    def racing_read_manifest(version: Path) -> ingest.store.Manifest:
+        if not raced:  # two writers finish between reading CURRENT and the files
+            raced.append(version)
+            for n in range(2):
+                (folder / "bees.md").write_text(f"# Bees\n\nBees visit {n} flowers.\n")
+                _ingest(index, folder)
+        return real(version)
+
+    monkeypatch.setattr(ingest.store, "read_manifest", racing_read_manifest)
+    version = load_version(index)
+    assert raced and not raced[0].exists()
+    assert version.path == current_version_path(index)
+    assert "1 flowers" in version.documents["bees.md"].text
+
+
+def test_a_writer_dying_before_the_switch_leaves_the_old_version_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, folder = tmp_path / "index", _docs(tmp_path)
+    _ingest(index, folder)
+    live = current_version_path(index)
+    (folder / "owls.md").write_text("# Owls\n\nOwls sleep all day long.\n")
+    real_replace = os.replace
+
+    def dying_replace(src: str | Path, dst: str | Path) -> None:
+        if Path(dst).name == "CURRENT":
+            raise KeyboardInterrupt("killed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(ingest.store.os, "replace", dying_replace)
+    with pytest.raises(KeyboardInterrupt):
+        _ingest(index, folder)
+    monkeypatch.setattr(ingest.store.os, "replace", real_replace)
+    assert current_version_path(index) == live
+    assert "hunt mice" in load_version(index).documents["owls.md"].text
+    report = Ingestor(index, embedder=FakeEmbedder()).run([folder])
+    assert report.updated == ("owls.md",) and report.chunks_embedded == 0  # cached before
+    assert "sleep all day" in load_version(index).documents["owls.md"].text
+
+
+def test_cache_ignores_a_half_written_shard(tmp_path: Path) -> None:
+    embedder = FakeEmbedder(8)
+    cache = EmbeddingCache(tmp_path, embedder.model_id, 8)
+    vectors, n = cache.embed_with_cache(["one", "two"], embedder.embed)
+    assert n == 2
+    shard = next(cache.folder.glob("*.npy"))
+    (cache.folder / "000002.npy").write_bytes(shard.read_bytes())  # keys never written
+    (cache.folder / "000003.json").write_text('["broken"')  # damaged keys
+    fresh = EmbeddingCache(tmp_path, embedder.model_id, 8)
+    again, n = fresh.embed_with_cache(["one", "two", "three"], embedder.embed)
+    assert n == 1 and np.allclose(again[:2], vectors)
+    assert np.allclose(again[2], embedder.embed(["three"])[0])
