@@ -58,8 +58,18 @@ def test_bad_files_are_skipped_with_reasons_and_exit_1(
     write_encrypted_pdf(docs / "locked.pdf", "Secret words.")
     (docs / "big.txt").write_text("word " * 400_000)  # 2 MB
     index = str(tmp_path / "index")
-    code = main(["ingest", str(docs), str(tmp_path / "missing"), "--index", index, *FAKE,
-                 "--max-file-mb", "1"])  # fmt: skip
+    code = main(
+        [
+            "ingest",
+            str(docs),
+            str(tmp_path / "missing"),
+            "--index",
+            index,
+            *FAKE,
+            "--max-file-mb",
+            "1",
+        ]
+    )
     assert code == EXIT_FAILED
     captured = capsys.readouterr()
     expected = {
@@ -99,7 +109,8 @@ def test_only_invalid_input_exits_1_and_creates_nothing(
 ) -> None:
     index = tmp_path / "index"
     (tmp_path / "empty.md").write_text("")
-    code = main(["ingest", str(tmp_path / "empty.md"), str(tmp_path / "nope"), "--index",
-                 str(index), *FAKE])  # fmt: skip
+    code = main(
+        ["ingest", str(tmp_path / "empty.md"), str(tmp_path / "nope"), "--index", str(index), *FAKE]
+    )
     assert code == EXIT_FAILED and not index.exists()
     assert "no such file" in capsys.readouterr().err

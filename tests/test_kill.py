@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -24,7 +25,7 @@ from .conftest import ROOT
 KILLS = 20
 MAX_RUNS = 60
 SEED = 20240605
-WORDS = "amber basil cedar delta ember fjord garnet harbor indigo juniper kelp lumen".split()
+WORDS = ("amber", "basil", "cedar", "delta", "ember", "fjord", "garnet", "harbor", "indigo", "kelp")
 
 
 def _text(n: int, version: int) -> str:
@@ -37,8 +38,19 @@ def _text(n: int, version: int) -> str:
 
 
 def _ingest_command(folder: Path, index: Path) -> list[str]:
-    return [sys.executable, "-m", "ui.cli", "ingest", str(folder), "--index", str(index),
-            "--model", "fake-hashing-256", "--prune", "--json"]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "ui.cli",
+        "ingest",
+        str(folder),
+        "--index",
+        str(index),
+        "--model",
+        "fake-hashing-256",
+        "--prune",
+        "--json",
+    ]
 
 
 def _env() -> dict[str, str]:
@@ -102,14 +114,17 @@ def test_sigkill_at_random_moments_never_breaks_the_index(tmp_path: Path) -> Non
 
     def run(kill_after: float | None) -> int | None:
         """Run an ingest while a reader keeps asking; kill it after ``kill_after`` seconds."""
-        process = subprocess.Popen(_ingest_command(folder, index), env=_env(), cwd=ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        process = subprocess.Popen(
+            _ingest_command(folder, index),
+            env=_env(),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.perf_counter() + (kill_after if kill_after is not None else 120.0)
         while time.perf_counter() < deadline and process.poll() is None:
-            try:
+            with contextlib.suppress(IndexNotFoundError):  # before the first version
                 _ask(index, load_version(index), embedder, rng)
-            except IndexNotFoundError:
-                pass
             time.sleep(0.05)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
@@ -131,8 +146,9 @@ def test_sigkill_at_random_moments_never_breaks_the_index(tmp_path: Path) -> Non
         _check(version, history, embedder)
         _ask(index, version, embedder, rng)
     assert killed >= KILLS, f"only {killed} of {runs} runs were killed before they finished"
-    done = subprocess.run(_ingest_command(folder, index), env=_env(), cwd=ROOT,
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        _ingest_command(folder, index), env=_env(), cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     final = load_version(index)
     current = {f"note-{n:03d}.md": _text(n, v) for n, v in versions.items()}
