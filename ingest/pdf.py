@@ -15,6 +15,7 @@ import logging
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from ingest.document import Document, Page, Section
 from ingest.errors import UnsupportedFileError
@@ -116,11 +117,11 @@ def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace("\u00ad", "").replace("\x00", "")
 
 
-def _page_text(page: object) -> str:
+def _page_text(page: Any) -> str:
     try:
-        grid = page.extract_text(extraction_mode="layout")  # type: ignore[attr-defined]
+        grid = str(page.extract_text(extraction_mode="layout"))
     except Exception:  # layout mode gives up on some fonts: fall back to stream order
-        grid = page.extract_text()  # type: ignore[attr-defined]
+        grid = str(page.extract_text())
     return reflow(reading_order(_normalise(grid).split("\n")))
 
 
@@ -141,7 +142,8 @@ def load_pdf(path: Path, doc_id: str, data: bytes) -> Document:
                 f"{path}: the PDF is encrypted and needs a password; save an unprotected copy"
             )
         texts = [_page_text(page) for page in reader.pages]
-        title = str((reader.metadata or {}).get("/Title") or "").strip()
+        metadata = reader.metadata
+        title = str(metadata.get("/Title") or "").strip() if metadata else ""
     except UnsupportedFileError:
         raise
     except (PdfReadError, PyPdfError) as exc:

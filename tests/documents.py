@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def write_pdf(path: Path, pages: Sequence[Sequence[str]], *, title: str = "") -> Path:
@@ -62,7 +63,7 @@ def write_encrypted_pdf(path: Path, text: str) -> Path:
     return path
 
 
-def write_docx(path: Path, items: Sequence[tuple[str, object]], *, title: str = "") -> Path:
+def write_docx(path: Path, items: Sequence[tuple[str, Any]], *, title: str = "") -> Path:
     """A .docx from ``("heading", (level, text))``, ``("para", text)`` and
     ``("table", rows)`` items."""
     import docx
@@ -72,12 +73,12 @@ def write_docx(path: Path, items: Sequence[tuple[str, object]], *, title: str = 
         document.core_properties.title = title
     for kind, value in items:
         if kind == "heading":
-            level, text = value  # type: ignore[misc]
+            level, text = value
             document.add_heading(str(text), int(level))
         elif kind == "para":
             document.add_paragraph(str(value))
         elif kind == "table":
-            rows = list(value)  # type: ignore[call-overload]
+            rows = list(value)
             table = document.add_table(rows=len(rows), cols=len(rows[0]))
             for r, row in enumerate(rows):
                 for c, cell in enumerate(row):
