@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -134,21 +136,25 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> b
         OSError: the file could not be read (it vanished, permissions...).
     """
     path = Path(path)
-    if not path.exists():
-        raise InvalidInputError(f"{path}: no such file or folder")
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: not a regular file")
     if path.suffix.lower() not in LOADERS:
         raise UnsupportedFileError(
             f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
             f"supported: {', '.join(supported_suffixes())}"
         )
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise UnsupportedFileError(
-            f"{path}: {size:,} bytes is over the limit of {max_bytes:,} bytes"
-        )
-    with open(path, "rb") as handle:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the checks
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path}: no such file or folder") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{path}: not a regular file") from None
+    with handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise InvalidInputError(f"{path}: not a regular file")
+        if status.st_size > max_bytes:
+            raise UnsupportedFileError(
+                f"{path}: {status.st_size:,} bytes is over the limit of {max_bytes:,} bytes"
+            )
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:  # it grew after the check
         raise UnsupportedFileError(f"{path}: over the limit of {max_bytes:,} bytes")

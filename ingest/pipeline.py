@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from ingest.chunker import ChunkSettings
 from ingest.document import Document
@@ -21,17 +20,17 @@ from ingest.embedder import Embedder, make_embedder
 from ingest.errors import IndexMismatchError, IndexNotFoundError, InvalidInputError
 from ingest.loaders import DEFAULT_MAX_FILE_BYTES
 from ingest.lock import writer_lock
+from ingest.plan import Incoming, known_file_hashes, make_plan
 from ingest.sources import Rejected, Scan, discover, parse_again, read_sources
 from ingest.sparse import SparseSettings
 from ingest.store import (
-    IndexVersion,
     Manifest,
     current_version_path,
     load_version,
     read_manifest,
     write_version,
 )
-from ingest.update import build_content, structure_hash
+from ingest.update import build_content
 
 __all__ = ["IngestReport", "Ingestor", "ProgressFactory", "Rejected", "ingest"]
 
@@ -117,25 +116,24 @@ class Ingestor:
         scan = discover(paths)
         read_sources(
             scan,
-            _file_hashes(snapshot.documents if snapshot else {}),
+            known_file_hashes(snapshot.documents if snapshot else {}),
             max_bytes=self.max_file_bytes,
             advance=self.progress(len(scan.sources), "reading"),
         )
         if not scan.readable and not (prune and scan.roots and snapshot):
             return self._report(snapshot, started, rejected=scan.rejected)
         with writer_lock(self.index_dir):
-            previous = None if rebuild else self._previous()
-            incoming = self._incoming(scan, previous)
+            live = None if rebuild else self._live_manifest()
+            incoming = self._incoming(scan, live)
             removed: list[str] = []
-            if prune and previous is not None:
+            if prune and live is not None:
                 removed = [
                     d
-                    for d, doc in previous.documents.items()
-                    if d not in scan.sources and any(_under(doc.source, r) for r in scan.roots)
+                    for d, info in live.documents.items()
+                    if d not in scan.sources
+                    and any(_under(str(info.get("source", "")), r) for r in scan.roots)
                 ]
-            return self._commit(
-                previous, incoming, removed, scan.rejected, scan.file_hashes, started
-            )
+            return self._commit(live, incoming, removed, scan.rejected, started)
 
     def sync_documents(
         self, documents: Sequence[Document], *, prune: bool = False, rebuild: bool = False
@@ -145,12 +143,10 @@ class Ingestor:
         if not documents and not prune:
             return self._report(None, started)
         with writer_lock(self.index_dir):
-            previous = None if rebuild else self._previous()
-            incoming = {d.doc_id: d for d in documents}
-            removed = (
-                [d for d in previous.documents if d not in incoming] if prune and previous else []
-            )
-            return self._commit(previous, incoming, removed, [], {}, started)
+            live = None if rebuild else self._live_manifest()
+            incoming = {d.doc_id: Incoming(d, d.source) for d in documents}
+            removed = [d for d in live.documents if d not in incoming] if prune and live else []
+            return self._commit(live, incoming, removed, [], started)
 
     def remove(self, doc_ids: Collection[str]) -> IngestReport:
         """Remove documents (their chunks, vectors and BM25 entries) from the index.
@@ -164,76 +160,68 @@ class Ingestor:
         started = time.perf_counter()
         current_version_path(self.index_dir)  # raises when there is no index
         with writer_lock(self.index_dir):
-            previous = load_version(self.index_dir)
-            unknown = sorted(set(doc_ids) - set(previous.documents))
+            live = read_manifest(current_version_path(self.index_dir))
+            unknown = sorted(set(doc_ids) - set(live.documents))
             if unknown:
                 raise InvalidInputError(
                     f"unknown document id(s): {', '.join(unknown)}; "
                     "see `docqa list` for the indexed documents"
                 )
-            return self._commit(previous, {}, list(dict.fromkeys(doc_ids)), [], {}, started)
+            return self._commit(live, {}, list(dict.fromkeys(doc_ids)), [], started)
 
-    def _incoming(self, scan: Scan, previous: IndexVersion | None) -> dict[str, Document]:
-        """The documents read this run: unchanged files reuse the live version's document."""
-        known = _file_hashes(previous.manifest.documents if previous else {})
-        incoming: dict[str, Document] = {}
+    def _incoming(self, scan: Scan, live: Manifest | None) -> dict[str, Incoming]:
+        """What the run read, judged against the live manifest (read under the lock)."""
+        known = known_file_hashes(live.documents if live else {})
+        incoming: dict[str, Incoming] = {}
         for doc_id in scan.readable:
-            source = str(scan.sources[doc_id].path)
-            if previous is not None and known.get(doc_id) == scan.file_hashes[doc_id]:
-                old = previous.documents[doc_id]
-                incoming[doc_id] = old if old.source == source else replace(old, source=source)
-            elif doc_id in scan.parsed:
-                incoming[doc_id] = scan.parsed[doc_id]
-            else:  # skipped against a manifest that another writer has since replaced
+            source, digest = str(scan.sources[doc_id].path), scan.file_hashes[doc_id]
+            if known.get(doc_id) == digest:
+                incoming[doc_id] = Incoming(None, source, digest)
+                continue
+            document = scan.parsed.get(doc_id)
+            if document is None:  # skipped against a manifest another writer has replaced
                 document = parse_again(scan, doc_id, max_bytes=self.max_file_bytes)
-                if document is not None:
-                    incoming[doc_id] = document
+            if document is not None:
+                incoming[doc_id] = Incoming(document, source, scan.file_hashes[doc_id])
         return incoming
 
     def _commit(
         self,
-        previous: IndexVersion | None,
-        incoming: Mapping[str, Document],
+        live: Manifest | None,
+        incoming: Mapping[str, Incoming],
         removed: Sequence[str],
         rejected: Sequence[Rejected],
-        file_hashes: Mapping[str, str],
         started: float,
     ) -> IngestReport:
-        old_info = previous.manifest.documents if previous else {}
-        old_docs = previous.documents if previous else {}
-        fingerprints = {d: _fingerprint(doc) for d, doc in incoming.items()}
-        added = [d for d in incoming if d not in old_docs]
-        updated = [
-            d for d in incoming if d in old_docs and _fingerprint_of(old_info[d]) != fingerprints[d]
-        ]
-        unchanged = [d for d in incoming if d in old_docs and d not in set(updated)]
-        gone, same = set(removed), set(unchanged) | (set(old_docs) - set(incoming))
-        documents = {d: incoming.get(d, doc) for d, doc in old_docs.items() if d not in gone}
-        documents.update({d: incoming[d] for d in added})
-        info = {
-            d: self._info(doc, old_info.get(d), d in same, fingerprints.get(d), file_hashes)
-            for d, doc in documents.items()
-        }
-        changed = bool(added or updated or removed) or any(
-            _without_counts(info[d]) != _without_counts(old_info.get(d)) for d in documents
-        )
-        if not changed:
-            n_chunks = len(previous.chunks) if previous else 0
+        """Write the next version if anything changed (the caller holds the writer lock)."""
+        plan = make_plan(live.documents if live else {}, incoming, removed)
+        if not plan.changed:
             return self._report(
-                previous.manifest if previous else None,
+                live,
                 started,
-                unchanged=unchanged,
+                unchanged=plan.unchanged,
                 rejected=rejected,
-                reused=n_chunks,
+                reused=live.n_chunks if live else 0,
             )
-        embedder = self._embedder_for(previous)
-        dimension = previous.manifest.dimension if previous else embedder.dimension
-        chunking = previous.manifest.chunking if previous else self.chunking
-        sparse = previous.manifest.sparse if previous else self.sparse
+        previous = load_version(self.index_dir) if live is not None else None
+        documents = []
+        for doc_id in plan.order:
+            item = incoming.get(doc_id)
+            if item is not None and item.document is not None:
+                documents.append(item.document)
+                continue
+            assert previous is not None  # only documents of the live version lack a parse
+            old = previous.documents[doc_id]
+            source = str(plan.info[doc_id].get("source", old.source))
+            documents.append(old if old.source == source else replace(old, source=source))
+        embedder = self._embedder_for(live)
+        dimension = live.dimension if live else embedder.dimension
+        chunking = live.chunking if live else self.chunking
+        sparse = live.sparse if live else self.sparse
         content = build_content(
             previous,
-            list(documents.values()),
-            keep=same,
+            documents,
+            keep=plan.keep,
             chunking=chunking,
             sparse=sparse,
             embedder=embedder,
@@ -242,8 +230,7 @@ class Ingestor:
             progress=self.progress,
         )
         per_doc = Counter(c.doc_id for c in content.chunks)
-        for d in info:
-            info[d]["n_chunks"] = per_doc[d]
+        info = {d: {**entry, "n_chunks": per_doc[d]} for d, entry in plan.info.items()}
         manifest = Manifest(
             model=embedder.model_id,
             dimension=dimension,
@@ -262,10 +249,10 @@ class Ingestor:
         )
         return IngestReport(
             index_dir=str(self.index_dir),
-            added=tuple(added),
-            updated=tuple(updated),
-            unchanged=tuple(unchanged),
-            removed=tuple(removed),
+            added=plan.added,
+            updated=plan.updated,
+            unchanged=plan.unchanged,
+            removed=plan.removed,
             rejected=tuple(rejected),
             n_documents=len(documents),
             n_chunks=len(content.chunks),
@@ -274,35 +261,6 @@ class Ingestor:
             seconds=time.perf_counter() - started,
             version=path.name,
         )
-
-    @staticmethod
-    def _info(
-        doc: Document,
-        old: dict[str, Any] | None,
-        same: bool,
-        fingerprint: tuple[str, str] | None,
-        file_hashes: Mapping[str, str],
-    ) -> dict[str, Any]:
-        """The manifest entry of a document.
-
-        ``same``: its content is unchanged; ``fingerprint``: its hashes, when read this run.
-        """
-        if same and fingerprint is None and old and "structure_hash" in old:
-            return dict(old)
-        content_hash, layout_hash = fingerprint or _fingerprint(doc)
-        info: dict[str, Any] = {
-            "content_hash": content_hash,
-            "structure_hash": layout_hash,
-            "title": doc.title,
-            "source": doc.source,
-            "format": doc.format,
-            "n_chunks": (old or {}).get("n_chunks", 0),
-            "ingested_at": str((old or {}).get("ingested_at", _now())) if same else _now(),
-        }
-        file_hash = file_hashes.get(doc.doc_id) or ((old or {}).get("file_hash") if same else None)
-        if file_hash:
-            info["file_hash"] = file_hash
-        return info
 
     def _report(
         self,
@@ -330,12 +288,6 @@ class Ingestor:
         except IndexNotFoundError:
             return None
 
-    def _previous(self) -> IndexVersion | None:
-        try:
-            return load_version(self.index_dir)
-        except IndexNotFoundError:
-            return None
-
     def _check_model(self, model: str) -> None:
         if self.embedder is not None and self.embedder.model_id != model:
             raise IndexMismatchError(
@@ -344,31 +296,11 @@ class Ingestor:
                 "model"
             )
 
-    def _embedder_for(self, previous: IndexVersion | None) -> Embedder:
-        if previous is None:
+    def _embedder_for(self, live: Manifest | None) -> Embedder:
+        if live is None:
             return self.embedder or make_embedder(None)
-        self._check_model(previous.manifest.model)
-        return self.embedder or make_embedder(previous.manifest.model)
-
-
-def _fingerprint(doc: Document) -> tuple[str, str]:
-    return doc.content_hash, structure_hash(doc)
-
-
-def _fingerprint_of(info: Mapping[str, Any]) -> tuple[str, str]:
-    return str(info.get("content_hash")), str(info.get("structure_hash"))
-
-
-def _file_hashes(documents: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    return {d: str(i["file_hash"]) for d, i in documents.items() if i.get("file_hash")}
-
-
-def _without_counts(info: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (info or {}).items() if k != "n_chunks"}
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._check_model(live.model)
+        return self.embedder or make_embedder(live.model)
 
 
 def _under(source: str, root: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,18 +71,26 @@ def discover(paths: Iterable[str | Path]) -> Scan:
         if not path.exists():
             scan.rejected.append(Rejected(str(path), "no such file or folder"))
             continue
-        scan.roots.append(path.resolve())
+        root = path.resolve()
+        scan.roots.append(root)
         if not path.is_dir():
-            scan.sources.setdefault(path.name, Source(path.resolve(), path.name))
+            scan.sources.setdefault(path.name, Source(root, path.name))
             continue
-        for file in sorted(path.rglob("*")):
-            rel = file.relative_to(path)
-            if any(part.startswith(".") for part in rel.parts) or not file.is_file():
-                continue
-            if file.suffix.lower() in LOADERS:
-                doc_id = rel.as_posix()
-                scan.sources.setdefault(doc_id, Source(file.resolve(), doc_id))
+        for doc_id in _walk(root):
+            scan.sources.setdefault(doc_id, Source(root / doc_id, doc_id))
     return scan
+
+
+def _walk(root: Path) -> list[str]:
+    """Relative POSIX paths of the supported, non-hidden files under ``root``, sorted."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = Path(folder).relative_to(root)
+        for name in files:
+            if not name.startswith(".") and Path(name).suffix.lower() in LOADERS:
+                found.append((rel / name).as_posix())
+    return sorted(found)
 
 
 def read_sources(

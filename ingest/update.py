@@ -9,8 +9,6 @@ edit embeds only the chunks whose text changed.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,13 +35,6 @@ class Content:
     vectors: np.ndarray
     tokens: TokenTable
     n_embedded: int
-
-
-def structure_hash(document: Document) -> str:
-    """SHA-256 of what chunking depends on besides the text: sections and pages."""
-    shape = [[list(s.path), s.start, s.end] for s in document.sections]
-    pages = [[p.number, p.start, p.end] for p in document.pages]
-    return hashlib.sha256(json.dumps([shape, pages]).encode("utf-8")).hexdigest()
 
 
 def _rows_by_document(previous: IndexVersion) -> dict[str, list[int]]:

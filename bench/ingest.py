@@ -1,0 +1,116 @@
+"""Ingest figures on SciFact: first ingest, unchanged re-ingest, one changed document.
+
+The corpus is exported as one text file per record and ingested as a folder, the way
+``docqa ingest`` is used. Printed figures (seconds, and what was embedded):
+
+1. first ingest into an empty index (loads the model, embeds every chunk);
+2. re-ingest of the unchanged folder (target: under 5% of the first);
+3. one document changed, in the same process (target: under 2 s);
+4. the same two syncs as ``docqa ingest`` commands in a new process (which must import
+   the libraries and, to embed the changed chunk, load the model).
+
+Run: ``make bench-ingest`` or ``python bench/ingest.py [--folder F] [--work DIR]``.
+Takes several minutes of CPU (the first ingest embeds ~13,000 chunks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+
+def _timed_cli(argv: list[str]) -> tuple[float, dict[str, Any]]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "ui.cli", *argv, "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return time.perf_counter() - started, json.loads(done.stdout)
+
+
+def _edit(path: Path, n: int) -> None:
+    """Change one sentence of a document (the rest of its text stays as it was)."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.rstrip("\n") + f" This sentence was added by edit {n}.\n", "utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--folder", default=str(ROOT.parent / "shared/eval/beir/scifact"))
+    parser.add_argument("--work", default=str(ROOT / ".docqa/bench-ingest"))
+    parser.add_argument("--model", default=None, help="embedding model (default: packaged)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+
+    from ingest.embedder import make_embedder
+    from ingest.pipeline import Ingestor
+    from retrieval.beir import export_corpus
+
+    work = Path(args.work)
+    files, index = work / "scifact", work / "index"
+    shutil.rmtree(index, ignore_errors=True)
+    n_files = export_corpus(Path(args.folder), files)
+    victim = files / sorted(p.name for p in files.glob("*.txt"))[n_files // 2]
+    ingestor = Ingestor(index, embedder=make_embedder(args.model))
+
+    started = time.perf_counter()
+    first = ingestor.run([files])
+    first_s = time.perf_counter() - started
+    started = time.perf_counter()
+    again = ingestor.run([files])
+    again_s = time.perf_counter() - started
+    _edit(victim, 1)
+    started = time.perf_counter()
+    one = ingestor.run([files])
+    one_s = time.perf_counter() - started
+    cli_again_s, cli_again = _timed_cli(["ingest", str(files), "--index", str(index)])
+    _edit(victim, 2)
+    cli_one_s, cli_one = _timed_cli(["ingest", str(files), "--index", str(index)])
+    export_corpus(Path(args.folder), files)  # undo the edits for the next run
+
+    figures = {
+        "documents": first.n_documents,
+        "chunks": first.n_chunks,
+        "first_ingest_s": round(first_s, 2),
+        "first_embedded": first.chunks_embedded,
+        "unchanged_reingest_s": round(again_s, 3),
+        "unchanged_share_of_first": round(again_s / first_s, 5),
+        "unchanged_embedded": again.chunks_embedded,
+        "one_changed_s": round(one_s, 3),
+        "one_changed_embedded": one.chunks_embedded,
+        "one_changed_updated": list(one.updated),
+        "cli_unchanged_s": round(cli_again_s, 2),
+        "cli_unchanged_embedded": cli_again["chunks_embedded"],
+        "cli_one_changed_s": round(cli_one_s, 2),
+        "cli_one_changed_embedded": cli_one["chunks_embedded"],
+    }
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        width = max(map(len, figures))
+        for key, value in figures.items():
+            print(f"{key:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
