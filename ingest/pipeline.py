@@ -20,7 +20,7 @@ from ingest.embedder import Embedder, make_embedder
 from ingest.errors import IndexMismatchError, IndexNotFoundError, InvalidInputError
 from ingest.loaders import DEFAULT_MAX_FILE_BYTES
 from ingest.lock import writer_lock
-from ingest.plan import Incoming, known_file_hashes, make_plan
+from ingest.plan import Incoming, known_files, make_plan
 from ingest.sources import Rejected, Scan, discover, parse_again, read_sources
 from ingest.sparse import SparseSettings
 from ingest.store import (
@@ -116,7 +116,7 @@ class Ingestor:
         scan = discover(paths)
         read_sources(
             scan,
-            known_file_hashes(snapshot.documents if snapshot else {}),
+            known_files(snapshot.documents if snapshot else {}),
             max_bytes=self.max_file_bytes,
             advance=self.progress(len(scan.sources), "reading"),
         )
@@ -171,18 +171,18 @@ class Ingestor:
 
     def _incoming(self, scan: Scan, live: Manifest | None) -> dict[str, Incoming]:
         """What the run read, judged against the live manifest (read under the lock)."""
-        known = known_file_hashes(live.documents if live else {})
+        known = known_files(live.documents if live else {})
         incoming: dict[str, Incoming] = {}
         for doc_id in scan.readable:
-            source, digest = str(scan.sources[doc_id].path), scan.file_hashes[doc_id]
-            if known.get(doc_id) == digest:
-                incoming[doc_id] = Incoming(None, source, digest)
+            source, state = str(scan.sources[doc_id].path), scan.files[doc_id]
+            if doc_id in known and known[doc_id].sha256 == state.sha256:
+                incoming[doc_id] = Incoming(None, source, state)
                 continue
             document = scan.parsed.get(doc_id)
             if document is None:  # skipped against a manifest another writer has replaced
                 document = parse_again(scan, doc_id, max_bytes=self.max_file_bytes)
             if document is not None:
-                incoming[doc_id] = Incoming(document, source, scan.file_hashes[doc_id])
+                incoming[doc_id] = Incoming(document, source, scan.files[doc_id])
         return incoming
 
     def _commit(

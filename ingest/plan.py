@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.document import Document
+from ingest.sources import FileState
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,12 @@ class Incoming:
         document: The parsed document, or None when the file is the one the live version
             holds (same file hash), so its document is taken from there.
         source: Where it was read from.
-        file_hash: SHA-256 of the file's bytes (None for documents not read from a file).
+        file: What is known of the file (None for documents not read from a file).
     """
 
     document: Document | None
     source: str
-    file_hash: str | None = None
+    file: FileState | None = None
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,14 @@ def structure_hash(document: Document) -> str:
     return hashlib.sha256(json.dumps([shape, pages]).encode("utf-8")).hexdigest()
 
 
-def known_file_hashes(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """File hashes of the manifest entries complete enough to be reused without parsing."""
-    return {
-        d: str(info["file_hash"])
-        for d, info in entries.items()
-        if info.get("file_hash") and info.get("structure_hash")
-    }
+def known_files(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, FileState]:
+    """The files of the manifest entries complete enough to be reused without parsing."""
+    known = {}
+    for doc_id, entry in entries.items():
+        state = FileState.from_entry(entry)
+        if state is not None and entry.get("structure_hash"):
+            known[doc_id] = state
+    return known
 
 
 def now() -> str:
@@ -86,13 +88,18 @@ def _entry(document: Document, incoming: Incoming, old: Mapping[str, Any] | None
         old.get(k) == entry[k] for k in ("content_hash", "structure_hash")
     )
     entry["ingested_at"] = str(old.get("ingested_at", now())) if same and old else now()
-    if incoming.file_hash:
-        entry["file_hash"] = incoming.file_hash
+    if incoming.file is not None:
+        entry.update(incoming.file.as_entry())
     return entry
 
 
-def _without_counts(entry: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (entry or {}).items() if k != "n_chunks"}
+#: Entry fields whose change alone is not worth a new version (they are recorded with the
+#: next one; until then an unchanged file whose mtime moved is hashed again on each run).
+_BOOKKEEPING = frozenset(["n_chunks", "file_size", "file_mtime_ns", "file_checked_ns"])
+
+
+def _meaningful(entry: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (entry or {}).items() if k not in _BOOKKEEPING}
 
 
 def make_plan(
@@ -115,8 +122,8 @@ def make_plan(
         if item.document is None:  # same file as the live version's
             entry = dict(old or {})
             entry["source"] = item.source
-            if item.file_hash:
-                entry["file_hash"] = item.file_hash
+            if item.file is not None:
+                entry.update(item.file.as_entry())
             info[doc_id] = entry
             unchanged.append(doc_id)
             continue
@@ -136,7 +143,7 @@ def make_plan(
         if doc_id not in info:  # untouched by this run
             info[doc_id] = dict(live[doc_id])
     changed = bool(added or updated or gone) or any(
-        _without_counts(info[d]) != _without_counts(live.get(d)) for d in order
+        _meaningful(info[d]) != _meaningful(live.get(d)) for d in order
     )
     return Plan(
         added=tuple(added),

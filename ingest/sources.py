@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,57 @@ class Source:
     doc_id: str
 
 
+@dataclass(frozen=True)
+class FileState:
+    """What docqa knows of a file's bytes: their hash, and the file's size and mtime then.
+
+    Attributes:
+        sha256: SHA-256 (hex) of the bytes.
+        size: Size in bytes (from ``stat`` before reading).
+        mtime_ns: Modification time (from ``stat`` before reading).
+        checked_ns: When it was read (wall clock, before reading).
+    """
+
+    sha256: str
+    size: int
+    mtime_ns: int
+    checked_ns: int
+
+    def still_matches(self, status: os.stat_result) -> bool:
+        """True when the file surely still holds the hashed bytes, without reading it.
+
+        Size and mtime must be the same, and the file must have been last modified at
+        least a second before it was read: a later change then moves its mtime.
+        """
+        return (
+            status.st_size == self.size
+            and status.st_mtime_ns == self.mtime_ns
+            and self.mtime_ns < self.checked_ns - 1_000_000_000
+        )
+
+    def as_entry(self) -> dict[str, int | str]:
+        """The manifest fields that record it."""
+        return {
+            "file_hash": self.sha256,
+            "file_size": self.size,
+            "file_mtime_ns": self.mtime_ns,
+            "file_checked_ns": self.checked_ns,
+        }
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, object]) -> FileState | None:
+        """Read :meth:`as_entry` fields back (None when some are missing)."""
+        try:
+            return cls(
+                str(entry["file_hash"]),
+                int(entry["file_size"]),  # type: ignore[call-overload]
+                int(entry["file_mtime_ns"]),  # type: ignore[call-overload]
+                int(entry["file_checked_ns"]),  # type: ignore[call-overload]
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
 @dataclass
 class Scan:
     """What reading the sources found.
@@ -36,21 +88,21 @@ class Scan:
     Attributes:
         sources: Every supported file found, by doc id.
         roots: The given paths that exist (folders and files), absolute.
-        file_hashes: SHA-256 of each file read, by doc id.
-        parsed: Documents parsed because their file differs from the known hash.
+        files: What is known of each file read (or known unchanged), by doc id.
+        parsed: Documents parsed because their file differs from the known one.
         rejected: Paths and files that could not be used, with the reason.
     """
 
     sources: dict[str, Source] = field(default_factory=dict)
     roots: list[Path] = field(default_factory=list)
-    file_hashes: dict[str, str] = field(default_factory=dict)
+    files: dict[str, FileState] = field(default_factory=dict)
     parsed: dict[str, Document] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
 
     @property
     def readable(self) -> list[str]:
         """Doc ids whose file was read (parsed, or known unchanged)."""
-        return list(self.file_hashes)
+        return list(self.files)
 
 
 def file_hash(data: bytes) -> str:
@@ -93,25 +145,40 @@ def _walk(root: Path) -> list[str]:
     return sorted(found)
 
 
+def _read(path: Path, max_bytes: int) -> tuple[bytes, FileState]:
+    checked = time.time_ns()
+    status = os.stat(path)  # before reading: a change after it moves the mtime
+    data = read_file(path, max_bytes=max_bytes)
+    return data, FileState(file_hash(data), status.st_size, status.st_mtime_ns, checked)
+
+
 def read_sources(
     scan: Scan,
-    known: Mapping[str, str],
+    known: Mapping[str, FileState],
     *,
     max_bytes: int,
     advance: Callable[[int], None] = lambda n: None,
 ) -> None:
-    """Read every source of ``scan``; parse those whose hash is not ``known[doc_id]``.
+    """Read every source of ``scan``; parse those whose bytes differ from ``known[doc_id]``.
 
-    Fills ``scan.file_hashes``, ``scan.parsed`` and ``scan.rejected`` (a file that
-    vanished, is too large, damaged, encrypted, binary or empty is rejected with the reason).
+    A file whose size and mtime show it unchanged since it was hashed is not even read.
+    Fills ``scan.files``, ``scan.parsed`` and ``scan.rejected`` (a file that vanished, is
+    too large, damaged, encrypted, binary or empty is rejected with the reason).
     """
     for doc_id, source in scan.sources.items():
+        old = known.get(doc_id)
         try:
-            data = read_file(source.path, max_bytes=max_bytes)
-            digest = file_hash(data)
-            if known.get(doc_id) != digest:
-                scan.parsed[doc_id] = parse_document(source.path, doc_id, data)
-            scan.file_hashes[doc_id] = digest
+            if (
+                old is not None
+                and old.size <= max_bytes
+                and old.still_matches(os.stat(source.path))
+            ):
+                scan.files[doc_id] = old
+            else:
+                data, state = _read(source.path, max_bytes)
+                if old is None or old.sha256 != state.sha256:
+                    scan.parsed[doc_id] = parse_document(source.path, doc_id, data)
+                scan.files[doc_id] = state
         except (DocqaError, OSError) as exc:
             scan.rejected.append(Rejected(str(source.path), _reason(exc, source.path)))
         except RecursionError:
@@ -123,13 +190,13 @@ def parse_again(scan: Scan, doc_id: str, *, max_bytes: int) -> Document | None:
     """Parse a source that was skipped as unchanged against an older version (or reject it)."""
     source = scan.sources[doc_id]
     try:
-        data = read_file(source.path, max_bytes=max_bytes)
+        data, state = _read(source.path, max_bytes)
         document = parse_document(source.path, doc_id, data)
     except (DocqaError, OSError) as exc:
         scan.rejected.append(Rejected(str(source.path), _reason(exc, source.path)))
-        scan.file_hashes.pop(doc_id, None)
+        scan.files.pop(doc_id, None)
         return None
-    scan.file_hashes[doc_id] = file_hash(data)
+    scan.files[doc_id] = state
     scan.parsed[doc_id] = document
     return document
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import ingest.sources
 from ingest.chunker import ChunkSettings
 from ingest.embedder import FakeEmbedder
 from ingest.errors import IndexNotFoundError, InvalidInputError
@@ -222,3 +225,40 @@ def test_file_vanishing_mid_run_is_reported_and_the_rest_ingested(
     assert [(Path(r.path).name, r.reason) for r in report.rejected] == [
         ("c.txt", "the file vanished while it was being read")
     ]
+
+
+def test_files_unchanged_since_hashed_are_not_read_again(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = tmp_path / "index"
+    old = time.time_ns() - 10_000_000_000
+    for path in folder.iterdir():
+        os.utime(path, ns=(old, old))  # last modified well before the ingest
+    _ingestor(index, FakeEmbedder()).run([folder])
+    reads: list[Path] = []
+    real = ingest.sources.read_file
+
+    def counting_read_file(path: Path, *, max_bytes: int) -> bytes:
+        reads.append(Path(path))
+        return real(path, max_bytes=max_bytes)
+
+    monkeypatch.setattr(ingest.sources, "read_file", counting_read_file)
+    report = _ingestor(index, FakeEmbedder()).run([folder])
+    assert len(report.unchanged) == 3 and reads == []
+    (folder / "c.txt").write_text("The lighthouse keeper logs every passing boat.\n")
+    report = _ingestor(index, FakeEmbedder()).run([folder])
+    assert report.updated == ("c.txt",) and [p.name for p in reads] == ["c.txt"]
+
+
+def test_a_same_size_rewrite_within_the_same_second_is_still_seen(
+    tmp_path: Path, folder: Path
+) -> None:
+    index = tmp_path / "index"
+    victim = folder / "c.txt"
+    _ingestor(index, FakeEmbedder()).run([folder])  # right after writing: mtime is recent
+    mtime = victim.stat().st_mtime_ns
+    victim.write_text("The lighthouse keeper logs every passing boat.\n")  # same length
+    os.utime(victim, ns=(mtime, mtime))  # and the same mtime
+    report = _ingestor(index, FakeEmbedder()).run([folder])
+    assert report.updated == ("c.txt",)
+    assert "boat" in load_version(index).documents["c.txt"].text
