@@ -9,7 +9,7 @@ export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test check format bench bench-quality clean
+.PHONY: install browser run test check format bench bench-quality bench-ingest clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ format: install
 
 bench-quality: install
 	$(PY) bench/quality.py
+
+# SciFact: first ingest, unchanged re-ingest, one changed document (several CPU minutes).
+bench-ingest: install
+	$(PY) bench/ingest.py
 
 clean:
 	rm -rf $(VENV) .docqa .pytest_cache .mypy_cache .ruff_cache
