@@ -17,11 +17,16 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+#: More shards than this are merged into one (loading many small files is slow).
+MAX_SHARDS = 32
+
+
 class EmbeddingCache:
     """Append-only shards of vectors on disk, one folder per model.
 
     Each shard is ``NNNNNN.npy`` (float32 rows) plus ``NNNNNN.json`` (their keys), written
     to temporary names and renamed, the keys last, so a killed run leaves no half shard.
+    Only the index's writer (holding its lock) touches the cache.
     """
 
     def __init__(self, folder: Path, model_id: str, dimension: int) -> None:
@@ -72,6 +77,31 @@ class EmbeddingCache:
         for key, row in zip(keys, vectors, strict=True):
             self._rows[key] = row
 
+    def _shards(self) -> list[int]:
+        return sorted(int(p.stem) for p in self.folder.glob("*.json") if p.stem.isdigit())
+
+    def compact(self) -> None:
+        """Merge every shard into one.
+
+        The merged shard is written first under a new, higher number, then the old ones
+        are deleted (keys first); a run killed halfway leaves duplicates, which are harmless
+        and go at the next compaction.
+        """
+        self._load()
+        old = self._shards()
+        if len(old) <= 1 or not self._rows:
+            return
+        keys = list(self._rows)
+        self.put(keys, np.stack([self._rows[k] for k in keys]))
+        for number in old:
+            (self.folder / f"{number:06d}.json").unlink(missing_ok=True)
+        keep = f"{max(old) + 1:06d}.npy"
+        for stale in self.folder.glob("*.npy"):
+            if stale.name != keep:
+                stale.unlink(missing_ok=True)
+        for tmp in self.folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
     def embed_with_cache(
         self,
         texts: Sequence[str],
@@ -100,6 +130,8 @@ class EmbeddingCache:
             have.update(zip([k for k, _ in part], vectors, strict=True))
             if advance:
                 advance(len(part))
+        if todo and len(self._shards()) > MAX_SHARDS:
+            self.compact()
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, key in enumerate(keys):
             out[row] = have[key]

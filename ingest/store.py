@@ -117,7 +117,7 @@ def current_version_path(index_dir: Path) -> Path:
     if not name or not path.is_dir():
         raise CorruptIndexError(
             f"{index_dir}: CURRENT names a missing version {name!r}; "
-            "run docqa ingest again to repair it"
+            "rebuild the index with: docqa ingest PATH --rebuild"
         )
     return path
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ingest.store
-from ingest.embed_cache import EmbeddingCache
+from ingest.embed_cache import MAX_SHARDS, EmbeddingCache
 from ingest.embedder import FakeEmbedder
 from ingest.pipeline import Ingestor
 from ingest.store import current_version_path, load_version
@@ -120,3 +120,17 @@ def test_cache_ignores_a_half_written_shard(tmp_path: Path) -> None:
     again, n = fresh.embed_with_cache(["one", "two", "three"], embedder.embed)
     assert n == 1 and np.allclose(again[:2], vectors)
     assert np.allclose(again[2], embedder.embed(["three"])[0])
+
+
+def test_many_small_cache_shards_are_merged(tmp_path: Path) -> None:
+    embedder = FakeEmbedder(8)
+    cache = EmbeddingCache(tmp_path, embedder.model_id, 8)
+    for n in range(MAX_SHARDS + 3):
+        cache.embed_with_cache([f"text {n}"], embedder.embed)
+    # merged into one when the 33rd shard came, then two more were added
+    assert len(list(cache.folder.glob("*.json"))) == 3
+    assert not list(cache.folder.glob(".*"))
+    fresh = EmbeddingCache(tmp_path, embedder.model_id, 8)
+    texts = [f"text {n}" for n in range(MAX_SHARDS + 3)]
+    vectors, embedded = fresh.embed_with_cache(texts, embedder.embed)
+    assert embedded == 0 and np.allclose(vectors, embedder.embed(texts))
