@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 from dataclasses import dataclass, field
 
@@ -59,7 +61,12 @@ class Document:
 
     def page_at(self, offset: int) -> int | None:
         """Return the page number holding ``offset``, or None for unpaginated text."""
-        for page in self.pages:
-            if page.start <= offset < page.end:
-                return page.number
+        # Pages are in text order; a binary search keeps chunking long PDFs linear.
+        i = bisect.bisect_right(self._page_starts, offset) - 1
+        if i >= 0 and self.pages[i].start <= offset < self.pages[i].end:
+            return self.pages[i].number
         return None
+
+    @functools.cached_property
+    def _page_starts(self) -> list[int]:
+        return [page.start for page in self.pages]

@@ -158,7 +158,7 @@ def load_pdf(path: Path, doc_id: str, data: bytes) -> Document:
     pages: list[Page] = []
     pos = 0
     for number, text in enumerate(texts, 1):
-        if text and parts:
+        if text and pos:
             parts.append("\n\n")
             pos += 2
         pages.append(Page(number, pos, pos + len(text)))

@@ -224,3 +224,12 @@ def test_every_format_keeps_offsets_exact_in_the_index(tmp_path: Path) -> None:
     for question in ("ferry tickets", "apples ripen", "observatory telescope mirror"):
         for p in retriever.answer(question, k=5).passages:
             assert version.documents[p.doc_id].text[p.start : p.end] == p.text
+
+
+def test_blank_pages_keep_the_numbering_of_the_others(tmp_path: Path) -> None:
+    doc = load_document(write_pdf(tmp_path / "gaps.pdf", [[], PAGE_ONE, [], PAGE_TWO]))
+    assert [p.number for p in doc.pages] == [1, 2, 3, 4]
+    assert doc.text.startswith("Orchards")
+    assert doc.page_at(doc.text.index("Orchards")) == 2
+    assert doc.page_at(doc.text.index("observatory")) == 4
+    assert [c.page for c in chunk_document(doc)] == [2, 4]
