@@ -5,7 +5,8 @@ Layout::
     INDEX/CURRENT                 name of the live version (replaced atomically)
     INDEX/versions/NNNNNN/        one complete, immutable version
         manifest.json             format, model, settings, documents (validated first)
-        documents.jsonl           each document's extracted text, sections and pages
+        texts.txt                 every document's extracted text, back to back
+        documents.jsonl           each document's metadata, sections, pages and text span
         chunks.jsonl              chunk spans (text is derived from the document text)
         dense.faiss               FAISS index, row i = chunk i
         sparse/                   bm25s files, row i = chunk i
@@ -30,13 +31,16 @@ import numpy as np
 
 from ingest.chunker import Chunk, ChunkSettings
 from ingest.dense import DenseIndex
-from ingest.document import Document, Page, Section
+from ingest.document import Document
 from ingest.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
+from ingest.records import read_chunks, read_documents, write_chunks, write_documents
 from ingest.sparse import SparseIndex, SparseSettings, Tokenizer
 from ingest.tokens import TokenTable, assemble_tokens
 
 FORMAT = "docqa-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this code reads (1 kept each text inside documents.jsonl).
+READABLE_VERSIONS = (1, 2)
 _REQUIRED = ("format", "format_version", "model", "dimension", "chunking", "sparse", "documents")
 
 
@@ -73,7 +77,7 @@ class Manifest:
             raise CorruptIndexError(
                 f"{where}: not a docqa manifest; rebuild with docqa ingest --rebuild"
             )
-        if data["format"] != FORMAT or data["format_version"] != FORMAT_VERSION:
+        if data["format"] != FORMAT or data["format_version"] not in READABLE_VERSIONS:
             raise IndexMismatchError(
                 f"{where}: index format {data['format']!r} version {data['format_version']!r}, "
                 f"this docqa reads {FORMAT!r} version {FORMAT_VERSION}; "
@@ -132,59 +136,13 @@ def read_manifest(version: Path) -> Manifest:
     return Manifest.from_json(data, where)
 
 
-def _document_from_json(row: dict[str, Any]) -> Document:
-    return Document(
-        doc_id=row["doc_id"],
-        title=row["title"],
-        source=row["source"],
-        format=row["format"],
-        text=row["text"],
-        sections=tuple(Section(tuple(s[0]), s[1], s[2]) for s in row["sections"]),
-        pages=tuple(Page(p[0], p[1], p[2]) for p in row["pages"]),
-        metadata=tuple((k, v) for k, v in row["metadata"]),
-    )
-
-
-def _document_to_json(doc: Document) -> dict[str, Any]:
-    return {
-        "doc_id": doc.doc_id,
-        "title": doc.title,
-        "source": doc.source,
-        "format": doc.format,
-        "text": doc.text,
-        "sections": [[list(s.path), s.start, s.end] for s in doc.sections],
-        "pages": [[p.number, p.start, p.end] for p in doc.pages],
-        "metadata": [list(kv) for kv in doc.metadata],
-    }
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 def _load_files(version: Path, manifest: Manifest) -> IndexVersion:
     try:
-        documents = {
-            d.doc_id: d for d in map(_document_from_json, _read_jsonl(version / "documents.jsonl"))
-        }
-        chunks = []
-        for row in _read_jsonl(version / "chunks.jsonl"):
-            doc = documents[row["doc_id"]]
-            chunks.append(
-                Chunk(
-                    chunk_id=row["chunk_id"],
-                    doc_id=row["doc_id"],
-                    start=row["start"],
-                    end=row["end"],
-                    section=tuple(row["section"]),
-                    page=row["page"],
-                    text=doc.text[row["start"] : row["end"]],
-                )
-            )
+        documents = read_documents(version)
+        chunks = read_chunks(version, documents)
         dense = DenseIndex.load(version / "dense.faiss")
         sparse = SparseIndex.load(version / "sparse", manifest.sparse, len(chunks))
-    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+    except (OSError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
         raise CorruptIndexError(
             f"{version}: damaged index files ({exc}); rebuild with docqa ingest PATH --rebuild"
         ) from exc
@@ -280,20 +238,8 @@ def write_version(
     staging = versions / f".{name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    with open(staging / "documents.jsonl", "w", encoding="utf-8") as handle:
-        for doc in documents:
-            handle.write(json.dumps(_document_to_json(doc), ensure_ascii=False) + "\n")
-    with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
-        for c in chunks:
-            row = {
-                "chunk_id": c.chunk_id,
-                "doc_id": c.doc_id,
-                "start": c.start,
-                "end": c.end,
-                "section": list(c.section),
-                "page": c.page,
-            }
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_documents(staging, documents)
+    write_chunks(staging, chunks)
     DenseIndex.build(vectors.reshape(len(chunks), manifest.dimension)).save(staging / "dense.faiss")
     if tokens is None:
         tokenizer = Tokenizer(manifest.sparse)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 import ingest.store
+from ingest.document import Document, Section
 from ingest.embed_cache import MAX_SHARDS, EmbeddingCache
 from ingest.embedder import FakeEmbedder
 from ingest.pipeline import Ingestor
@@ -134,3 +136,33 @@ def test_many_small_cache_shards_are_merged(tmp_path: Path) -> None:
     texts = [f"text {n}" for n in range(MAX_SHARDS + 3)]
     vectors, embedded = fresh.embed_with_cache(texts, embedder.embed)
     assert embedded == 0 and np.allclose(vectors, embedder.embed(texts))
+
+
+def test_a_version_with_texts_inside_its_json_lines_still_loads(tmp_path: Path) -> None:
+    index, folder = tmp_path / "index", _docs(tmp_path)
+    _ingest(index, folder)
+    version = current_version_path(index)
+    before = load_version(index)
+    texts = (version / "texts.txt").read_text(encoding="utf-8")
+    rows = [json.loads(line) for line in (version / "documents.jsonl").read_text().splitlines()]
+    with open(version / "documents.jsonl", "w", encoding="utf-8") as handle:
+        for row in rows:  # the layout of format version 1
+            row["text"] = texts[row["text"][0] : row["text"][1]]
+            handle.write(json.dumps(row) + "\n")
+    (version / "texts.txt").unlink()
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["format_version"] = 1
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    after = load_version(index)
+    assert after.documents == before.documents
+    assert [c.text for c in after.chunks] == [c.text for c in before.chunks]
+
+
+def test_texts_keep_carriage_returns_and_offsets(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    doc = Document(
+        "cr.txt", "cr", "cr.txt", "txt", "Line one.\r\rLine two.\r\n", (Section((), 0, 20),)
+    )
+    Ingestor(index, embedder=FakeEmbedder()).sync_documents([doc])
+    loaded = load_version(index).documents["cr.txt"]
+    assert loaded.text == doc.text
