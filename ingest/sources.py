@@ -136,12 +136,14 @@ def discover(paths: Iterable[str | Path]) -> Scan:
 def _walk(root: Path) -> list[str]:
     """Relative POSIX paths of the supported, non-hidden files under ``root``, sorted."""
     found: list[str] = []
-    for folder, dirs, files in os.walk(root):
+    top = str(root)
+    for folder, dirs, files in os.walk(top):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        rel = Path(folder).relative_to(root)
+        rel = os.path.relpath(folder, top).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel + "/"
         for name in files:
-            if not name.startswith(".") and Path(name).suffix.lower() in LOADERS:
-                found.append((rel / name).as_posix())
+            if not name.startswith(".") and os.path.splitext(name)[1].lower() in LOADERS:
+                found.append(prefix + name)
     return sorted(found)
 
 

@@ -262,3 +262,14 @@ def test_a_same_size_rewrite_within_the_same_second_is_still_seen(
     report = _ingestor(index, FakeEmbedder()).run([folder])
     assert report.updated == ("c.txt",)
     assert "boat" in load_version(index).documents["c.txt"].text
+
+
+def test_folder_ids_are_relative_paths_and_hidden_entries_are_skipped(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    _write(docs, "top.md", ["Top level text."])
+    _write(docs, "deep/er/inner.md", ["Inner text."])
+    _write(docs, ".hidden/secret.md", ["Hidden text."])
+    _write(docs, ".draft.md", ["Draft text."])
+    (docs / "notes.csv").write_text("a,b\n")
+    report = _ingestor(tmp_path / "index", FakeEmbedder()).run([docs])
+    assert sorted(report.added) == ["deep/er/inner.md", "top.md"] and report.rejected == ()
