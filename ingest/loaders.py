@@ -174,7 +174,8 @@ def parse_document(path: Path, doc_id: str, data: bytes) -> Document:
         raise UnsupportedFileError(f"{path}: no text to index (the file is empty)")
     document = loader(path, doc_id, data)
     if not document.sections:
-        raise UnsupportedFileError(f"{path}: no text to index (the file is empty or has no text)")
+        why = "no text layer; a scanned PDF needs OCR first" if document.format == "pdf" else ""
+        raise UnsupportedFileError(f"{path}: no text to index ({why or 'the file is empty'})")
     return document
 
 
