@@ -1,9 +1,11 @@
 """Sync files into an index: read, decide what changed, reuse the rest, write a new version.
 
-A run first reads the sources without any lock (comparing file hashes with the live
-manifest, so unchanged files are not even parsed). When nothing usable was given it stops
-there and leaves the disk untouched. Otherwise it takes the writer lock, reloads the live
-version, and writes the next one (see :mod:`ingest.update` for what is reused).
+A run first reads the sources without any lock (comparing files with what the live manifest
+records, so unchanged files are not parsed, often not even read). When nothing usable was
+given it stops there and leaves the disk untouched. Otherwise it takes the writer lock,
+re-reads the live manifest and decides from it alone what changed (:mod:`ingest.plan`);
+only when something did does it load the live version and write the next one
+(:mod:`ingest.update` says what is reused).
 """
 
 from __future__ import annotations
@@ -304,7 +306,8 @@ class Ingestor:
 
 
 def _under(source: str, root: Path) -> bool:
-    return Path(source).resolve().is_relative_to(root)
+    path = Path(source)  # sources are recorded resolved; older indexes may hold relative ones
+    return (path if path.is_absolute() else path.resolve()).is_relative_to(root)
 
 
 def ingest(
