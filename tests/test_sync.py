@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import ingest.pipeline
 import ingest.sources
 from ingest.chunker import ChunkSettings
 from ingest.embedder import FakeEmbedder
@@ -273,3 +275,28 @@ def test_folder_ids_are_relative_paths_and_hidden_entries_are_skipped(tmp_path: 
     (docs / "notes.csv").write_text("a,b\n")
     report = _ingestor(tmp_path / "index", FakeEmbedder()).run([docs])
     assert sorted(report.added) == ["deep/er/inner.md", "top.md"] and report.rejected == ()
+
+
+def test_a_writer_finishing_first_is_reconciled_under_the_lock(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = tmp_path / "index"
+    old = time.time_ns() - 10_000_000_000
+    for path in folder.iterdir():
+        os.utime(path, ns=(old, old))
+    _ingestor(index, FakeEmbedder()).run([folder])
+    real_lock = ingest.pipeline.writer_lock
+    raced: list[bool] = []
+
+    @contextlib.contextmanager
+    def lock_after_another_writer(index_dir: Path) -> Iterator[None]:
+        if not raced:  # while this run read its files, another one removed c.txt
+            raced.append(True)
+            _ingestor(index, FakeEmbedder()).remove(["c.txt"])
+        with real_lock(index_dir):
+            yield
+
+    monkeypatch.setattr(ingest.pipeline, "writer_lock", lock_after_another_writer)
+    report = _ingestor(index, FakeEmbedder()).run([folder])  # c.txt skipped as known, at first
+    assert raced and report.added == ("c.txt",)
+    assert "lighthouse" in load_version(index).documents["c.txt"].text
