@@ -53,3 +53,10 @@ class DenseIndex:
         scores, rows = self._index.search(query.reshape(1, -1).astype(np.float32), k)
         keep = rows[0] >= 0
         return scores[0][keep], rows[0][keep]
+
+    def reconstruct(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``rows`` (exact for flat indexes), shape ``(len(rows), d)``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return np.zeros((0, int(self._index.d)), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_batch(rows), dtype=np.float32)

@@ -109,6 +109,7 @@ class EmbeddingCache:
         *,
         batch: int = 512,
         progress: Callable[[int, str], Callable[[int], None]] | None = None,
+        label: str = "embedding",
     ) -> tuple[np.ndarray, int]:
         """Vectors for ``texts``, embedding only the missing ones; returns (vectors, n_embedded).
 
@@ -122,7 +123,7 @@ class EmbeddingCache:
             if key not in have and key not in missing:
                 missing[key] = text
         todo = list(missing.items())
-        advance = progress(len(todo), "embedding") if progress and todo else None
+        advance = progress(len(todo), label) if progress and todo else None
         for i in range(0, len(todo), batch):
             part = todo[i : i + batch]
             vectors = embed([t for _, t in part])

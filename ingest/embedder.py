@@ -88,6 +88,14 @@ class SentenceTransformerEmbedder:
 
 
 _WORD = re.compile(r"\w+")
+# Function words carry no topic; leaving them out keeps the fake vectors about content.
+_FUNCTION_WORDS = frozenset(
+    (
+        "a an and are as at be by did do does for from has have he her his how in is it its of"
+        " on or she that the their them they this to was were what when where which who why"
+        " will with"
+    ).split()
+)
 
 
 class FakeEmbedder:
@@ -111,6 +119,8 @@ class FakeEmbedder:
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in _WORD.findall(text.lower()):
+                if word in _FUNCTION_WORDS:
+                    continue
                 digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
                 out[row, int.from_bytes(digest[:4], "little") % self._dimension] += 1.0
             norm = float(np.linalg.norm(out[row]))

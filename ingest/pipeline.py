@@ -51,6 +51,7 @@ class IngestReport:
     n_chunks: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
+    sentences_embedded: int = 0
     seconds: float = 0.0
     version: str | None = None
 
@@ -60,7 +61,8 @@ class IngestReport:
             f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
             f"{len(self.rejected)} rejected; "
-            f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused; "
+            f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused, "
+            f"{self.sentences_embedded} sentences embedded; "
             f"index: {self.n_documents} documents, {self.n_chunks} chunks "
             f"({self.seconds:.1f} s) -> {self.index_dir}"
         )
@@ -248,6 +250,8 @@ class Ingestor:
             content.chunks,
             content.vectors,
             tokens=content.tokens,
+            units=content.units,
+            unit_vectors=content.unit_vectors,
         )
         return IngestReport(
             index_dir=str(self.index_dir),
@@ -260,6 +264,7 @@ class Ingestor:
             n_chunks=len(content.chunks),
             chunks_embedded=content.n_embedded,
             chunks_reused=len(content.chunks) - content.n_embedded,
+            sentences_embedded=content.n_units_embedded,
             seconds=time.perf_counter() - started,
             version=path.name,
         )

@@ -116,3 +116,15 @@ class SparseIndex:
         if not ids:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._model.get_scores_from_ids(ids), dtype=np.float32)
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """Lucene-style IDF of each term; a term absent from the corpus gets the highest."""
+        n = max(self.size, 1)
+        vocab = getattr(self._model, "vocab_dict", None) or {}
+        indptr = self._model.scores["indptr"] if self.size else np.zeros(1)
+        out = {}
+        for term in terms:
+            row = vocab.get(term)
+            df = int(indptr[row + 1] - indptr[row]) if row is not None else 0
+            out[term] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return out

@@ -36,11 +36,12 @@ from ingest.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundEr
 from ingest.records import read_chunks, read_documents, write_chunks, write_documents
 from ingest.sparse import SparseIndex, SparseSettings, Tokenizer
 from ingest.tokens import TokenTable, assemble_tokens
+from ingest.units import UnitTable, chunk_sections, section_tokens
 
 FORMAT = "docqa-index"
-FORMAT_VERSION = 2
-#: Versions this code reads (1 kept each text inside documents.jsonl).
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: Versions this code reads (3 added sentence units and section BM25).
+READABLE_VERSIONS = (3,)
 _REQUIRED = ("format", "format_version", "model", "dimension", "chunking", "sparse", "documents")
 
 
@@ -106,6 +107,10 @@ class IndexVersion:
     chunks: list[Chunk]
     dense: DenseIndex
     sparse: SparseIndex
+    units: UnitTable
+    unit_dense: DenseIndex
+    sections: np.ndarray  # section row of each chunk
+    section_sparse: SparseIndex
 
 
 def current_version_path(index_dir: Path) -> Path:
@@ -142,13 +147,34 @@ def _load_files(version: Path, manifest: Manifest) -> IndexVersion:
         chunks = read_chunks(version, documents)
         dense = DenseIndex.load(version / "dense.faiss")
         sparse = SparseIndex.load(version / "sparse", manifest.sparse, len(chunks))
+        units = UnitTable.load(version)
+        unit_dense = DenseIndex.load(version / "units.faiss")
+        sections = np.load(version / "chunk_sections.npy", allow_pickle=False)
+        n_sections = int(sections.max()) + 1 if len(sections) else 0
+        section_sparse = SparseIndex.load(version / "section_sparse", manifest.sparse, n_sections)
     except (OSError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
         raise CorruptIndexError(
             f"{version}: damaged index files ({exc}); rebuild with docqa ingest PATH --rebuild"
         ) from exc
-    if dense.size != len(chunks) or manifest.n_chunks != len(chunks):
+    if (
+        dense.size != len(chunks)
+        or manifest.n_chunks != len(chunks)
+        or len(sections) != len(chunks)
+        or unit_dense.size != len(units)
+    ):
         raise CorruptIndexError(f"{version}: chunk count differs between files; rebuild the index")
-    return IndexVersion(version, manifest, documents, chunks, dense, sparse)
+    return IndexVersion(
+        version,
+        manifest,
+        documents,
+        chunks,
+        dense,
+        sparse,
+        units,
+        unit_dense,
+        sections,
+        section_sparse,
+    )
 
 
 #: How often a reader starts over when a writer retires the version it was reading.
@@ -214,6 +240,8 @@ def write_version(
     vectors: np.ndarray,
     *,
     tokens: TokenTable | None = None,
+    units: UnitTable | None = None,
+    unit_vectors: np.ndarray | None = None,
 ) -> Path:
     """Write a complete new version and make it the live one; returns its folder.
 
@@ -224,6 +252,8 @@ def write_version(
         chunks: Every chunk, row i of every index is chunk i.
         vectors: ``(len(chunks), dimension)`` float32 embeddings.
         tokens: The chunks' BM25 tokens (see :mod:`ingest.tokens`); tokenised here if None.
+        units: The chunks' sentence units (see :mod:`ingest.units`).
+        unit_vectors: ``(len(units), dimension)`` embeddings of the units.
 
     The caller holds the index's writer lock (see :func:`ingest.lock.writer_lock`). A crash
     at any point leaves the previous version live and intact; a leftover staging folder or
@@ -246,6 +276,18 @@ def write_version(
         tokens = assemble_tokens([c.text for c in chunks], [None] * len(chunks), None, tokenizer)
     tokens.save(staging / "tokens")
     SparseIndex.from_tokens(tokens, manifest.sparse).save(staging / "sparse")
+    if units is None or unit_vectors is None:
+        raise ValueError("write_version needs the sentence units and their vectors")
+    units.save(staging)
+    DenseIndex.build(unit_vectors.reshape(len(units), manifest.dimension)).save(
+        staging / "units.faiss"
+    )
+    by_id = {d.doc_id: d for d in documents}
+    sections = chunk_sections(by_id, chunks)
+    np.save(staging / "chunk_sections.npy", sections, allow_pickle=False)
+    SparseIndex.from_tokens(section_tokens(tokens, sections), manifest.sparse).save(
+        staging / "section_sparse"
+    )
     # One line: the indenting encoder is pure Python and slow on large manifests.
     (staging / "manifest.json").write_text(
         json.dumps(manifest.to_json(), ensure_ascii=False), encoding="utf-8"

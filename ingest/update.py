@@ -22,6 +22,7 @@ from ingest.embedder import Embedder
 from ingest.sparse import SparseSettings, Tokenizer
 from ingest.store import IndexVersion, load_tokens
 from ingest.tokens import TokenTable, assemble_tokens
+from ingest.units import UnitTable, sentence_units
 
 Progress = Callable[[int, str], Callable[[int], None]]
 
@@ -35,6 +36,9 @@ class Content:
     vectors: np.ndarray
     tokens: TokenTable
     n_embedded: int
+    units: UnitTable
+    unit_vectors: np.ndarray
+    n_units_embedded: int
 
 
 def _rows_by_document(previous: IndexVersion) -> dict[str, list[int]]:
@@ -111,6 +115,9 @@ def build_content(
         texts = [chunks[i].text for i in missing]
         found, n_embedded = cache.embed_with_cache(texts, embedder.embed, progress=progress)
         vectors[np.array(missing, dtype=np.int64)] = found
+    units, unit_vectors, n_units = _unit_vectors(
+        previous, documents, chunks, embedder, dimension, cache_dir, progress
+    )
     previous_tokens = load_tokens(previous) if previous is not None else None
     tokens = assemble_tokens(
         [c.text for c in chunks],
@@ -118,4 +125,46 @@ def build_content(
         previous_tokens,
         Tokenizer(sparse),
     )
-    return Content(list(documents), chunks, vectors, tokens, n_embedded)
+    return Content(
+        list(documents), chunks, vectors, tokens, n_embedded, units, unit_vectors, n_units
+    )
+
+
+def _unit_vectors(
+    previous: IndexVersion | None,
+    documents: Sequence[Document],
+    chunks: list[Chunk],
+    embedder: Embedder,
+    dimension: int,
+    cache_dir: Path,
+    progress: Progress,
+) -> tuple[UnitTable, np.ndarray, int]:
+    """Sentence units of ``chunks`` with vectors: reused by text, cached, or embedded."""
+    by_id = {d.doc_id: d for d in documents}
+    units = sentence_units(by_id, chunks)
+    texts = [
+        by_id[chunks[c].doc_id].text[a:b]
+        for c, a, b in zip(units.chunk, units.start, units.end, strict=True)
+    ]
+    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    missing = list(range(len(texts)))
+    if previous is not None and len(previous.units):
+        old = previous.units
+        old_rows = {
+            previous.documents[previous.chunks[c].doc_id].text[a:b]: i
+            for i, (c, a, b) in enumerate(zip(old.chunk, old.start, old.end, strict=True))
+        }
+        found = [(i, old_rows[t]) for i, t in enumerate(texts) if t in old_rows]
+        if found:
+            new_rows = np.array([i for i, _ in found], dtype=np.int64)
+            vectors[new_rows] = previous.unit_dense.reconstruct(np.array([r for _, r in found]))
+            done = set(new_rows.tolist())
+            missing = [i for i in missing if i not in done]
+    n_embedded = 0
+    if missing:
+        cache = EmbeddingCache(cache_dir, embedder.model_id, dimension)
+        found_vectors, n_embedded = cache.embed_with_cache(
+            [texts[i] for i in missing], embedder.embed, progress=progress, label="sentences"
+        )
+        vectors[np.array(missing, dtype=np.int64)] = found_vectors
+    return units, vectors, n_embedded

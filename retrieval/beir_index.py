@@ -46,9 +46,8 @@ def beir_documents(folder: Path) -> list[Document]:
 
 def rank_documents(retriever: Retriever, query: str, depth: int) -> list[str]:
     """Document ids in the order of their best passage."""
-    rows, _ = retriever.rank(query)
     seen: dict[str, None] = {}
-    for row in rows:
+    for row in retriever.rank(query).rows:
         seen.setdefault(retriever.version.chunks[int(row)].doc_id, None)
         if len(seen) >= depth:
             break

@@ -1,25 +1,64 @@
-"""Fusion of ranked lists / score arrays from the dense and the sparse side."""
+"""Fusion of the per-candidate signals into one ranking score."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-
-def reciprocal_rank(
-    rankings: list[np.ndarray], size: int, *, k: float = 60.0, weights: list[float] | None = None
-) -> np.ndarray:
-    """Reciprocal-rank fusion: ``sum_i w_i / (k + rank_i)`` per row (0 where unranked)."""
-    fused = np.zeros(size, dtype=np.float64)
-    for i, rows in enumerate(rankings):
-        w = 1.0 if weights is None else weights[i]
-        fused[rows] += w / (k + np.arange(1, len(rows) + 1))
-    return fused
+from retrieval.signals import Signals
 
 
-def minmax(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Scale ``scores[rows]`` to 0..1 over the candidate rows; an all-equal set maps to 0."""
-    part = scores[rows]
-    lo, hi = float(part.min(initial=0.0)), float(part.max(initial=0.0))
+@dataclass(frozen=True)
+class FusionWeights:
+    """Weights of the min-max-normalised signals in the blend (they need not sum to 1)."""
+
+    bm25: float = 0.1
+    section: float = 0.25
+    chunk: float = 0.45
+    sentence: float = 0.2
+
+
+def minmax(values: np.ndarray) -> np.ndarray:
+    """Scale to 0..1 over the candidates; an all-equal set maps to 0."""
+    if not len(values):
+        return np.zeros(0)
+    lo, hi = float(values.min()), float(values.max())
     if hi - lo <= 1e-12:
-        return np.zeros(len(rows))
-    return (part - lo) / (hi - lo)
+        return np.zeros(len(values))
+    return (values.astype(np.float64) - lo) / (hi - lo)
+
+
+def ranks(values: np.ndarray) -> np.ndarray:
+    """1-based rank of each value, highest first (ties broken by position)."""
+    order = np.argsort(-values, kind="stable")
+    out = np.empty(len(values), dtype=np.float64)
+    out[order] = np.arange(1, len(values) + 1)
+    return out
+
+
+def blend(signals: Signals, weights: FusionWeights) -> np.ndarray:
+    """Weighted sum of min-max-normalised signals (zero-weight signals are skipped)."""
+    total = np.zeros(len(signals.rows))
+    for weight, values in _pairs(signals, weights):
+        if weight:
+            total += weight * minmax(values)
+    return total
+
+
+def reciprocal_rank(signals: Signals, weights: FusionWeights, *, k: float = 60.0) -> np.ndarray:
+    """Reciprocal-rank fusion of the weighted signals: ``sum w / (k + rank)``."""
+    total = np.zeros(len(signals.rows))
+    for weight, values in _pairs(signals, weights):
+        if weight:
+            total += weight / (k + ranks(values))
+    return total
+
+
+def _pairs(signals: Signals, weights: FusionWeights) -> list[tuple[float, np.ndarray]]:
+    return [
+        (weights.bm25, signals.bm25),
+        (weights.section, signals.section_bm25),
+        (weights.chunk, signals.chunk_cos),
+        (weights.sentence, signals.sent_cos),
+    ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -13,11 +14,14 @@ import numpy as np
 from ingest.embedder import Embedder, make_embedder
 from ingest.errors import InvalidInputError
 from ingest.store import IndexVersion, current_version_path, load_version
-from retrieval.fusion import reciprocal_rank
-from retrieval.highlight import passage_sentences, score_sentences
+from retrieval.fusion import FusionWeights, blend, reciprocal_rank
+from retrieval.highlight import term_overlap
+from retrieval.relevance import RelevanceModel, coverage
+from retrieval.signals import Signals, gather
 from retrieval.types import Answer, Passage
 
 SearchMode = Literal["hybrid", "dense", "keyword"]
+FusionKind = Literal["blend", "rrf"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "keyword")
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
@@ -29,26 +33,64 @@ class SearchSettings:
 
     Attributes:
         mode: ``hybrid`` (dense + BM25), ``dense`` or ``keyword``.
-        candidates: Rows taken from each side before fusion.
+        candidates: Chunks taken from each side before fusion.
+        fusion: ``blend`` (weighted min-max-normalised scores) or ``rrf`` (reciprocal rank).
+        weights: Weights of BM25, chunk cosine and best-sentence cosine in the fusion.
         rrf_k: Reciprocal-rank fusion constant.
-        min_relevance: Abstention threshold: when the best sentence's cosine similarity to
-            the question is below it, the answer abstains.
+        min_relevance: Abstention threshold on the calibrated probability that the top
+            passage answers the question (see :mod:`retrieval.relevance`).
+        relevance: The calibrated answerability model.
         lexical_weight: Weight of term overlap when choosing the highlighted sentence.
-        highlight: Compute highlights (and the sentence-level relevance used to abstain).
+        highlight: Compute highlights and answerability (off for bulk ranking).
     """
 
     mode: SearchMode = "hybrid"
     candidates: int = 100
+    fusion: FusionKind = "blend"
+    weights: FusionWeights = field(default_factory=FusionWeights)
     rrf_k: float = 60.0
-    min_relevance: float = 0.35
+    min_relevance: float = 0.5
+    relevance: RelevanceModel = field(default_factory=RelevanceModel)
     lexical_weight: float = 0.3
     highlight: bool = True
 
     def __post_init__(self) -> None:
-        if self.mode not in SEARCH_MODES:
-            raise InvalidInputError(
-                f"unknown search mode {self.mode!r}; valid modes are: {', '.join(SEARCH_MODES)}"
-            )
+        _check_mode(self.mode)
+        if self.fusion not in ("blend", "rrf"):
+            raise InvalidInputError(f"unknown fusion {self.fusion!r}; valid: blend, rrf")
+        if not 0.0 <= self.min_relevance <= 1.0:
+            raise InvalidInputError(f"min_relevance={self.min_relevance} must lie in 0..1")
+
+    def weights_for(self, mode: SearchMode) -> FusionWeights:
+        """The fusion weights restricted to the signals a mode uses."""
+        w = self.weights
+        if mode == "keyword":
+            return FusionWeights(bm25=w.bm25, section=w.section, chunk=0.0, sentence=0.0)
+        if mode == "dense":
+            return FusionWeights(bm25=0.0, section=0.0, chunk=w.chunk, sentence=w.sentence)
+        return w
+
+
+def _check_mode(mode: object) -> None:
+    if mode not in SEARCH_MODES:
+        raise InvalidInputError(
+            f"unknown search mode {mode!r}; valid modes are: {', '.join(SEARCH_MODES)}"
+        )
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Candidates of one question, best first, with their signals and fused scores."""
+
+    signals: Signals
+    order: np.ndarray  # positions into signals, best first
+    fused: np.ndarray  # fused score per signals position
+    query_vector: np.ndarray | None
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Chunk rows, best first."""
+        return self.signals.rows[self.order]
 
 
 def validate_question(question: object) -> str:
@@ -100,6 +142,13 @@ class Retriever:
             )
         self.embedder = embedder or make_embedder(model)
         self.settings = settings or SearchSettings()
+        self._offsets = self.version.units.offsets
+
+    def with_settings(self, settings: SearchSettings) -> Retriever:
+        """A retriever over the same loaded index and model with other settings."""
+        clone = copy.copy(self)
+        clone.settings = settings
+        return clone
 
     def is_stale(self) -> bool:
         """True when a newer version of the index has been written since loading."""
@@ -114,34 +163,35 @@ class Retriever:
         *,
         mode: SearchMode | None = None,
         documents: Collection[str] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Fused ranking of chunk rows: ``(rows, scores)``, best first.
-
-        ``documents`` restricts the ranking to chunks of those doc ids.
-        """
+    ) -> Ranking:
+        """Fused ranking of chunks for ``question``, optionally only from ``documents``."""
         mode = mode or self.settings.mode
-        version, n = self.version, len(self.version.chunks)
-        if n == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        depth = min(self.settings.candidates, n)
-        if documents is not None:
-            depth = n  # search everything, then keep the chosen documents
-        rankings: list[np.ndarray] = []
-        if mode in ("hybrid", "dense"):
-            qv = self.embedder.embed([question])[0]
-            _, rows = version.dense.search(qv, depth)
-            rankings.append(rows)
-        if mode in ("hybrid", "keyword"):
-            bm25 = version.sparse.scores(question)
-            top = np.argsort(-bm25, kind="stable")[:depth]
-            rankings.append(top[bm25[top] > 0])
-        if documents is not None:
-            allowed = self._document_mask(documents)
-            rankings = [rows[allowed[rows]][: self.settings.candidates] for rows in rankings]
-        fused = reciprocal_rank(rankings, n, k=self.settings.rrf_k)
-        order = np.argsort(-fused, kind="stable")
-        order = order[fused[order] > 0]
-        return order, fused[order]
+        _check_mode(mode)
+        version = self.version
+        weights = self.settings.weights_for(mode)
+        allowed = self._document_mask(documents) if documents is not None else None
+        qv = self.embedder.embed([question])[0] if mode != "keyword" else None
+        bm25 = version.sparse.scores(question) if weights.bm25 else None
+        section_bm25 = (
+            version.section_sparse.scores(question)[version.sections] if weights.section else None
+        )
+        signals = gather(
+            qv,
+            bm25,
+            section_bm25,
+            n_chunks=len(version.chunks),
+            depth=self.settings.candidates,
+            dense=version.dense if weights.chunk else None,
+            units=version.units,
+            offsets=self._offsets,
+            unit_dense=version.unit_dense if qv is not None else None,
+            allowed=allowed,
+        )
+        if self.settings.fusion == "rrf":
+            fused = reciprocal_rank(signals, weights, k=self.settings.rrf_k)
+        else:
+            fused = blend(signals, weights)
+        return Ranking(signals, np.argsort(-fused, kind="stable"), fused, qv)
 
     def _document_mask(self, documents: Collection[str]) -> np.ndarray:
         unknown = set(documents) - set(self.version.documents)
@@ -165,20 +215,32 @@ class Retriever:
         started = time.perf_counter()
         question = validate_question(question)
         k = validate_k(k)
-        if mode is not None and mode not in SEARCH_MODES:
-            raise InvalidInputError(
-                f"unknown search mode {mode!r}; valid modes are: {', '.join(SEARCH_MODES)}"
-            )
-        rows, scores = self.rank(question, mode=mode, documents=documents)
-        passages = [
-            self._passage(int(r), float(s)) for r, s in zip(rows[:k], scores[:k], strict=True)
-        ]
+        ranking = self.rank(question, mode=mode, documents=documents)
+        top = ranking.order[:k]
+        signals = ranking.signals
+        passages = [self._passage(int(signals.rows[i]), float(ranking.fused[i])) for i in top]
         abstained = not passages
         if passages and self.settings.highlight:
-            passages, relevance = self._highlight(question, passages)
+            terms = self.version.sparse.tokenizer(question)
+            qv = ranking.query_vector
+            if qv is None:
+                qv = self.embedder.embed([question])[0]
+            passages = [
+                self._highlight(p, int(r), qv, terms)
+                for p, r in zip(passages, signals.rows[top], strict=True)
+            ]
+            relevance = self.relevance(
+                terms, int(signals.rows[top[0]]), float(signals.sent_cos[top[0]])
+            )
             abstained = relevance < self.settings.min_relevance
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(question, tuple(passages), abstained, round(elapsed, 2))
+
+    def relevance(self, terms: list[str], row: int, sentence_cos: float) -> float:
+        """Calibrated probability that chunk ``row`` answers a question with ``terms``."""
+        chunk_terms = set(self.version.sparse.tokenizer(self.version.chunks[row].text))
+        cov = coverage(terms, chunk_terms, self.version.sparse.idf(terms))
+        return self.settings.relevance.probability(sentence_cos, cov)
 
     def _passage(self, row: int, score: float) -> Passage:
         chunk = self.version.chunks[row]
@@ -195,32 +257,18 @@ class Retriever:
             highlights=(),
         )
 
-    def _highlight(self, question: str, passages: list[Passage]) -> tuple[list[Passage], float]:
-        """Attach the best sentence of each passage; return the best sentence similarity."""
-        docs = self.version.documents
-        spans = [passage_sentences(docs[p.doc_id].text, p.start, p.end) for p in passages]
-        texts = [
-            docs[p.doc_id].text[a:b] for p, ss in zip(passages, spans, strict=True) for a, b in ss
-        ]
-        vectors = self.embedder.embed([question, *texts])
-        qv, sv = vectors[0], vectors[1:]
+    def _highlight(self, passage: Passage, row: int, qv: np.ndarray, terms: list[str]) -> Passage:
+        """Mark the passage's sentence that best answers: sentence cosine plus term overlap."""
+        units = self.version.units
+        span = np.arange(self._offsets[row], self._offsets[row + 1])
+        if not len(span):
+            return passage
+        cos = self.version.unit_dense.reconstruct(span) @ qv
+        text = self.version.documents[passage.doc_id].text
         tokenizer = self.version.sparse.tokenizer
-        scores = score_sentences(
-            qv,
-            sv,
-            set(tokenizer(question)),
-            texts,
-            tokenizer,
-            lexical_weight=self.settings.lexical_weight,
+        wanted = set(terms)
+        overlap = np.array(
+            [term_overlap(wanted, tokenizer(text[units.start[u] : units.end[u]])) for u in span]
         )
-        cosine = sv @ qv
-        out, offset, best = [], 0, -1.0
-        for passage, ss in zip(passages, spans, strict=True):
-            part = scores[offset : offset + len(ss)]
-            if len(ss):
-                i = int(np.argmax(part))
-                best = max(best, float(cosine[offset + i]))
-                passage = replace(passage, highlights=(ss[i],))
-            out.append(passage)
-            offset += len(ss)
-        return out, best
+        best = int(span[int(np.argmax(cos + self.settings.lexical_weight * overlap))])
+        return replace(passage, highlights=((int(units.start[best]), int(units.end[best])),))

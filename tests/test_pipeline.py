@@ -19,10 +19,12 @@ def test_first_ingest_embeds_every_chunk_and_the_second_none(
     first = ingest([corpus_dir], index=index, embedder=fake_embedder)
     assert first.added == ("kazakhstan-brics-refusal.md",)
     assert first.chunks_embedded == first.n_chunks > 0
+    assert first.sentences_embedded > first.n_chunks  # every chunk has one or more sentences
     version = current_version_path(index)
     second = ingest([corpus_dir], index=index, embedder=fake_embedder)
     assert second.unchanged == ("kazakhstan-brics-refusal.md",)
     assert second.chunks_embedded == 0 and second.chunks_reused == first.n_chunks
+    assert second.sentences_embedded == 0
     assert current_version_path(index) == version  # nothing new written
 
 

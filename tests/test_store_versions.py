@@ -13,6 +13,7 @@ import ingest.store
 from ingest.document import Document, Section
 from ingest.embed_cache import MAX_SHARDS, EmbeddingCache
 from ingest.embedder import FakeEmbedder
+from ingest.errors import IndexMismatchError
 from ingest.pipeline import Ingestor
 from ingest.store import current_version_path, load_version
 from retrieval.api import get_retriever
@@ -138,24 +139,17 @@ def test_many_small_cache_shards_are_merged(tmp_path: Path) -> None:
     assert embedded == 0 and np.allclose(vectors, embedder.embed(texts))
 
 
-def test_a_version_with_texts_inside_its_json_lines_still_loads(tmp_path: Path) -> None:
+def test_an_older_format_is_refused_and_rebuilt(tmp_path: Path) -> None:
     index, folder = tmp_path / "index", _docs(tmp_path)
     _ingest(index, folder)
     version = current_version_path(index)
-    before = load_version(index)
-    texts = (version / "texts.txt").read_text(encoding="utf-8")
-    rows = [json.loads(line) for line in (version / "documents.jsonl").read_text().splitlines()]
-    with open(version / "documents.jsonl", "w", encoding="utf-8") as handle:
-        for row in rows:  # the layout of format version 1
-            row["text"] = texts[row["text"][0] : row["text"][1]]
-            handle.write(json.dumps(row) + "\n")
-    (version / "texts.txt").unlink()
     manifest = json.loads((version / "manifest.json").read_text())
-    manifest["format_version"] = 1
+    manifest["format_version"] = 2  # before sentence units and section BM25
     (version / "manifest.json").write_text(json.dumps(manifest))
-    after = load_version(index)
-    assert after.documents == before.documents
-    assert [c.text for c in after.chunks] == [c.text for c in before.chunks]
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        load_version(index)
+    Ingestor(index, embedder=FakeEmbedder()).run([folder], rebuild=True)
+    assert load_version(index).units is not None
 
 
 def test_texts_keep_carriage_returns_and_offsets(tmp_path: Path) -> None:

@@ -1,0 +1,127 @@
+"""Per-candidate relevance signals: BM25, chunk cosine, best-sentence cosine.
+
+Candidates are the union of each side's top rows; every signal is then computed exactly for
+every candidate (from stored vectors), so fusion never mixes a score with a missing one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.dense import DenseIndex
+from ingest.units import UnitTable
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Signals of candidate chunks (parallel arrays)."""
+
+    rows: np.ndarray  # chunk rows
+    bm25: np.ndarray  # BM25 score of the chunk
+    section_bm25: np.ndarray  # BM25 score of the section holding the chunk
+    chunk_cos: np.ndarray  # cosine of the chunk vector (0 when the index has none)
+    sent_cos: np.ndarray  # cosine of the chunk's best sentence (0 when no sentence units)
+    best_unit: np.ndarray  # unit row of that sentence (-1 when no sentence units)
+
+
+def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:
+    """Rows of the ``depth`` highest positive scores, best first."""
+    if depth <= 0 or not len(scores):
+        return np.zeros(0, dtype=np.int64)
+    depth = min(depth, len(scores))
+    part = np.argpartition(-scores, depth - 1)[:depth]
+    part = part[np.argsort(-scores[part], kind="stable")]
+    return part[scores[part] > 0]
+
+
+def sentence_maxima(
+    query: np.ndarray,
+    rows: np.ndarray,
+    units: UnitTable,
+    offsets: np.ndarray,
+    unit_dense: DenseIndex,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best sentence cosine and its unit row, for each chunk row in ``rows``."""
+    spans = [np.arange(offsets[r], offsets[r + 1]) for r in rows]
+    flat = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
+    cos = unit_dense.reconstruct(flat) @ query if len(flat) else np.zeros(0)
+    best_cos = np.zeros(len(rows), dtype=np.float32)
+    best_unit = np.full(len(rows), -1, dtype=np.int64)
+    cursor = 0
+    for i, span in enumerate(spans):
+        if len(span):
+            j = int(np.argmax(cos[cursor : cursor + len(span)]))
+            best_cos[i], best_unit[i] = cos[cursor + j], span[j]
+        cursor += len(span)
+    return best_cos, best_unit
+
+
+def gather(
+    query_vector: np.ndarray | None,
+    bm25: np.ndarray | None,
+    section_bm25: np.ndarray | None = None,
+    *,
+    n_chunks: int,
+    depth: int,
+    dense: DenseIndex | None,
+    units: UnitTable | None,
+    offsets: np.ndarray | None,
+    unit_dense: DenseIndex | None,
+    allowed: np.ndarray | None = None,
+) -> Signals:
+    """Collect candidates from every available side and score them on every signal.
+
+    Args:
+        query_vector: The question's embedding (None: keyword only).
+        bm25: BM25 scores of all chunks (None: dense only).
+        section_bm25: BM25 score of each chunk's section, for all chunks (None: unused).
+        depth: Candidates taken from each side.
+        allowed: Boolean mask of chunk rows that may be returned (document filter).
+    """
+    pools: list[np.ndarray] = []
+    for keyword in (bm25, section_bm25):
+        if keyword is not None:
+            scores = keyword if allowed is None else np.where(allowed, keyword, 0.0)
+            pools.append(top_rows(scores, depth))
+    if query_vector is not None:
+        wide = depth if allowed is None else n_chunks
+        if dense is not None and dense.size:
+            _, rows = dense.search(query_vector, wide)
+            pools.append(rows if allowed is None else rows[allowed[rows]][:depth])
+        if units is not None and unit_dense is not None and unit_dense.size:
+            _, unit_rows = unit_dense.search(
+                query_vector, wide * 2 if allowed is None else len(units)
+            )
+            chunk_rows = units.chunk[unit_rows]
+            if allowed is not None:
+                chunk_rows = chunk_rows[allowed[chunk_rows]]
+            pools.append(_first_unique(chunk_rows, depth))
+    rows = np.unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
+    rows = rows.astype(np.int64)
+    zeros = np.zeros(len(rows), dtype=np.float32)
+    chunk_cos, sent_cos, best_unit = zeros, zeros, np.full(len(rows), -1, dtype=np.int64)
+    if query_vector is not None and dense is not None and dense.size:
+        chunk_cos = dense.reconstruct(rows) @ query_vector
+    if (
+        query_vector is not None
+        and units is not None
+        and unit_dense is not None
+        and offsets is not None
+    ):
+        sent_cos, best_unit = sentence_maxima(query_vector, rows, units, offsets, unit_dense)
+    return Signals(
+        rows=rows,
+        bm25=bm25[rows].astype(np.float32) if bm25 is not None else zeros,
+        section_bm25=section_bm25[rows].astype(np.float32) if section_bm25 is not None else zeros,
+        chunk_cos=np.asarray(chunk_cos, dtype=np.float32),
+        sent_cos=np.asarray(sent_cos, dtype=np.float32),
+        best_unit=best_unit,
+    )
+
+
+def _first_unique(values: np.ndarray, limit: int) -> np.ndarray:
+    """The first ``limit`` distinct values, in order of first appearance."""
+    _, first = np.unique(values, return_index=True)
+    return values[np.sort(first)][:limit]
