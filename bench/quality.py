@@ -40,23 +40,28 @@ def configurations() -> list[Config]:
 
     final = SearchSettings()
     w = final.weights
+
+    def only(**weights: float) -> Any:
+        return replace(
+            final,
+            weights=FusionWeights(
+                **{"bm25": 0, "section": 0, "chunk": 0, "sentence": 0, **weights}
+            ),
+        )
+
     return [
-        Config("dense: chunk vectors", replace(final, weights=FusionWeights(0, 1, 0))),
-        Config("dense: best sentence", replace(final, weights=FusionWeights(0, 0, 1))),
-        Config("BM25, no stemming", replace(final, mode="keyword"), SparseSettings(stemmer=None)),
-        Config("BM25, stemmed", replace(final, mode="keyword")),
+        Config("dense: chunk vectors", only(chunk=1)),
+        Config("dense: best sentence", only(sentence=1)),
+        Config("BM25 chunks, no stemming", only(bm25=1), SparseSettings(stemmer=None)),
+        Config("BM25 chunks, stemmed", only(bm25=1)),
+        Config("BM25 sections, stemmed", only(section=1)),
         Config(
-            "hybrid RRF: BM25 + chunk",
-            replace(final, fusion="rrf", weights=FusionWeights(1, 1, 0)),
+            "hybrid RRF: BM25 + chunk vectors",
+            replace(only(bm25=1, chunk=1), fusion="rrf"),
         ),
-        Config(
-            "hybrid blend: BM25 + chunk", replace(final, weights=FusionWeights(w.bm25, w.chunk, 0))
-        ),
-        Config(
-            "hybrid blend: BM25 + best sentence",
-            replace(final, weights=FusionWeights(w.bm25, 0, w.sentence)),
-        ),
-        Config("default: BM25 + chunk + best sentence", final),
+        Config("hybrid blend: BM25 + chunk vectors", only(bm25=0.35, chunk=0.65)),
+        Config("+ section BM25", only(bm25=w.bm25, section=w.section, chunk=w.chunk + w.sentence)),
+        Config("default: + best-sentence vectors", final),
     ]
 
 
@@ -71,13 +76,21 @@ def _with_sparse(retriever: Any, sparse: Any) -> Any:
     return clone
 
 
-def scifact_figures(retriever: Any, folder: Path, split: str) -> dict[str, float]:
+def scifact_figures(
+    retriever: Any, folder: Path, split: str, *, abstention: bool = True
+) -> dict[str, Any]:
     """nDCG@10 and Recall@100 (documents) and the share of questions abstained."""
     from retrieval.beir import evaluate_beir, read_qrels
     from retrieval.beir_index import rank_documents
 
     ranking = retriever.with_settings(replace(retriever.settings, highlight=False, candidates=300))
     figures = evaluate_beir(folder, lambda q, d: rank_documents(ranking, q, d), split=split)
+    if not abstention:
+        return {
+            "ndcg@10": figures["ndcg@10"],
+            "recall@100": figures["recall@100"],
+            "scifact_false_abstention": "-",
+        }
     lines = (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines()
     queries = [json.loads(line) for line in lines if line.strip()]
 
@@ -139,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--only", help="run only configurations whose name contains this")
+    parser.add_argument(
+        "--abstention-rows",
+        default="default",
+        help="measure SciFact abstention only for rows whose name contains this",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -156,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         if config.sparse is not None:
             a, s = _with_sparse(a, config.sparse), _with_sparse(s, config.sparse)
         row: dict[str, Any] = {"configuration": config.name}
-        row.update(scifact_figures(s, args.scifact, args.split))
+        abstention = args.abstention_rows in config.name
+        row.update(scifact_figures(s, args.scifact, args.split, abstention=abstention))
         row.update(article_figures(a, args.questions))
         rows.append(row)
         if not args.json:

@@ -11,12 +11,16 @@ from retrieval.signals import Signals
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """Weights of the min-max-normalised signals in the blend (they need not sum to 1)."""
+    """Weights of the min-max-normalised signals in the blend (they need not sum to 1).
+
+    The defaults come from a grid search on SciFact's train split (``bench/tune.py``):
+    section-level BM25 with chunk and best-sentence cosine, plus a little chunk BM25.
+    """
 
     bm25: float = 0.1
-    section: float = 0.25
-    chunk: float = 0.45
-    sentence: float = 0.2
+    section: float = 0.3
+    chunk: float = 0.3
+    sentence: float = 0.3
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
