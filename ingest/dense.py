@@ -18,6 +18,11 @@ class DenseIndex:
     def size(self) -> int:
         return int(self._index.ntotal)
 
+    @property
+    def dimension(self) -> int:
+        """Length of the stored vectors."""
+        return int(self._index.d)
+
     @classmethod
     def build(cls, vectors: np.ndarray) -> DenseIndex:
         """Index ``vectors`` (float32, rows normalised); row i is chunk i."""

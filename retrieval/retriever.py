@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,10 @@ FusionKind = Literal["blend", "rrf"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "keyword")
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
+#: C0 and C1 control characters other than tab and line breaks (NUL, ESC, DEL...).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Lone surrogates: what undecodable bytes in a command-line argument turn into.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,16 @@ def validate_question(question: object) -> str:
     if len(stripped) > MAX_QUESTION_CHARS:
         raise InvalidInputError(
             f"the question is {len(stripped):,} characters; the limit is {MAX_QUESTION_CHARS:,}"
+        )
+    control = _CONTROL.search(stripped)
+    if control:
+        raise InvalidInputError(
+            f"the question contains a control character (U+{ord(control.group()):04X}); "
+            "remove it and ask again"
+        )
+    if _SURROGATE.search(stripped):
+        raise InvalidInputError(
+            "the question holds bytes that are not valid UTF-8 text; retype it and ask again"
         )
     return stripped
 

@@ -49,10 +49,10 @@ class ChatSettings:
 
 
 def indexed_documents(index_dir: Path) -> dict[str, dict[str, Any]]:
-    """The manifest entries of the documents in the index (empty when there is no index)."""
+    """The manifest entries of the documents in the index (empty when it cannot be read)."""
     try:
         return dict(get_retriever(index_dir).version.manifest.documents)
-    except IndexNotFoundError:
+    except DocqaError:  # no index, or one that cannot be read: questions say why
         return {}
 
 
@@ -142,10 +142,10 @@ def build_app(settings: ChatSettings) -> Any:
             return (gr.update(), *refresh_documents(), None)
         progress(0, desc="saving")
         try:
-            embedder = get_retriever(index_dir).embedder
-        except IndexNotFoundError:
-            embedder = None
-        try:
+            try:
+                embedder = get_retriever(index_dir).embedder
+            except IndexNotFoundError:
+                embedder = None
             outcomes = ingest_uploads(
                 files,
                 index_dir,
@@ -156,6 +156,8 @@ def build_app(settings: ChatSettings) -> Any:
             status = render.render_uploads(outcomes)
         except DocqaError as exc:
             status = render.render_error(str(exc))
+        except OSError as exc:  # the disk or the file system refused: full, read-only
+            status = render.render_error(f"the upload could not be saved ({exc.strerror or exc})")
         return (status, *refresh_documents(), None)
 
     def ask_endpoint(question: str, k: int = 5, mode: str = "hybrid") -> dict[str, Any]:

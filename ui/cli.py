@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -195,9 +195,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (with the fix), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``docqa``."""
-    parser = argparse.ArgumentParser(prog="docqa", description="Cited answers from your documents.")
+    parser = _Parser(prog="docqa", description="Cited answers from your documents.")
     sub = parser.add_subparsers(dest="command", required=True)
     index_help = "index directory (default: $DOCQA_INDEX or .docqa/index)"
 
@@ -273,6 +280,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DocqaError as exc:
         print(f"docqa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # the disk or the file system refused: full, read-only, gone
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"docqa: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("docqa: interrupted", file=sys.stderr)
         return 130

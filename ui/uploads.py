@@ -155,11 +155,27 @@ def ingest_uploads(
     Returns:
         One outcome per file, in upload order for accepted files, rejected ones last.
     """
-    saved, outcomes = save_uploads(files, index_dir / UPLOADS_DIRNAME, max_bytes=max_bytes)
-    if not saved:
+    upload_dir = index_dir / UPLOADS_DIRNAME
+    # A file replacing an earlier upload of the same name is ingested in its place; the
+    # earlier copy is set aside and put back unless the new one is accepted, so a rejected
+    # or failed upload leaves the index folder as it was.
+    previous = _set_aside(upload_dir, {sanitize_filename(Path(f).name) for f in files})
+    try:
+        saved, outcomes = save_uploads(files, upload_dir, max_bytes=max_bytes)
+        report = None
+        if saved:
+            ingestor = Ingestor(
+                index_dir, embedder=embedder, max_file_bytes=max_bytes, progress=progress
+            )
+            report = ingestor.run(saved)
+    except BaseException:
+        for name in previous:
+            _put_back(previous, name)
+        raise
+    if report is None:
+        for name in list(previous):
+            _put_back(previous, name)
         return outcomes
-    ingestor = Ingestor(index_dir, embedder=embedder, max_file_bytes=max_bytes, progress=progress)
-    report = ingestor.run(saved)
     reasons = {Path(r.path).name: _strip_path(r.reason, r.path) for r in report.rejected}
     accepted: list[UploadOutcome] = []
     for path in saved:
@@ -167,13 +183,38 @@ def ingest_uploads(
         if name in reasons:
             accepted.append(UploadOutcome(name, "rejected", reasons[name]))
             path.unlink(missing_ok=True)
+            _put_back(previous, name)
         elif name in report.added:
             accepted.append(UploadOutcome(name, "added"))
         elif name in report.updated:
             accepted.append(UploadOutcome(name, "updated"))
         else:
             accepted.append(UploadOutcome(name, "unchanged"))
+        earlier = previous.pop(name, None)  # accepted (or rejected and put back above)
+        if earlier is not None:
+            earlier.unlink(missing_ok=True)
+    for name in list(previous):  # rejected before saving: the earlier copy stays
+        _put_back(previous, name)
     return accepted + outcomes
+
+
+def _set_aside(upload_dir: Path, names: set[str]) -> dict[str, Path]:
+    """Rename the existing uploads called ``names`` to hidden names; returns name -> copy."""
+    aside: dict[str, Path] = {}
+    for name in sorted(names):
+        current = upload_dir / name
+        if current.is_file():
+            copy = upload_dir / f".{name}.previous"
+            os.replace(current, copy)
+            aside[name] = copy
+    return aside
+
+
+def _put_back(aside: dict[str, Path], name: str) -> None:
+    """Restore the earlier upload called ``name`` (if one was set aside)."""
+    copy = aside.pop(name, None)
+    if copy is not None:
+        os.replace(copy, copy.with_name(name))
 
 
 def _strip_path(reason: str, path: str) -> str:
