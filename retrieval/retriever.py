@@ -129,6 +129,15 @@ def validate_k(k: object) -> int:
     return k
 
 
+def _stamp(version: Path) -> tuple[int, int] | None:
+    """Identity of a version folder's manifest file (inode, modification time)."""
+    try:
+        status = (version / "manifest.json").stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns
+
+
 class Retriever:
     """Answers questions from one loaded index version.
 
@@ -147,6 +156,7 @@ class Retriever:
     ) -> None:
         self.index_dir = Path(index)
         self.version: IndexVersion = load_version(self.index_dir)
+        self._stamp = _stamp(self.version.path)
         model = self.version.manifest.model
         if embedder is not None and embedder.model_id != model:
             from ingest.errors import IndexMismatchError
@@ -166,11 +176,16 @@ class Retriever:
         return clone
 
     def is_stale(self) -> bool:
-        """True when a newer version of the index has been written since loading."""
+        """True when a newer version of the index has been written since loading.
+
+        A version folder of the same name that is not the one loaded (the index was deleted
+        and built again) counts as newer.
+        """
         try:
-            return current_version_path(self.index_dir) != self.version.path
+            path = current_version_path(self.index_dir)
         except Exception:
             return False
+        return path != self.version.path or _stamp(path) != self._stamp
 
     def rank(
         self,
