@@ -136,7 +136,7 @@ def test_sentences_are_ordered_trimmed_and_cover_every_visible_character(
 ) -> None:
     start = min(start, len(text))
     spans = sentence_spans(text, start)
-    covered = set()
+    covered: set[int] = set()
     for a, b in spans:
         assert start <= a < b <= len(text)
         assert text[a:b] == text[a:b].strip()
