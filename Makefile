@@ -9,7 +9,7 @@ export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test check format bench bench-quality bench-ingest clean
+.PHONY: install browser run test check format bench bench-quality bench-ingest bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench-quality: install
 # SciFact: first ingest, unchanged re-ingest, one changed document (several CPU minutes).
 bench-ingest: install
 	$(PY) bench/ingest.py
+
+# 20 gradio_client users on the chat's ask API for 60 s (loopback, real model).
+bench-load: install
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) .docqa .pytest_cache .mypy_cache .ruff_cache
