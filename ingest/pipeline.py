@@ -23,7 +23,14 @@ from ingest.errors import IndexMismatchError, IndexNotFoundError, InvalidInputEr
 from ingest.loaders import DEFAULT_MAX_FILE_BYTES
 from ingest.lock import writer_lock
 from ingest.plan import Incoming, known_files, make_plan
-from ingest.sources import Rejected, Scan, discover, parse_again, read_sources
+from ingest.sources import (
+    NOTHING_TO_READ,
+    Rejected,
+    Scan,
+    discover,
+    parse_again,
+    read_sources,
+)
 from ingest.sparse import SparseSettings
 from ingest.store import (
     Manifest,
@@ -118,6 +125,8 @@ class Ingestor:
         if snapshot is not None:
             self._check_model(snapshot.model)
         scan = discover(paths)
+        if prune:  # an emptied folder is how every document from it gets removed
+            scan.rejected = [r for r in scan.rejected if r.reason != NOTHING_TO_READ]
         read_sources(
             scan,
             known_files(snapshot.documents if snapshot else {}),

@@ -115,22 +115,46 @@ def discover(paths: Iterable[str | Path]) -> Scan:
 
     A file given directly gets its file name as id; a file found in a folder gets its path
     relative to that folder. Folders are walked recursively, hidden entries skipped, files
-    of unsupported types ignored. Paths that do not exist are rejected.
+    of unsupported types ignored. Paths that do not exist, folders without any file docqa
+    reads (:data:`NOTHING_TO_READ`) and file names that are not UTF-8 are rejected.
     """
     scan = Scan()
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            scan.rejected.append(Rejected(str(path), "no such file or folder"))
+            scan.rejected.append(Rejected(printable(path), "no such file or folder"))
             continue
         root = path.resolve()
         scan.roots.append(root)
         if not path.is_dir():
-            scan.sources.setdefault(path.name, Source(root, path.name))
+            _add(scan, root, path.name)
             continue
-        for doc_id in _walk(root):
-            scan.sources.setdefault(doc_id, Source(root / doc_id, doc_id))
+        found = _walk(root)
+        if not found:
+            scan.rejected.append(Rejected(printable(path), NOTHING_TO_READ))
+        for doc_id in found:
+            _add(scan, root / doc_id, doc_id)
     return scan
+
+
+#: Why a folder given to ingest was rejected when it holds no file docqa reads.
+NOTHING_TO_READ = "no files docqa can read in this folder"
+
+
+def printable(path: Path) -> str:
+    """``path`` as text that can be printed (bytes that are not UTF-8 shown as U+FFFD)."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _add(scan: Scan, path: Path, doc_id: str) -> None:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # the id and the source are stored and shown as text
+        scan.rejected.append(
+            Rejected(printable(path), "the path is not valid UTF-8; rename the file or folder")
+        )
+        return
+    scan.sources.setdefault(doc_id, Source(path, doc_id))
 
 
 def _walk(root: Path) -> list[str]:
@@ -207,5 +231,7 @@ def _reason(exc: Exception, path: Path) -> str:
     text = str(exc)
     if isinstance(exc, FileNotFoundError) or not path.exists():
         return "the file vanished while it was being read"
+    if isinstance(exc, OSError):  # permissions, I/O errors: the path is already named
+        return f"cannot read the file ({exc.strerror or exc})"
     prefix = f"{path}: "
     return text[len(prefix) :] if text.startswith(prefix) else text

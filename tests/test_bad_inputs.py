@@ -251,6 +251,17 @@ def _original_upload_kept(env: Env, outcome: Outcome) -> None:
     assert (env.index / "uploads" / "notes.md").read_text() == NOTE
 
 
+def _ingest_then_empty_folder(env: Env) -> None:
+    note = env.file("notes/lighthouse.md", NOTE)
+    assert api_ingest(env, [note.parent]).kind == "ingested"
+    note.unlink()
+
+
+def _only_corpus_left(env: Env, outcome: Outcome) -> None:
+    assert outcome.detail["report"].removed == ("lighthouse.md",)
+    assert sorted(load_version(env.index).documents) == ["kazakhstan-brics-refusal.md"]
+
+
 def _serve_then_lose_dense(env: Env) -> None:
     env.handlers()  # the chat loads the index when it starts
     _lose("dense.faiss")(env)
@@ -385,6 +396,14 @@ CASES = [
         r"photos: no files docqa can read in this folder",
     ),
     Case(
+        "api-ingest-prune-an-emptied-folder",
+        lambda e: api_ingest(e, [e.work / "notes"], prune=True),
+        "ingested",  # valid: an emptied folder is how its documents are removed
+        setup=_ingest_then_empty_folder,
+        changes_index=True,
+        check=_only_corpus_left,
+    ),
+    Case(
         "api-ingest-unreadable-file",
         lambda e: api_ingest(e, [e.work / "locked.md"]),
         "rejected",
@@ -446,7 +465,7 @@ CASES = [
         "api-ingest-file-name-not-utf8",
         lambda e: api_ingest(e, [next(e.work.glob("caf*"))]),
         "rejected",
-        r"caf.* notes.md: the file name is not valid UTF-8",
+        r"caf\ufffd notes.md: the path is not valid UTF-8; rename the file or folder",
         setup=_bad_utf8_name,
     ),
     Case(
