@@ -55,7 +55,10 @@ def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, 
         cut = text.rfind(" ", start + 1, start + limit + 1)
         if cut <= start:
             cut = start + limit
-        pieces.append((start, cut))
+        end_of_piece = cut
+        while text[end_of_piece - 1].isspace():  # a run of spaces before the cut
+            end_of_piece -= 1
+        pieces.append((start, end_of_piece))
         start = cut
         while start < end and text[start].isspace():
             start += 1
