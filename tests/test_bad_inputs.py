@@ -597,6 +597,12 @@ CASES = [
         "error",
         r"100,000 characters; the limit is 2,000",
     ),
+    Case(
+        "chat-ask-control-chars",
+        lambda e: chat_ask(e, "BRICS\x07\x08 summit"),
+        "error",
+        r"control character \(U\+0007\)",
+    ),
     Case("chat-ask-right-to-left", lambda e: chat_ask(e, RTL), "answered"),
     Case("chat-ask-emoji", lambda e: chat_ask(e, EMOJI), "answered"),
     Case("chat-api-empty", lambda e: chat_api(e, ""), "error", r"question is empty"),

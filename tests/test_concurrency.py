@@ -152,3 +152,39 @@ def test_an_index_deleted_and_built_again_is_reloaded(tmp_path: Path) -> None:
     assert current_version_path(index).name == "000001"
     answer = ask("lighthouse", index=index)
     assert {p.doc_id for p in answer.passages} == {"second.md"}
+
+
+def test_users_uploading_files_of_the_same_name_at_once_leave_one_consistent_copy(
+    tmp_path: Path, fake_index: Path, fake_embedder: FakeEmbedder
+) -> None:
+    from ui.uploads import UPLOADS_DIRNAME, ingest_uploads
+
+    files = []
+    for n in range(4):
+        (tmp_path / f"user{n}").mkdir()
+        files.append(tmp_path / f"user{n}" / "notes.md")
+        files[-1].write_text(_note(n, n))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(files))
+
+    def upload(path: Path) -> None:
+        try:
+            barrier.wait()
+            (outcome,) = ingest_uploads(
+                [path], fake_index, max_bytes=100_000, embedder=fake_embedder
+            )
+            assert outcome.status in {"added", "updated"}, outcome
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upload, args=(f,)) for f in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    folder = fake_index / UPLOADS_DIRNAME
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.md"]  # nothing set aside left
+    indexed = load_version(fake_index).documents["notes.md"].text
+    assert (folder / "notes.md").read_text() == indexed  # the copy is what the index holds
+    assert indexed in {f.read_text() for f in files}

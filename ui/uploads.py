@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ DEFAULT_MAX_UPLOAD_MB = 20.0
 UPLOADS_DIRNAME = "uploads"
 _MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^\w.\-]+")
+#: One upload at a time per process: two users sending files of the same name at once must
+#: not swap each other's copies between saving and ingesting.
+_UPLOADING = threading.Lock()
 
 Status = Literal["added", "updated", "unchanged", "rejected"]
 
@@ -155,6 +159,17 @@ def ingest_uploads(
     Returns:
         One outcome per file, in upload order for accepted files, rejected ones last.
     """
+    with _UPLOADING:
+        return _ingest_uploads(files, index_dir, max_bytes, embedder, progress)
+
+
+def _ingest_uploads(
+    files: Sequence[str | Path],
+    index_dir: Path,
+    max_bytes: int,
+    embedder: Embedder | None,
+    progress: ProgressFactory,
+) -> list[UploadOutcome]:
     upload_dir = index_dir / UPLOADS_DIRNAME
     # A file replacing an earlier upload of the same name is ingested in its place; the
     # earlier copy is set aside and put back unless the new one is accepted, so a rejected
