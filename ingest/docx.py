@@ -60,6 +60,32 @@ def _blocks(document: Any) -> Iterator[Block]:
             yield Block(text, None if level is None else level + shift)
 
 
+#: A .docx package is read whole into memory: its parts may unpack to this many bytes at most.
+MAX_UNPACKED_BYTES = 200_000_000
+#: Beyond 20 MB unpacked, a package may not unpack to more than this many times its size
+#: (text XML packs about 5-20 times; a zip bomb about 1,000 times).
+MAX_PACKING_RATIO = 100
+
+
+def _check_unpacked_size(path: Path, data: bytes) -> None:
+    """Refuse a package whose parts would unpack to too much, before unpacking anything.
+
+    The sizes come from the zip directory; Python's zipfile never unpacks a part past its
+    declared size, so they bound what reading the package can cost.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            unpacked = sum(info.file_size for info in package.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        return  # not a zip: python-docx says so below
+    ratio = unpacked / max(len(data), 1)
+    if unpacked > MAX_UNPACKED_BYTES or (unpacked > 20_000_000 and ratio > MAX_PACKING_RATIO):
+        raise UnsupportedFileError(
+            f"{path}: the .docx would unpack to {unpacked:,} bytes from {len(data):,} "
+            f"({ratio:,.0f} times its size); refused as a possible zip bomb"
+        )
+
+
 def load_docx(path: Path, doc_id: str, data: bytes) -> Document:
     """Load a .docx file: paragraphs and tables in document order, headings as sections.
 
@@ -72,6 +98,7 @@ def load_docx(path: Path, doc_id: str, data: bytes) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    _check_unpacked_size(path, data)
     try:
         document = docx.Document(io.BytesIO(data))
         blocks = list(_blocks(document))

@@ -95,6 +95,31 @@ def citations_hold(answer: Answer, index: Path) -> None:
         assert all(p.start <= a < b <= p.end for a, b in p.highlights)
 
 
+@dataclass(frozen=True)
+class Case:
+    """One bad input: how to run it, what the person should get, and what it may change.
+
+    Attributes:
+        id: Surface and input, e.g. ``api-ask-empty``.
+        run: Runs the input in an Env and returns the Outcome.
+        expect: The kind of result.
+        says: Regular expression the (single) message line must match.
+        setup: Prepares the Env before the index is snapshotted.
+        changes_index: The input is valid and changes the index.
+        breaks_index: The setup leaves the index unusable (liveness is checked elsewhere).
+        check: Extra assertions on the Env and Outcome.
+    """
+
+    id: str
+    run: Callable[[Env], Outcome]
+    expect: Kind
+    says: str = ""
+    setup: Callable[[Env], object] | None = None
+    changes_index: bool = False
+    breaks_index: bool = False
+    check: Callable[[Env, Outcome], None] | None = None
+
+
 # -- running as another user -------------------------------------------------------------
 
 
@@ -165,6 +190,7 @@ def remove_env(env: Env) -> None:
 
 
 def one_line(exc: BaseException) -> tuple[str, ...]:
+    """The message of a typed error (or of a Gradio error) as the single line shown."""
     return (str(getattr(exc, "message", None) or exc),)
 
 

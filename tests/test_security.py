@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from ingest.embedder import FakeEmbedder
 from ingest.errors import IndexMismatchError
 from ingest.pipeline import ingest
-from ingest.store import current_version_path, load_version
+from ingest.store import FORMAT_VERSION, current_version_path, load_version
 from retrieval import ask
 from retrieval.types import Answer, Passage
 from ui import render
@@ -208,9 +208,7 @@ def _index_with_cache(tmp_path: Path, corpus_dir: Path) -> Path:
     return index
 
 
-def test_index_files_are_plain_json_numpy_faiss_and_bm25_arrays(
-    tmp_path: Path, corpus_dir: Path
-) -> None:
+def test_index_files_are_plain_text_json_numpy_and_faiss(tmp_path: Path, corpus_dir: Path) -> None:
     index = _index_with_cache(tmp_path, corpus_dir)
     kinds = set()
     for path in index.rglob("*"):
@@ -225,12 +223,14 @@ def test_index_files_are_plain_json_numpy_faiss_and_bm25_arrays(
             json.loads(path.read_text(encoding="utf-8"))
         elif path.suffix == ".jsonl":
             [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        elif path.suffix == ".txt":
+            path.read_text(encoding="utf-8")  # the documents' extracted text
         elif path.suffix == ".faiss":
             assert head[:4] in {b"IxFI", b"IxF2"}, head  # FAISS flat-index header
         else:
             pytest.fail(f"unexpected file format in the index: {path}")
         kinds.add(path.suffix)
-    assert kinds == {".npy", ".json", ".jsonl", ".faiss"}
+    assert kinds == {".npy", ".json", ".jsonl", ".txt", ".faiss"}
 
 
 @pytest.fixture
@@ -308,17 +308,19 @@ def test_a_manifest_of_another_format_version_fails_before_other_files_are_read(
 ) -> None:
     version = current_version_path(fake_index)
     manifest = json.loads((version / "manifest.json").read_text())
-    manifest["format_version"] = 2
+    manifest["format_version"] = 99
     (version / "manifest.json").write_text(json.dumps(manifest))
-    for other in ("documents.jsonl", "chunks.jsonl", "dense.faiss"):
-        (version / other).write_bytes(b"\x80\x04garbage that must never be read")
+    others = [p for p in version.rglob("*") if p.is_file() and p.name != "manifest.json"]
+    assert len(others) >= 5
+    for other in others:
+        other.write_bytes(b"\x80\x04garbage that must never be read")
     audit_opens.clear()
     for attempt in (
         lambda: load_version(fake_index),
         lambda: ask("anything", index=fake_index),
         lambda: ingest([fake_index.parent / "corpus"], index=fake_index),
     ):
-        with pytest.raises(IndexMismatchError, match="version 2, this docqa reads"):
+        with pytest.raises(IndexMismatchError, match=f"99, this docqa reads .* {FORMAT_VERSION};"):
             attempt()
     touched = {Path(p).name for p in audit_opens if Path(p).is_relative_to(version)}
     assert touched == {"manifest.json"}
