@@ -212,10 +212,14 @@ def only_corpus_left(env: Env, outcome: Outcome) -> None:
     assert sorted(load_version(env.index).documents) == ["kazakhstan-brics-refusal.md"]
 
 
-def serve_then_lose_dense(env: Env) -> None:
-    """A setup: the chat starts (loading the index), then the FAISS file goes."""
-    env.handlers()  # the chat loads the index when it starts
-    lose("dense.faiss")(env)
+def serve_then_lose(name: str) -> Callable[[Env], None]:
+    """A setup: the chat starts (loading the index), then a file of the live version goes."""
+
+    def setup(env: Env) -> None:
+        env.handlers()  # the chat loads the index when it starts
+        lose(name)(env)
+
+    return setup
 
 
 def bad_utf8_name(env: Env) -> None:

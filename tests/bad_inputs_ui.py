@@ -14,7 +14,7 @@ from .bad_input_files import (
     lose,
     original_upload_kept,
     read_only_index,
-    serve_then_lose_dense,
+    serve_then_lose,
     unreadable_file,
     upload_first,
     uploaded,
@@ -158,7 +158,7 @@ CHAT_CASES = [
         "chat-ask-half-deleted-while-serving",
         lambda e: chat_ask(e, BRICS),
         "answered",  # the loaded version keeps answering
-        setup=serve_then_lose_dense,
+        setup=serve_then_lose("dense.faiss"),
         breaks_index=True,
     ),
     Case(
@@ -167,6 +167,14 @@ CHAT_CASES = [
         "error",
         rf"damaged index files .*{REBUILD}",
         setup=lose("chunks.jsonl"),
+        breaks_index=True,
+    ),
+    Case(
+        "chat-upload-into-an-index-damaged-while-serving",
+        lambda e: chat_upload(e, [e.file("note.md", NOTE)]),
+        "error",  # the ingest fails after the file was saved: the copy is taken back
+        rf"damaged index files .*{REBUILD}",
+        setup=serve_then_lose("chunks.jsonl"),
         breaks_index=True,
     ),
     Case(

@@ -174,7 +174,8 @@ def _ingest_uploads(
     # A file replacing an earlier upload of the same name is ingested in its place; the
     # earlier copy is set aside and put back unless the new one is accepted, so a rejected
     # or failed upload leaves the index folder as it was.
-    previous = _set_aside(upload_dir, {sanitize_filename(Path(f).name) for f in files})
+    names = {sanitize_filename(Path(f).name) for f in files}
+    previous = _set_aside(upload_dir, names)
     try:
         saved, outcomes = save_uploads(files, upload_dir, max_bytes=max_bytes)
         report = None
@@ -183,8 +184,10 @@ def _ingest_uploads(
                 index_dir, embedder=embedder, max_file_bytes=max_bytes, progress=progress
             )
             report = ingestor.run(saved)
-    except BaseException:
-        for name in previous:
+    except BaseException:  # whatever was saved under these names is new: undo it all
+        for name in names:
+            (upload_dir / name).unlink(missing_ok=True)
+        for name in list(previous):
             _put_back(previous, name)
         raise
     if report is None:
