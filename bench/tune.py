@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             recall.append(recall_at(ranked, qrels[qid], 100))
         results.append((float(np.mean(ndcg)), float(np.mean(recall)), weights))
     results.sort(key=lambda r: -r[0])
-    for ndcg, recall, w in results[: args.top]:
-        print(f"ndcg@10 {ndcg:.4f} recall@100 {recall:.4f} {w}")
+    for mean_ndcg, mean_recall, w in results[: args.top]:
+        print(f"ndcg@10 {mean_ndcg:.4f} recall@100 {mean_recall:.4f} {w}")
     return 0
 
 
