@@ -23,9 +23,9 @@ from dataclasses import dataclass
 class RelevanceModel:
     """``P(answerable) = sigmoid(bias + w_sentence * sentence + w_coverage * coverage)``."""
 
-    bias: float = -6.0
-    w_sentence: float = 8.0
-    w_coverage: float = 4.0
+    bias: float = -7.856
+    w_sentence: float = 13.215
+    w_coverage: float = 7.733
 
     def probability(self, sentence: float, coverage: float) -> float:
         """The calibrated probability that the passage answers the question."""

@@ -54,7 +54,7 @@ class SearchSettings:
     fusion: FusionKind = "blend"
     weights: FusionWeights = field(default_factory=FusionWeights)
     rrf_k: float = 60.0
-    min_relevance: float = 0.5
+    min_relevance: float = 0.56
     relevance: RelevanceModel = field(default_factory=RelevanceModel)
     lexical_weight: float = 0.3
     highlight: bool = True
@@ -255,13 +255,13 @@ class Retriever:
             qv = ranking.query_vector
             if qv is None:
                 qv = self.embedder.embed([question])[0]
-            passages = [
+            marked = [
                 self._highlight(p, int(r), qv, terms)
                 for p, r in zip(passages, signals.rows[top], strict=True)
             ]
-            relevance = self.relevance(
-                terms, int(signals.rows[top[0]]), float(signals.sent_cos[top[0]])
-            )
+            passages = [p for p, _ in marked]
+            # The best sentence cosine of the top passage, whatever the mode ranked by.
+            relevance = self.relevance(terms, int(signals.rows[top[0]]), marked[0][1])
             abstained = relevance < self.settings.min_relevance
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(question, tuple(passages), abstained, round(elapsed, 2))
@@ -287,12 +287,15 @@ class Retriever:
             highlights=(),
         )
 
-    def _highlight(self, passage: Passage, row: int, qv: np.ndarray, terms: list[str]) -> Passage:
-        """Mark the passage's sentence that best answers: sentence cosine plus term overlap."""
+    def _highlight(
+        self, passage: Passage, row: int, qv: np.ndarray, terms: list[str]
+    ) -> tuple[Passage, float]:
+        """Mark the sentence that best answers (sentence cosine plus term overlap); also
+        return the passage's best sentence cosine."""
         units = self.version.units
         span = np.arange(self._offsets[row], self._offsets[row + 1])
         if not len(span):
-            return passage
+            return passage, 0.0
         cos = self.version.unit_dense.reconstruct(span) @ qv
         text = self.version.documents[passage.doc_id].text
         tokenizer = self.version.sparse.tokenizer
@@ -301,4 +304,5 @@ class Retriever:
             [term_overlap(wanted, tokenizer(text[units.start[u] : units.end[u]])) for u in span]
         )
         best = int(span[int(np.argmax(cos + self.settings.lexical_weight * overlap))])
-        return replace(passage, highlights=((int(units.start[best]), int(units.end[best])),))
+        marked = replace(passage, highlights=((int(units.start[best]), int(units.end[best])),))
+        return marked, float(cos.max())
