@@ -9,7 +9,7 @@ export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test check format bench bench-quality bench-ingest bench-load clean
+.PHONY: install browser run test check format bench bench-scale bench-quality bench-ingest bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ check: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Speed against the LangChain tutorial pipeline, and growth up to a million chunks.
+bench: install
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/speed.py
+
+bench-scale: install
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/scale.py
 
 bench-quality: install
 	$(PY) bench/quality.py

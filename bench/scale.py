@@ -1,0 +1,333 @@
+"""How docqa's index grows: build, disk, load, memory, latency and recall at 10k to 1M chunks.
+
+Each corpus is synthetic but full size: documents of ten chunks of about 110 words drawn
+from a Zipf-distributed vocabulary (the text store and BM25 hold real amounts of text),
+and clustered unit vectors standing in for embeddings (each a mix of two random topic
+centres plus noise, so neighbourhoods straddle k-means cells as real embeddings do).
+
+Every size runs in two fresh processes, so memory figures are that size's alone:
+
+- ``build``: writes an index version with :func:`ingest.store.write_version` (the dense
+  index type chosen by size, see :mod:`ingest.dense`) and computes the exact top 10 of
+  the probe queries by brute force;
+- ``query``: loads the index, measures the dense search alone (k=10, the recall@10 of the
+  chosen index against exact search, and k=100 as retrieval asks for), and the hybrid
+  ranking and a full answer through :class:`retrieval.Retriever` (questions embedded with
+  the fake embedder, so model time is left out: ``bench/speed.py`` measures that).
+
+Run: ``make bench-scale`` or ``python bench/scale.py --sizes 10000,100000,1000000``.
+Prints a table, writes ``docs/scale.json`` and the plot ``docs/scale.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DIM = 384
+CHUNKS_PER_DOC = 10
+WORDS_PER_CHUNK = 110
+VOCABULARY = 50_000
+N_QUERIES = 200
+QUESTIONS = (
+    "what limits the growth of river delta sediment",
+    "vaccine response in older adults",
+    "treaty negotiations over water rights",
+    "effects of sleep on memory consolidation",
+)
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB."""
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+def synthetic_vectors(n: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarray:
+    """Unit vectors near a mix of two topic centres, generated in blocks to bound memory."""
+    out = np.empty((n, DIM), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        m = min(100_000, n - start)
+        first = centres[rng.integers(0, len(centres), m)]
+        second = centres[rng.integers(0, len(centres), m)]
+        weight = rng.random((m, 1), dtype=np.float32)
+        noise = rng.standard_normal((m, DIM), dtype=np.float32) / np.sqrt(DIM)
+        block = first + weight * second + noise
+        out[start : start + m] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
+
+
+def topic_centres(n: int, rng: np.random.Generator) -> np.ndarray:
+    centres = rng.standard_normal((max(1, n // 200), DIM)).astype(np.float32)
+    return centres / np.linalg.norm(centres, axis=1, keepdims=True)
+
+
+def synthetic_words(rng: np.random.Generator) -> np.ndarray:
+    """A vocabulary of pronounceable pseudo-words (BM25 needs many distinct terms)."""
+    syllables = np.array([c + v for c in "bcdfghklmnprstvz" for v in "aeiou"])
+    parts = rng.integers(0, len(syllables), (VOCABULARY, 3))
+    return np.array(["".join(syllables[p]) for p in parts])
+
+
+def build(n: int, folder: Path) -> dict[str, Any]:
+    """Write an index of ``n`` synthetic chunks into ``folder``; exact answers beside it."""
+    from ingest.chunker import Chunk, ChunkSettings
+    from ingest.document import Document, Section
+    from ingest.sparse import SparseSettings
+    from ingest.store import Manifest, write_version
+
+    rng = np.random.default_rng(n)
+    words = synthetic_words(rng)
+    zipf = 1.0 / np.arange(1, VOCABULARY + 1)
+    zipf /= zipf.sum()
+    documents, chunks, meta = [], [], {}
+    for d in range(0, n, CHUNKS_PER_DOC):
+        count = min(CHUNKS_PER_DOC, n - d)
+        picks = rng.choice(VOCABULARY, size=(count, WORDS_PER_CHUNK), p=zipf)
+        parts = [" ".join(words[row]) + "." for row in picks]
+        text = "\n\n".join(parts)
+        doc_id = f"doc{d // CHUNKS_PER_DOC:07d}.txt"
+        doc = Document(
+            doc_id,
+            f"Synthetic {doc_id}",
+            f"synthetic/{doc_id}",
+            "txt",
+            text,
+            (Section((), 0, len(text)),),
+        )
+        offset = 0
+        for i, part in enumerate(parts):
+            chunks.append(
+                Chunk(f"{doc_id}#{i}", doc_id, offset, offset + len(part), (), None, part)
+            )
+            offset += len(part) + 2
+        documents.append(doc)
+        meta[doc_id] = {
+            "content_hash": doc.content_hash,
+            "title": doc.title,
+            "source": doc.source,
+            "format": "txt",
+            "n_chunks": count,
+            "ingested_at": "2024-01-01T00:00:00Z",
+        }
+    centres = topic_centres(n, rng)
+    vectors = synthetic_vectors(n, rng, centres)
+    queries = synthetic_vectors(N_QUERIES, np.random.default_rng(7), centres)
+    exact = np.vstack([np.argsort(-(vectors @ q))[:10] for q in queries])
+    np.save(folder / "queries.npy", queries)
+    np.save(folder / "exact.npy", exact)
+    manifest = Manifest(
+        model=f"fake-hashing-{DIM}",
+        dimension=DIM,
+        chunking=ChunkSettings(),
+        sparse=SparseSettings(),
+        documents=meta,
+        n_chunks=n,
+    )
+    generated_mb = peak_rss_mb()
+    started = time.perf_counter()
+    version = write_version(folder / "index", manifest, documents, chunks, vectors)
+    seconds = time.perf_counter() - started
+    return {
+        "build_s": round(seconds, 1),
+        "build_peak_rss_mb": round(peak_rss_mb()),
+        "inputs_rss_mb": round(generated_mb),
+        "disk_mb": round(sum(p.stat().st_size for p in version.rglob("*") if p.is_file()) / 1e6),
+        "dense_disk_mb": round((version / "dense.faiss").stat().st_size / 1e6),
+    }
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    return round(float(np.percentile(samples, 50)), 2), round(float(np.percentile(samples, 95)), 2)
+
+
+def query(folder: Path) -> dict[str, Any]:
+    """Load the index in this (fresh) process and time searches."""
+    from ingest.dense import DenseIndex
+    from ingest.store import current_version_path
+    from retrieval import Retriever
+
+    queries, exact = np.load(folder / "queries.npy"), np.load(folder / "exact.npy")
+    version = current_version_path(folder / "index")
+    base = rss_mb()
+    started = time.perf_counter()
+    dense = DenseIndex.load(version / "dense.faiss")
+    dense_load = time.perf_counter() - started
+    dense_rss = rss_mb() - base
+    recall, k10, k100 = [], [], []
+    for q, truth in zip(queries, exact, strict=True):
+        t = time.perf_counter()
+        _, rows = dense.search(q, 10)
+        k10.append((time.perf_counter() - t) * 1000)
+        recall.append(len(set(rows.tolist()) & set(truth.tolist())) / 10)
+        t = time.perf_counter()
+        dense.search(q, 100)
+        k100.append((time.perf_counter() - t) * 1000)
+    del dense
+    before = rss_mb()
+    started = time.perf_counter()
+    retriever = Retriever(folder / "index")
+    load = time.perf_counter() - started
+    loaded_rss = rss_mb()
+    hybrid, answer = [], []
+    for i in range(40):
+        question = QUESTIONS[i % len(QUESTIONS)] + f" {i}"
+        t = time.perf_counter()
+        retriever.rank(question)
+        hybrid.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        retriever.answer(question)
+        answer.append((time.perf_counter() - t) * 1000)
+    return {
+        "dense_kind": retriever.version.dense.kind,
+        "recall@10": round(float(np.mean(recall)), 4),
+        "dense_load_s": round(dense_load, 2),
+        "dense_rss_mb": round(dense_rss),
+        "dense_k10_p50_ms": percentiles(k10)[0],
+        "dense_k10_p95_ms": percentiles(k10)[1],
+        "dense_k100_p50_ms": percentiles(k100)[0],
+        "dense_k100_p95_ms": percentiles(k100)[1],
+        "index_load_s": round(load, 2),
+        "index_rss_mb": round(loaded_rss - before + base),
+        "process_rss_mb": round(loaded_rss),
+        "hybrid_rank_p50_ms": percentiles(hybrid)[0],
+        "hybrid_rank_p95_ms": percentiles(hybrid)[1],
+        "answer_p50_ms": percentiles(answer)[0],
+        "answer_p95_ms": percentiles(answer)[1],
+    }
+
+
+def run_step(step: str, n: int, folder: Path) -> dict[str, Any]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--step", step, "--n", str(n), str(folder)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+COLUMNS = [
+    ("chunks", "n"),
+    ("index", "dense_kind"),
+    ("build s", "build_s"),
+    ("disk MB", "disk_mb"),
+    ("dense MB", "dense_disk_mb"),
+    ("load s", "index_load_s"),
+    ("dense load s", "dense_load_s"),
+    ("RSS MB", "process_rss_mb"),
+    ("dense RSS MB", "dense_rss_mb"),
+    ("build peak MB", "build_peak_rss_mb"),
+    ("recall@10", "recall@10"),
+    ("dense p50 ms", "dense_k10_p50_ms"),
+    ("dense p95 ms", "dense_k10_p95_ms"),
+    ("k=100 p50 ms", "dense_k100_p50_ms"),
+    ("hybrid p50 ms", "hybrid_rank_p50_ms"),
+    ("hybrid p95 ms", "hybrid_rank_p95_ms"),
+    ("answer p50 ms", "answer_p50_ms"),
+]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table of the results."""
+    lines = [
+        "| " + " | ".join(c for c, _ in COLUMNS) + " |",
+        "|" + "|".join("---:" for _ in COLUMNS) + "|",
+    ]
+    lines += ["| " + " | ".join(f"{r.get(k, '')}" for _, k in COLUMNS) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Latency and memory against corpus size (log-log), as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = [r["n"] for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for key, label in [
+        ("dense_k10_p50_ms", "dense search p50"),
+        ("hybrid_rank_p50_ms", "hybrid ranking p50"),
+        ("answer_p50_ms", "answer p50 (no model)"),
+    ]:
+        left.plot(n, [r[key] for r in rows], marker="o", label=label)
+    left.axhline(20, color="grey", linestyle=":", label="20 ms")
+    left.set(xscale="log", yscale="log", xlabel="chunks", ylabel="ms", title="Query latency")
+    for key, label in [
+        ("process_rss_mb", "process RSS after load"),
+        ("dense_rss_mb", "dense index"),
+        ("disk_mb", "index on disk"),
+    ]:
+        right.plot(n, [r[key] for r in rows], marker="o", label=label)
+    right.axhline(2000, color="grey", linestyle=":", label="2 GB")
+    right.set(xscale="log", yscale="log", xlabel="chunks", ylabel="MB", title="Memory and disk")
+    for ax in (left, right):
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the scale benchmark; ``--step`` runs one half of one size (used internally)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for scale.json/png")
+    parser.add_argument("--workdir", help="where indexes are built (default: a temp folder)")
+    parser.add_argument("--step", choices=("build", "query"), help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("folder", nargs="?", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.step:
+        step = build if args.step == "build" else None
+        result = step(args.n, Path(args.folder)) if step else query(Path(args.folder))
+        print(json.dumps(result))
+        return 0
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        folder = Path(tempfile.mkdtemp(prefix=f"docqa-scale-{n}-", dir=args.workdir))
+        try:
+            row = {"n": n, **run_step("build", n, folder), **run_step("query", n, folder)}
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    print(table(rows))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scale.json").write_text(json.dumps(rows, indent=1) + "\n")
+    try:
+        plot(rows, out / "scale.png")
+        print(f"wrote {out / 'scale.png'}")
+    except ImportError:
+        print("matplotlib is missing: pip install -e '.[bench]' for the plot", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Embedding backends: choice, ONNX export checks, and agreement with the PyTorch model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.embedder import (
+    BACKEND_ENV,
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL,
+    SentenceTransformerEmbedder,
+    make_embedder,
+    resolve_backend,
+)
+from ingest.errors import InvalidInputError
+from ingest.onnx_export import UnsupportedModelError, read_layout
+
+TEXTS = [
+    "When was the 16th BRICS summit held?",
+    "Kazakhstan declined the invitation to become a BRICS partner country.",
+    "ok",
+    "Vitamin D supplementation reduces the risk of acute respiratory infection. " * 12,
+]
+
+
+def test_backend_comes_from_argument_then_environment_then_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    assert resolve_backend() == DEFAULT_BACKEND
+    monkeypatch.setenv(BACKEND_ENV, "torch")
+    assert resolve_backend() == "torch"
+    assert resolve_backend("onnx") == "onnx"
+    with pytest.raises(InvalidInputError, match="valid backends are: torch, onnx, onnx-int8"):
+        resolve_backend("tensorrt")
+
+
+def test_backends_of_one_model_share_its_id() -> None:
+    ids = {SentenceTransformerEmbedder(backend=b).model_id for b in ("torch", "onnx", "onnx-int8")}
+    assert ids == {DEFAULT_MODEL}
+    assert make_embedder(None, backend="onnx") is make_embedder(DEFAULT_MODEL, backend="onnx")
+    assert make_embedder(None, backend="onnx") is not make_embedder(None, backend="torch")
+
+
+def _model_folder(tmp_path: Path, modules: list[str], pooling: dict[str, object]) -> Path:
+    folder = tmp_path / "model"
+    (folder / "1_Pooling").mkdir(parents=True)
+    paths = ["", "1_Pooling", "2_Dense", "3_Normalize"]
+    entries = [
+        {"idx": i, "name": str(i), "path": paths[i], "type": f"sentence_transformers.models.{m}"}
+        for i, m in enumerate(modules)
+    ]
+    (folder / "modules.json").write_text(json.dumps(entries))
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    (folder / "config.json").write_text(
+        json.dumps({"hidden_size": 8, "max_position_embeddings": 64})
+    )
+    return folder
+
+
+def test_layout_reads_pooling_and_sequence_length(tmp_path: Path) -> None:
+    folder = _model_folder(
+        tmp_path,
+        ["Transformer", "Pooling", "Normalize"],
+        {"word_embedding_dimension": 8, "pooling_mode_cls_token": True},
+    )
+    layout = read_layout(folder)
+    assert (layout.pooling, layout.dimension, layout.max_seq_length) == ("cls", 8, 64)
+
+
+@pytest.mark.parametrize(
+    ("modules", "pooling"),
+    [
+        (["Transformer", "Pooling", "Dense"], {"pooling_mode_mean_tokens": True}),
+        (["Transformer", "Pooling"], {"pooling_mode_weightedmean_tokens": True}),
+        (["Transformer", "Pooling"], {"pooling_mode": "lasttoken"}),
+    ],
+)
+def test_models_the_exporter_cannot_reproduce_are_refused(
+    tmp_path: Path, modules: list[str], pooling: dict[str, object]
+) -> None:
+    with pytest.raises(UnsupportedModelError, match="torch backend"):
+        read_layout(_model_folder(tmp_path, modules, pooling))
+
+
+def test_default_backend_falls_back_to_torch_for_unsupported_models(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    folder = _model_folder(tmp_path, ["Transformer", "Pooling", "Dense"], {})
+    implicit = SentenceTransformerEmbedder(str(folder))
+    explicit = SentenceTransformerEmbedder(str(folder), backend="onnx-int8")
+    monkeypatch.setattr(SentenceTransformerEmbedder, "_load_torch", lambda self: "torch model")
+    assert implicit._load() == "torch model"
+    assert implicit.backend == "torch"
+    with pytest.raises(UnsupportedModelError):
+        explicit._load()
+
+
+@pytest.fixture(scope="module")
+def torch_vectors() -> np.ndarray:
+    return make_embedder(None, backend="torch").embed(TEXTS)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.parametrize(("backend", "min_cosine"), [("onnx", 0.9999), ("onnx-int8", 0.95)])
+def test_onnx_backends_reproduce_the_pytorch_vectors(
+    torch_vectors: np.ndarray, backend: str, min_cosine: float
+) -> None:
+    embedder = make_embedder(None, backend=backend)
+    vectors = embedder.embed(TEXTS)
+    assert vectors.shape == torch_vectors.shape == (len(TEXTS), embedder.dimension)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    cosine = (vectors * torch_vectors).sum(axis=1)
+    assert cosine.min() >= min_cosine
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_length_sorted_batches_keep_the_input_order() -> None:
+    embedder = make_embedder(None, backend="onnx")
+    together = embedder.embed(TEXTS, batch_size=2)
+    alone = np.vstack([embedder.embed([t]) for t in TEXTS])
+    np.testing.assert_allclose(together, alone, atol=1e-4)
+    assert embedder.embed([]).shape == (0, embedder.dimension)
+
+
+@pytest.mark.model
+def test_int8_vectors_barely_depend_on_their_batch() -> None:
+    # int8 activations are quantised per batch, so a text's vector moves a little with its
+    # neighbours; each row must still be far closer to its own text than to any other.
+    embedder = make_embedder(None, backend="onnx-int8")
+    together = embedder.embed(TEXTS, batch_size=3)
+    alone = np.vstack([embedder.embed([t]) for t in TEXTS])
+    similarity = together @ alone.T
+    assert np.diag(similarity).min() >= 0.97
+    assert (similarity.argmax(axis=1) == np.arange(len(TEXTS))).all()
