@@ -1,7 +1,9 @@
 """How docqa's index grows: build, disk, load, memory, latency and recall at 10k to 1M chunks.
 
-Each corpus is synthetic but full size: documents of ten chunks of about 110 words drawn
-from a Zipf-distributed vocabulary (the text store and BM25 hold real amounts of text),
+Each corpus is synthetic but full size: documents of ten chunks of 110 words (about 750
+characters, like docqa's chunks), 40% of them English stop words and the rest drawn from a
+Zipf-distributed vocabulary of 50,000 pseudo-words (the text store and BM25 hold real
+amounts of text),
 and clustered unit vectors standing in for embeddings (each a mix of two random topic
 centres plus noise, so neighbourhoods straddle k-means cells as real embeddings do).
 
@@ -92,19 +94,26 @@ def synthetic_words(rng: np.random.Generator) -> np.ndarray:
 
 def build(n: int, folder: Path) -> dict[str, Any]:
     """Write an index of ``n`` synthetic chunks into ``folder``; exact answers beside it."""
+    from bm25s.stopwords import STOPWORDS_EN
+
     from ingest.chunker import Chunk, ChunkSettings
     from ingest.document import Document, Section
     from ingest.sparse import SparseSettings
     from ingest.store import Manifest, write_version
 
     rng = np.random.default_rng(n)
-    words = synthetic_words(rng)
-    zipf = 1.0 / np.arange(1, VOCABULARY + 1)
-    zipf /= zipf.sum()
+    stop = np.array(sorted(STOPWORDS_EN))
+    words = np.concatenate([synthetic_words(rng), stop])
+    zipf = np.concatenate(
+        [
+            0.6 / np.arange(1, VOCABULARY + 1) / np.sum(1.0 / np.arange(1, VOCABULARY + 1)),
+            np.full(len(stop), 0.4 / len(stop)),
+        ]
+    )
     documents, chunks, meta = [], [], {}
     for d in range(0, n, CHUNKS_PER_DOC):
         count = min(CHUNKS_PER_DOC, n - d)
-        picks = rng.choice(VOCABULARY, size=(count, WORDS_PER_CHUNK), p=zipf)
+        picks = rng.choice(len(words), size=(count, WORDS_PER_CHUNK), p=zipf)
         parts = [" ".join(words[row]) + "." for row in picks]
         text = "\n\n".join(parts)
         doc_id = f"doc{d // CHUNKS_PER_DOC:07d}.txt"
@@ -218,10 +227,12 @@ def query(folder: Path) -> dict[str, Any]:
     }
 
 
-def run_step(step: str, n: int, folder: Path) -> dict[str, Any]:
+def run_step(step: str, n: int, folder: Path, max_gb: float) -> dict[str, Any]:
+    """Run one half of one size in a fresh process; returns its figures."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, __file__, "--step", step, "--n", str(n), "--max-gb", str(max_gb)]
     out = subprocess.run(
-        [sys.executable, __file__, "--step", step, "--n", str(n), str(folder)],
+        [*command, str(folder)],
         env=env,
         check=True,
         capture_output=True,
@@ -299,11 +310,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for scale.json/png")
     parser.add_argument("--workdir", help="where indexes are built (default: a temp folder)")
+    parser.add_argument(
+        "--max-gb",
+        type=float,
+        default=12.0,
+        help="address-space limit of each child, so a large build fails instead of "
+        "starving the machine (default 12)",
+    )
     parser.add_argument("--step", choices=("build", "query"), help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("folder", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.step:
+        limit = int(args.max_gb * 1e9)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         step = build if args.step == "build" else None
         result = step(args.n, Path(args.folder)) if step else query(Path(args.folder))
         print(json.dumps(result))
@@ -312,21 +332,25 @@ def main(argv: list[str] | None = None) -> int:
     for n in (int(s) for s in args.sizes.split(",")):
         folder = Path(tempfile.mkdtemp(prefix=f"docqa-scale-{n}-", dir=args.workdir))
         try:
-            row = {"n": n, **run_step("build", n, folder), **run_step("query", n, folder)}
+            built = run_step("build", n, folder, args.max_gb)
+            row = {"n": n, **built, **run_step("query", n, folder, args.max_gb)}
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
+        save(rows, Path(args.out))  # after every size: the largest may take long
     print(table(rows))
-    out = Path(args.out)
+    return 0
+
+
+def save(rows: list[dict[str, Any]], out: Path) -> None:
+    """Write ``scale.json`` and, with matplotlib installed, ``scale.png`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "scale.json").write_text(json.dumps(rows, indent=1) + "\n")
     try:
         plot(rows, out / "scale.png")
-        print(f"wrote {out / 'scale.png'}")
     except ImportError:
         print("matplotlib is missing: pip install -e '.[bench]' for the plot", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":

@@ -140,3 +140,29 @@ def test_int8_vectors_barely_depend_on_their_batch() -> None:
     similarity = together @ alone.T
     assert np.diag(similarity).min() >= 0.97
     assert (similarity.argmax(axis=1) == np.arange(len(TEXTS))).all()
+
+
+def test_exports_are_made_once_and_redone_when_the_model_changes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import ingest.onnx_export as onnx_export
+    from ingest.onnx_runtime import MODEL_CACHE_ENV, exported_model
+
+    monkeypatch.setenv(MODEL_CACHE_ENV, str(tmp_path / "cache"))
+    folder = _model_folder(tmp_path, ["Transformer", "Pooling"], {"pooling_mode_mean_tokens": True})
+    calls: list[Path] = []
+
+    def fake_export(layout: object, target: Path, *, quantize: bool, source_id: str) -> Path:
+        calls.append(target)
+        target.mkdir(parents=True)
+        (target / "export.json").write_text("{}")
+        return target
+
+    monkeypatch.setattr(onnx_export, "export_model", fake_export)
+    first = exported_model("m", folder, quantize=True)
+    assert exported_model("m", folder, quantize=True) == first
+    assert len(calls) == 1 and first.parent == tmp_path / "cache"
+    assert exported_model("m", folder, quantize=False) != first
+    (folder / "config.json").write_text(json.dumps({"hidden_size": 8, "changed": True}))
+    assert exported_model("m", folder, quantize=True) != first
+    assert len(calls) == 3
