@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The project root first: this folder has an ``ingest.py`` that would shadow the package.
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
 DIM = 384
 CHUNKS_PER_DOC = 10
@@ -100,6 +100,7 @@ def build(n: int, folder: Path) -> dict[str, Any]:
     from ingest.document import Document, Section
     from ingest.sparse import SparseSettings
     from ingest.store import Manifest, write_version
+    from ingest.units import UnitTable
 
     rng = np.random.default_rng(n)
     stop = np.array(sorted(STOPWORDS_EN))
@@ -156,7 +157,16 @@ def build(n: int, folder: Path) -> dict[str, Any]:
     )
     generated_mb = peak_rss_mb()
     started = time.perf_counter()
-    version = write_version(folder / "index", manifest, documents, chunks, vectors)
+    # Each synthetic chunk is one sentence, so its one sentence unit shares its vector
+    # (real chunks hold several units: the unit index is then several times larger).
+    units = UnitTable(
+        chunk=np.arange(n, dtype=np.int64),
+        start=np.array([c.start for c in chunks], dtype=np.int64),
+        end=np.array([c.end for c in chunks], dtype=np.int64),
+    )
+    version = write_version(
+        folder / "index", manifest, documents, chunks, vectors, units=units, unit_vectors=vectors
+    )
     seconds = time.perf_counter() - started
     return {
         "build_s": round(seconds, 1),

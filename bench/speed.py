@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The project root first: this folder has an ``ingest.py`` that would shadow the package.
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 SHARED = ROOT.parent / "shared"
 SCIFACT = SHARED / "eval" / "beir" / "scifact"
 SEED_QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"

@@ -104,3 +104,14 @@ def test_cells_grow_with_the_square_root_of_the_corpus() -> None:
     assert ivf_cells(1_000_000) == 2048
     assert ivf_cells(250_000) == 1024
     assert all(ivf_cells(n) & (ivf_cells(n) - 1) == 0 for n in (10, 5000, 123_456))
+
+
+def test_ivf_sq8_reconstructs_rows_close_to_the_originals(tmp_path: Path) -> None:
+    vectors = clustered(3000)
+    index = DenseIndex.build(vectors, kind="ivf-sq8")
+    index.save(tmp_path / "dense.faiss")
+    for loaded in (index, DenseIndex.load(tmp_path / "dense.faiss")):
+        rows = np.array([0, 17, 2999])
+        np.testing.assert_allclose(loaded.reconstruct(rows), vectors[rows], atol=0.02)
+        assert loaded.vectors().shape == vectors.shape
+        assert loaded.dimension == 64
