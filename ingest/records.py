@@ -5,7 +5,6 @@
 character span of its text in ``texts.txt``; ``chunks.jsonl`` has one line per chunk (its
 text is the document text's span, so it is not stored twice). Keeping the texts out of
 JSON makes a version quick to write and to load: they are neither escaped nor parsed.
-Versions written before ``texts.txt`` existed keep each text inside its JSON line.
 """
 
 from __future__ import annotations
@@ -53,24 +52,20 @@ def write_documents(folder: Path, documents: Sequence[Document]) -> None:
 
 
 def read_documents(folder: Path) -> dict[str, Document]:
-    """Read what :func:`write_documents` wrote (or an older version's documents).
+    """Read what :func:`write_documents` wrote.
 
     Raises:
         OSError, KeyError, ValueError, TypeError: missing or damaged files.
     """
-    texts = ""
-    if (folder / TEXTS).exists():
-        # newline="" keeps "\r" and "\r\n" as written: offsets count every character.
-        with open(folder / TEXTS, encoding="utf-8", newline="") as handle:
-            texts = handle.read()
+    # newline="" keeps "\r" and "\r\n" as written: offsets count every character.
+    with open(folder / TEXTS, encoding="utf-8", newline="") as handle:
+        texts = handle.read()
     documents = {}
     for row in _read_rows(folder / DOCUMENTS):
-        text = row["text"]
-        if not isinstance(text, str):
-            start, end = int(text[0]), int(text[1])
-            if not 0 <= start <= end <= len(texts):
-                raise ValueError(f"{row['doc_id']}: text span {start}-{end} is outside texts")
-            text = texts[start:end]
+        start, end = int(row["text"][0]), int(row["text"][1])
+        if not 0 <= start <= end <= len(texts):
+            raise ValueError(f"{row['doc_id']}: text span {start}-{end} is outside texts")
+        text = texts[start:end]
         documents[row["doc_id"]] = Document(
             doc_id=row["doc_id"],
             title=row["title"],
