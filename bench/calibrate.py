@@ -32,8 +32,9 @@ def features(retriever: Any, question: str) -> tuple[float, float]:
     ranking = retriever.rank(question)
     top = int(ranking.order[0])
     row = int(ranking.signals.rows[top])
-    terms = retriever.version.sparse.tokenizer(question)
-    from retrieval.relevance import coverage
+    from retrieval.relevance import coverage, question_terms
+
+    terms = question_terms(retriever.version.sparse.tokenizer, question)
 
     chunk_terms = set(retriever.version.sparse.tokenizer(retriever.version.chunks[row].text))
     cov = coverage(terms, chunk_terms, retriever.version.sparse.idf(terms))

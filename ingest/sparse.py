@@ -50,8 +50,23 @@ class Tokenizer:
 
         return Stemmer.Stemmer(self.settings.stemmer)
 
+    @cached_property
+    def _function_words(self) -> frozenset[str]:
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        return frozenset(STOPWORDS_EN_PLUS)
+
     def __call__(self, text: str) -> list[str]:
         words = [w for w in _TOKEN.findall(text.lower()) if w not in self._stopwords]
+        return self._stem(words)
+
+    def content_terms(self, text: str) -> list[str]:
+        """Tokens of ``text`` without any function word (question words, auxiliaries,
+        pronouns: the longer English list), stemmed like :meth:`__call__`."""
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in self._function_words]
+        return self._stem(words)
+
+    def _stem(self, words: list[str]) -> list[str]:
         return list(self._stemmer.stemWords(words)) if self._stemmer else words
 
 

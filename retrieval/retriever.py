@@ -17,7 +17,7 @@ from ingest.errors import InvalidInputError
 from ingest.store import IndexVersion, current_version_path, load_version
 from retrieval.fusion import FusionWeights, blend, reciprocal_rank
 from retrieval.highlight import term_overlap
-from retrieval.relevance import RelevanceModel, coverage
+from retrieval.relevance import RelevanceModel, coverage, question_terms
 from retrieval.signals import Signals, gather
 from retrieval.types import Answer, Passage
 
@@ -54,7 +54,7 @@ class SearchSettings:
     fusion: FusionKind = "blend"
     weights: FusionWeights = field(default_factory=FusionWeights)
     rrf_k: float = 60.0
-    min_relevance: float = 0.56
+    min_relevance: float = 0.61
     relevance: RelevanceModel = field(default_factory=RelevanceModel)
     lexical_weight: float = 0.3
     highlight: bool = True
@@ -261,13 +261,14 @@ class Retriever:
             ]
             passages = [p for p, _ in marked]
             # The best sentence cosine of the top passage, whatever the mode ranked by.
-            relevance = self.relevance(terms, int(signals.rows[top[0]]), marked[0][1])
+            relevance = self.relevance(question, int(signals.rows[top[0]]), marked[0][1])
             abstained = relevance < self.settings.min_relevance
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(question, tuple(passages), abstained, round(elapsed, 2))
 
-    def relevance(self, terms: list[str], row: int, sentence_cos: float) -> float:
-        """Calibrated probability that chunk ``row`` answers a question with ``terms``."""
+    def relevance(self, question: str, row: int, sentence_cos: float) -> float:
+        """Calibrated probability that chunk ``row`` answers ``question``."""
+        terms = question_terms(self.version.sparse.tokenizer, question)
         chunk_terms = set(self.version.sparse.tokenizer(self.version.chunks[row].text))
         cov = coverage(terms, chunk_terms, self.version.sparse.idf(terms))
         return self.settings.relevance.probability(sentence_cos, cov)
