@@ -19,8 +19,8 @@ class FusionWeights:
 
     bm25: float = 0.1
     section: float = 0.3
-    chunk: float = 0.3
-    sentence: float = 0.3
+    chunk: float = 0.2
+    sentence: float = 0.4
 
 
 def minmax(values: np.ndarray) -> np.ndarray:

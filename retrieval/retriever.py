@@ -16,7 +16,6 @@ from ingest.embedder import Embedder, make_embedder
 from ingest.errors import InvalidInputError
 from ingest.store import IndexVersion, current_version_path, load_version
 from retrieval.fusion import FusionWeights, blend, reciprocal_rank
-from retrieval.highlight import term_overlap
 from retrieval.relevance import RelevanceModel, coverage, question_terms
 from retrieval.signals import Signals, gather
 from retrieval.types import Answer, Passage
@@ -56,7 +55,7 @@ class SearchSettings:
     rrf_k: float = 60.0
     min_relevance: float = 0.61
     relevance: RelevanceModel = field(default_factory=RelevanceModel)
-    lexical_weight: float = 0.3
+    lexical_weight: float = 0.5
     highlight: bool = True
 
     def __post_init__(self) -> None:
@@ -251,26 +250,28 @@ class Retriever:
         passages = [self._passage(int(signals.rows[i]), float(ranking.fused[i])) for i in top]
         abstained = not passages
         if passages and self.settings.highlight:
-            terms = self.version.sparse.tokenizer(question)
+            terms = question_terms(self.version.sparse.tokenizer, question)
+            idf = self.version.sparse.idf(terms)
             qv = ranking.query_vector
             if qv is None:
                 qv = self.embedder.embed([question])[0]
             marked = [
-                self._highlight(p, int(r), qv, terms)
+                self._highlight(p, int(r), qv, terms, idf)
                 for p, r in zip(passages, signals.rows[top], strict=True)
             ]
             passages = [p for p, _ in marked]
             # The best sentence cosine of the top passage, whatever the mode ranked by.
-            relevance = self.relevance(question, int(signals.rows[top[0]]), marked[0][1])
+            relevance = self._relevance(terms, idf, int(signals.rows[top[0]]), marked[0][1])
             abstained = relevance < self.settings.min_relevance
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(question, tuple(passages), abstained, round(elapsed, 2))
 
-    def relevance(self, question: str, row: int, sentence_cos: float) -> float:
-        """Calibrated probability that chunk ``row`` answers ``question``."""
-        terms = question_terms(self.version.sparse.tokenizer, question)
+    def _relevance(
+        self, terms: list[str], idf: dict[str, float], row: int, sentence_cos: float
+    ) -> float:
+        """Calibrated probability that chunk ``row`` answers a question of content ``terms``."""
         chunk_terms = set(self.version.sparse.tokenizer(self.version.chunks[row].text))
-        cov = coverage(terms, chunk_terms, self.version.sparse.idf(terms))
+        cov = coverage(terms, chunk_terms, idf)
         return self.settings.relevance.probability(sentence_cos, cov)
 
     def _passage(self, row: int, score: float) -> Passage:
@@ -289,10 +290,16 @@ class Retriever:
         )
 
     def _highlight(
-        self, passage: Passage, row: int, qv: np.ndarray, terms: list[str]
+        self,
+        passage: Passage,
+        row: int,
+        qv: np.ndarray,
+        terms: list[str],
+        idf: dict[str, float],
     ) -> tuple[Passage, float]:
-        """Mark the sentence that best answers (sentence cosine plus term overlap); also
-        return the passage's best sentence cosine."""
+        """Mark the sentence that best answers (sentence cosine plus the IDF-weighted share
+        of the question's content terms it holds); also return the passage's best sentence
+        cosine."""
         units = self.version.units
         span = np.arange(self._offsets[row], self._offsets[row + 1])
         if not len(span):
@@ -300,9 +307,11 @@ class Retriever:
         cos = self.version.unit_dense.reconstruct(span) @ qv
         text = self.version.documents[passage.doc_id].text
         tokenizer = self.version.sparse.tokenizer
-        wanted = set(terms)
         overlap = np.array(
-            [term_overlap(wanted, tokenizer(text[units.start[u] : units.end[u]])) for u in span]
+            [
+                coverage(terms, set(tokenizer(text[units.start[u] : units.end[u]])), idf)
+                for u in span
+            ]
         )
         best = int(span[int(np.argmax(cos + self.settings.lexical_weight * overlap))])
         marked = replace(passage, highlights=((int(units.start[best]), int(units.end[best])),))
