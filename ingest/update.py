@@ -22,7 +22,7 @@ from ingest.embedder import Embedder
 from ingest.sparse import SparseSettings, Tokenizer
 from ingest.store import IndexVersion, load_tokens
 from ingest.tokens import TokenTable, assemble_tokens
-from ingest.units import UnitTable, sentence_units
+from ingest.units import UnitTable, chunk_sentences
 
 Progress = Callable[[int, str], Callable[[int], None]]
 
@@ -115,8 +115,9 @@ def build_content(
         texts = [chunks[i].text for i in missing]
         found, n_embedded = cache.embed_with_cache(texts, embedder.embed, progress=progress)
         vectors[np.array(missing, dtype=np.int64)] = found
+    carried = [r if chunks[i].doc_id in keep else None for i, r in enumerate(reuse)]
     units, unit_vectors, n_units = _unit_vectors(
-        previous, documents, chunks, embedder, dimension, cache_dir, progress
+        previous, documents, chunks, carried, embedder, dimension, cache_dir, progress
     )
     previous_tokens = load_tokens(previous) if previous is not None else None
     tokens = assemble_tokens(
@@ -130,34 +131,91 @@ def build_content(
     )
 
 
+def _carry_units(
+    previous: IndexVersion | None,
+    by_id: dict[str, Document],
+    chunks: list[Chunk],
+    carried: list[int | None],
+) -> tuple[UnitTable, np.ndarray]:
+    """The unit table of ``chunks`` and, per unit, the previous unit row it is (or -1).
+
+    Carried chunks copy their previous units (array operations, no sentence splitting);
+    only the other chunks are split.
+    """
+    n = len(chunks)
+    carried_new = np.array([i for i in range(n) if carried[i] is not None], dtype=np.int64)
+    fresh_new = [i for i in range(n) if carried[i] is None]
+    counts = np.zeros(n, dtype=np.int64)
+    old_offsets = previous.units.offsets if previous is not None else np.zeros(1, np.int64)
+    old_rows = np.array([carried[i] for i in carried_new], dtype=np.int64)
+    if len(carried_new):
+        counts[carried_new] = old_offsets[old_rows + 1] - old_offsets[old_rows]
+    fresh_spans = [chunk_sentences(by_id[chunks[i].doc_id].text, chunks[i]) for i in fresh_new]
+    for i, spans in zip(fresh_new, fresh_spans, strict=True):
+        counts[i] = len(spans)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    total = int(offsets[-1])
+    chunk_col = np.repeat(np.arange(n, dtype=np.int32), counts)
+    start = np.zeros(total, dtype=np.int64)
+    end = np.zeros(total, dtype=np.int64)
+    from_old = np.full(total, -1, dtype=np.int64)
+    if len(carried_new) and previous is not None:
+        lengths = counts[carried_new]
+        first_new = np.repeat(offsets[carried_new], lengths)
+        first_old = np.repeat(old_offsets[old_rows], lengths)
+        step = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        new_pos, old_pos = first_new + step, first_old + step
+        start[new_pos] = previous.units.start[old_pos]
+        end[new_pos] = previous.units.end[old_pos]
+        from_old[new_pos] = old_pos
+    for i, spans in zip(fresh_new, fresh_spans, strict=True):
+        for j, (a, b) in enumerate(spans):
+            start[offsets[i] + j], end[offsets[i] + j] = a, b
+    return UnitTable(chunk_col, start, end), from_old
+
+
 def _unit_vectors(
     previous: IndexVersion | None,
     documents: Sequence[Document],
     chunks: list[Chunk],
+    carried: list[int | None],
     embedder: Embedder,
     dimension: int,
     cache_dir: Path,
     progress: Progress,
 ) -> tuple[UnitTable, np.ndarray, int]:
-    """Sentence units of ``chunks`` with vectors: reused by text, cached, or embedded."""
+    """Sentence units of ``chunks`` with vectors.
+
+    A chunk carried over from an unchanged document keeps its previous units and their
+    vectors as they are (no sentence splitting); the units of other chunks take vectors from
+    the previous version's changed documents by text, then from the cache, and only then
+    are embedded.
+    """
     by_id = {d.doc_id: d for d in documents}
-    units = sentence_units(by_id, chunks)
-    texts = [
-        by_id[chunks[c].doc_id].text[a:b]
-        for c, a, b in zip(units.chunk, units.start, units.end, strict=True)
-    ]
-    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
-    missing = list(range(len(texts)))
-    if previous is not None and len(previous.units):
+    units, from_old = _carry_units(previous, by_id, chunks, carried)
+    vectors = np.zeros((len(units), dimension), dtype=np.float32)
+    if previous is not None and (from_old >= 0).any():
+        have = np.flatnonzero(from_old >= 0)
+        vectors[have] = previous.unit_dense.reconstruct(from_old[have])
+    missing = np.flatnonzero(from_old < 0).tolist()
+    texts = {
+        i: by_id[chunks[int(units.chunk[i])].doc_id].text[units.start[i] : units.end[i]]
+        for i in missing
+    }
+    if missing and previous is not None:
         old = previous.units
-        old_rows = {
-            previous.documents[previous.chunks[c].doc_id].text[a:b]: i
-            for i, (c, a, b) in enumerate(zip(old.chunk, old.start, old.end, strict=True))
+        dropped = np.ones(len(previous.chunks), dtype=bool)
+        dropped[np.array([r for r in carried if r is not None], dtype=np.int64)] = False
+        old_by_text = {
+            previous.documents[previous.chunks[int(old.chunk[u])].doc_id].text[
+                old.start[u] : old.end[u]
+            ]: int(u)
+            for u in np.flatnonzero(dropped[old.chunk])
         }
-        found = [(i, old_rows[t]) for i, t in enumerate(texts) if t in old_rows]
+        found = [(i, old_by_text[texts[i]]) for i in missing if texts[i] in old_by_text]
         if found:
             new_rows = np.array([i for i, _ in found], dtype=np.int64)
-            vectors[new_rows] = previous.unit_dense.reconstruct(np.array([r for _, r in found]))
+            vectors[new_rows] = previous.unit_dense.reconstruct(np.array([u for _, u in found]))
             done = set(new_rows.tolist())
             missing = [i for i in missing if i not in done]
     n_embedded = 0

@@ -19,6 +19,7 @@ from ingest.errors import IndexNotFoundError, InvalidInputError
 from ingest.pipeline import Ingestor
 from ingest.store import current_version_path, load_tokens, load_version
 from ingest.tokens import assemble_tokens
+from ingest.units import sentence_units
 from retrieval.retriever import Retriever
 
 PARAGRAPHS = [
@@ -300,3 +301,25 @@ def test_a_writer_finishing_first_is_reconciled_under_the_lock(
     report = _ingestor(index, FakeEmbedder()).run([folder])  # c.txt skipped as known, at first
     assert raced and report.added == ("c.txt",)
     assert "lighthouse" in load_version(index).documents["c.txt"].text
+
+
+def test_units_of_unchanged_documents_are_carried_over_exactly(
+    tmp_path: Path, folder: Path
+) -> None:
+    index = tmp_path / "index"
+    _ingestor(index, RecordingEmbedder()).run([folder])
+    edited = list(PARAGRAPHS)
+    edited[5] = "Paragraph 5 is new. It speaks of the tram line that reached the valley."
+    _write(folder, "a.md", edited)
+    (folder / "d.txt").write_text("A new note. It names the ferries of the coast.\n")
+    _ingestor(index, RecordingEmbedder()).run([folder])
+    version = load_version(index)
+    fresh = sentence_units(version.documents, version.chunks)
+    for name in ("chunk", "start", "end"):
+        assert np.array_equal(getattr(version.units, name), getattr(fresh, name)), name
+    texts = [
+        version.documents[version.chunks[int(c)].doc_id].text[a:b]
+        for c, a, b in zip(fresh.chunk, fresh.start, fresh.end, strict=True)
+    ]
+    expected = FakeEmbedder().embed(texts)
+    assert np.allclose(version.unit_dense.reconstruct(np.arange(len(texts))), expected, atol=1e-6)
