@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ingest.arrays import load_array
+
 #: The token a chunk without any word is given, so that every row has a length.
 EMPTY_TOKEN = "\x00"
 
@@ -48,11 +50,12 @@ class TokenTable:
 
     @classmethod
     def load(cls, folder: Path) -> TokenTable | None:
-        """What :meth:`save` wrote, or None when the folder is missing or unusable."""
+        """What :meth:`save` wrote (the arrays memory-mapped), or None when the folder is
+        missing or unusable."""
         try:
             vocab = json.loads((folder / "vocab.json").read_text())
-            ids = np.load(folder / "ids.npy", allow_pickle=False)
-            offsets = np.load(folder / "offsets.npy", allow_pickle=False)
+            ids = load_array(folder / "ids.npy", mapped=True)
+            offsets = load_array(folder / "offsets.npy", mapped=True)
         except (OSError, ValueError):
             return None
         if not isinstance(vocab, list) or len(offsets) < 1 or offsets[-1] != len(ids):
