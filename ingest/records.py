@@ -24,8 +24,9 @@ from __future__ import annotations
 import json
 import mmap
 import operator
+import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any, overload
 
@@ -133,10 +134,21 @@ class DocumentStore(Mapping[str, Document]):
         self._spans = spans
         self._texts = texts
         self._lines = lines
-        self._document = lru_cache(maxsize=_DOCUMENT_CACHE)(self._read)
+        # A plain dict, not functools.lru_cache on a bound method: that would make a
+        # reference cycle and keep the mapped files open until the next garbage collection.
+        self._recent: dict[int, Document] = {}
+        self._lock = threading.Lock()
 
     def __getitem__(self, doc_id: str) -> Document:
-        return self._document(self._row[doc_id])
+        row = self._row[doc_id]
+        document = self._recent.get(row)
+        if document is None:
+            document = self._read(row)
+            with self._lock:
+                if len(self._recent) >= _DOCUMENT_CACHE:
+                    del self._recent[next(iter(self._recent))]
+                self._recent[row] = document
+        return document
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ids)
