@@ -1,11 +1,12 @@
 """How docqa's index grows: build, disk, load, memory, latency and recall at 10k to 1M chunks.
 
-Each corpus is synthetic but full size: documents of ten chunks of 110 words (about 750
-characters, like docqa's chunks), 40% of them English stop words and the rest drawn from a
-Zipf-distributed vocabulary of 50,000 pseudo-words (the text store and BM25 hold real
-amounts of text),
-and clustered unit vectors standing in for embeddings (each a mix of two random topic
-centres plus noise, so neighbourhoods straddle k-means cells as real embeddings do).
+Each corpus is synthetic but full size: documents of ten chunks of five sentences of 22
+words (110 words, about 750 characters, like docqa's chunks), 40% of them English stop words
+and the rest drawn from a Zipf-distributed vocabulary of 50,000 pseudo-words (the text store
+and BM25 hold real amounts of text); every sentence is a sentence unit with its own vector,
+as in a real index (five units per chunk: five million at a million chunks). Clustered unit
+vectors stand in for embeddings (each chunk's a mix of two random topic centres plus noise,
+so neighbourhoods straddle k-means cells as real embeddings do; its sentences' near it).
 
 Every size runs in two fresh processes, so memory figures are that size's alone:
 
@@ -15,7 +16,8 @@ Every size runs in two fresh processes, so memory figures are that size's alone:
 - ``query``: loads the index, measures the dense search alone (k=10, the recall@10 of the
   chosen index against exact search, and k=100 as retrieval asks for), and the hybrid
   ranking and a full answer through :class:`retrieval.Retriever` (questions embedded with
-  the fake embedder, so model time is left out: ``bench/speed.py`` measures that).
+  the fake embedder, so model time is left out: ``bench/speed.py`` measures that). Memory
+  is taken after loading and again after the questions (mapped files count once touched).
 
 Run: ``make bench-scale`` or ``python bench/scale.py --sizes 10000,100000,1000000``.
 Prints a table, writes ``docs/scale.json`` and the plot ``docs/scale.png``.
@@ -43,7 +45,8 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 
 DIM = 384
 CHUNKS_PER_DOC = 10
-WORDS_PER_CHUNK = 110
+SENTENCES_PER_CHUNK = 5
+WORDS_PER_SENTENCE = 22
 VOCABULARY = 50_000
 N_QUERIES = 200
 QUESTIONS = (
@@ -80,6 +83,18 @@ def synthetic_vectors(n: int, rng: np.random.Generator, centres: np.ndarray) -> 
     return out
 
 
+def unit_vectors(chunk_vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Float16 unit vectors of each chunk's sentences: the chunk's vector plus noise."""
+    n = len(chunk_vectors)
+    out = np.empty((n * SENTENCES_PER_CHUNK, DIM), dtype=np.float16)
+    for start in range(0, n, 20_000):
+        block = np.repeat(chunk_vectors[start : start + 20_000], SENTENCES_PER_CHUNK, axis=0)
+        block = block + rng.standard_normal(block.shape, dtype=np.float32) / np.sqrt(DIM)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        out[start * SENTENCES_PER_CHUNK : start * SENTENCES_PER_CHUNK + len(block)] = block
+    return out
+
+
 def topic_centres(n: int, rng: np.random.Generator) -> np.ndarray:
     centres = rng.standard_normal((max(1, n // 200), DIM)).astype(np.float32)
     return centres / np.linalg.norm(centres, axis=1, keepdims=True)
@@ -112,10 +127,18 @@ def build(n: int, folder: Path) -> dict[str, Any]:
         ]
     )
     documents, chunks, meta = [], [], {}
+    unit_start: list[int] = []
+    unit_end: list[int] = []
     for d in range(0, n, CHUNKS_PER_DOC):
         count = min(CHUNKS_PER_DOC, n - d)
-        picks = rng.choice(len(words), size=(count, WORDS_PER_CHUNK), p=zipf)
-        parts = [" ".join(words[row]) + "." for row in picks]
+        picks = rng.choice(
+            len(words), size=(count * SENTENCES_PER_CHUNK, WORDS_PER_SENTENCE), p=zipf
+        )
+        sentences = [" ".join(words[row]).capitalize() + "." for row in picks]
+        parts = [
+            " ".join(sentences[i : i + SENTENCES_PER_CHUNK])
+            for i in range(0, len(sentences), SENTENCES_PER_CHUNK)
+        ]
         text = "\n\n".join(parts)
         doc_id = f"doc{d // CHUNKS_PER_DOC:07d}.txt"
         doc = Document(
@@ -131,7 +154,11 @@ def build(n: int, folder: Path) -> dict[str, Any]:
             chunks.append(
                 Chunk(f"{doc_id}#{i}", doc_id, offset, offset + len(part), (), None, part)
             )
-            offset += len(part) + 2
+            for sentence in sentences[i * SENTENCES_PER_CHUNK : (i + 1) * SENTENCES_PER_CHUNK]:
+                unit_start.append(offset)
+                unit_end.append(offset + len(sentence))
+                offset += len(sentence) + 1
+            offset += 1
         documents.append(doc)
         meta[doc_id] = {
             "content_hash": doc.content_hash,
@@ -143,6 +170,7 @@ def build(n: int, folder: Path) -> dict[str, Any]:
         }
     centres = topic_centres(n, rng)
     vectors = synthetic_vectors(n, rng, centres)
+    sentence_vectors = unit_vectors(vectors, rng)
     queries = synthetic_vectors(N_QUERIES, np.random.default_rng(7), centres)
     exact = np.vstack([np.argsort(-(vectors @ q))[:10] for q in queries])
     np.save(folder / "queries.npy", queries)
@@ -155,17 +183,22 @@ def build(n: int, folder: Path) -> dict[str, Any]:
         documents=meta,
         n_chunks=n,
     )
+    units = UnitTable(
+        chunk=np.repeat(np.arange(n, dtype=np.int32), SENTENCES_PER_CHUNK),
+        start=np.array(unit_start, dtype=np.int64),
+        end=np.array(unit_end, dtype=np.int64),
+    )
+    del unit_start, unit_end
     generated_mb = peak_rss_mb()
     started = time.perf_counter()
-    # Each synthetic chunk is one sentence, so its one sentence unit shares its vector
-    # (real chunks hold several units: the unit index is then several times larger).
-    units = UnitTable(
-        chunk=np.arange(n, dtype=np.int64),
-        start=np.array([c.start for c in chunks], dtype=np.int64),
-        end=np.array([c.end for c in chunks], dtype=np.int64),
-    )
     version = write_version(
-        folder / "index", manifest, documents, chunks, vectors, units=units, unit_vectors=vectors
+        folder / "index",
+        manifest,
+        documents,
+        chunks,
+        vectors,
+        units=units,
+        unit_vectors=sentence_vectors,
     )
     seconds = time.perf_counter() - started
     return {
@@ -174,6 +207,7 @@ def build(n: int, folder: Path) -> dict[str, Any]:
         "inputs_rss_mb": round(generated_mb),
         "disk_mb": round(sum(p.stat().st_size for p in version.rglob("*") if p.is_file()) / 1e6),
         "dense_disk_mb": round((version / "dense.faiss").stat().st_size / 1e6),
+        "units": len(units),
     }
 
 
@@ -218,8 +252,11 @@ def query(folder: Path) -> dict[str, Any]:
         t = time.perf_counter()
         retriever.answer(question)
         answer.append((time.perf_counter() - t) * 1000)
+    after_rss = rss_mb()
     return {
         "dense_kind": retriever.version.dense.kind,
+        "unit_kind": retriever.version.unit_dense.kind,
+        "process_rss_after_mb": round(after_rss),
         "recall@10": round(float(np.mean(recall)), 4),
         "dense_load_s": round(dense_load, 2),
         "dense_rss_mb": round(dense_rss),
@@ -257,9 +294,12 @@ COLUMNS = [
     ("build s", "build_s"),
     ("disk MB", "disk_mb"),
     ("dense MB", "dense_disk_mb"),
+    ("units", "units"),
+    ("unit vectors", "unit_kind"),
     ("load s", "index_load_s"),
     ("dense load s", "dense_load_s"),
     ("RSS MB", "process_rss_mb"),
+    ("RSS after queries MB", "process_rss_after_mb"),
     ("dense RSS MB", "dense_rss_mb"),
     ("build peak MB", "build_peak_rss_mb"),
     ("recall@10", "recall@10"),
@@ -301,10 +341,11 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     left.set(xscale="log", yscale="log", xlabel="chunks", ylabel="ms", title="Query latency")
     for key, label in [
         ("process_rss_mb", "process RSS after load"),
+        ("process_rss_after_mb", "process RSS after the questions"),
         ("dense_rss_mb", "dense index"),
         ("disk_mb", "index on disk"),
     ]:
-        right.plot(n, [r[key] for r in rows], marker="o", label=label)
+        right.plot(n, [r.get(key, np.nan) for r in rows], marker="o", label=label)
     right.axhline(2000, color="grey", linestyle=":", label="2 GB")
     right.set(xscale="log", yscale="log", xlabel="chunks", ylabel="MB", title="Memory and disk")
     for ax in (left, right):

@@ -30,7 +30,9 @@ import numpy as np
 
 from ingest.errors import InvalidInputError
 
-DenseKind = Literal["flat", "ivf-sq8"]
+#: ``rows-f16`` is not built here: sentence-unit vectors at scale (see :mod:`ingest.mapped`).
+DenseKind = Literal["flat", "ivf-sq8", "rows-f16"]
+#: The index types :meth:`DenseIndex.build` makes.
 DENSE_KINDS: tuple[DenseKind, ...] = ("flat", "ivf-sq8")
 #: Environment variable that overrides the index type (``auto`` = by corpus size).
 DENSE_INDEX_ENV = "DOCQA_DENSE_INDEX"
@@ -105,6 +107,11 @@ class DenseIndex:
         import faiss
 
         return "ivf-sq8" if isinstance(self._index, faiss.IndexIVF) else "flat"
+
+    @property
+    def searchable(self) -> bool:
+        """True: :meth:`search` is what this index is for (see :mod:`ingest.mapped`)."""
+        return True
 
     @classmethod
     def build(cls, vectors: np.ndarray, *, kind: str | None = None) -> DenseIndex:

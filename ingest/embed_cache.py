@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.arrays import load_array
+
 
 def text_key(text: str) -> str:
     """The cache key of an embedded text (SHA-256, hex, first 32 chars)."""
@@ -46,7 +48,7 @@ class EmbeddingCache:
             vectors_file = keys_file.with_suffix(".npy")
             try:
                 keys = json.loads(keys_file.read_text())
-                vectors = np.load(vectors_file, allow_pickle=False)
+                vectors = load_array(vectors_file)
             except (OSError, ValueError):
                 continue  # a damaged shard only costs re-embedding
             if vectors.shape != (len(keys), self.dimension):

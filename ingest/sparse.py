@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.arrays import HEADER_LOCK
 from ingest.tokens import TokenTable, bm25_scores
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -114,13 +115,15 @@ class SparseIndex:
 
     @classmethod
     def load(cls, folder: Path, settings: SparseSettings, size: int) -> SparseIndex:
-        """Load what :meth:`save` wrote."""
+        """Load what :meth:`save` wrote; the score matrix is memory-mapped, not read: a query
+        pages in the columns of its terms only."""
         import bm25s
 
         if not size:
             return cls(bm25s.BM25(), Tokenizer(settings), 0)
         logging.getLogger("bm25s").setLevel(logging.WARNING)
-        model = bm25s.BM25.load(str(folder), mmap=False, allow_pickle=False, show_progress=False)
+        with HEADER_LOCK:
+            model = bm25s.BM25.load(str(folder), mmap=True, allow_pickle=False, show_progress=False)
         return cls(model, Tokenizer(settings), size)
 
     def scores(self, query: str) -> np.ndarray:

@@ -6,16 +6,23 @@ Layout::
     INDEX/versions/NNNNNN/        one complete, immutable version
         manifest.json             format, model, settings, documents (validated first)
         texts.txt                 every document's extracted text, back to back
-        documents.jsonl           each document's metadata, sections, pages and text span
-        chunks.jsonl              chunk spans (text is derived from the document text)
+        documents.jsonl, .npy     each document's metadata, sections, pages; byte spans
+        doc_ids.json              document ids in row order
+        chunks.npy, headings.json chunk spans as columns (text is the document text's span)
         dense.faiss               FAISS index, row i = chunk i
         sparse/                   bm25s files, row i = chunk i
         tokens/                   BM25 token ids per chunk, reused by the next version
+        units.*.npy               sentence units (see :mod:`ingest.units`)
+        units.faiss | units.f16.npy   their vectors (see :mod:`ingest.mapped`)
+        chunk_sections.npy        section row of each chunk; section_sparse/ their BM25
     INDEX/cache/MODEL/            embedding cache (see :mod:`ingest.embed_cache`)
 
 A writer (holding ``INDEX/LOCK``) builds a new version folder completely, fsyncs it, then
 replaces ``CURRENT``; readers only ever see complete versions, and the version before the
 live one is kept for readers still loading it. Nothing is pickled.
+
+Loading maps the large files rather than reading them (see :mod:`ingest.records`): chunks
+and documents are made when asked for, BM25 matrices and unit rows are paged in on use.
 """
 
 from __future__ import annotations
@@ -29,19 +36,22 @@ from typing import Any
 
 import numpy as np
 
+from ingest.arrays import load_array
 from ingest.chunker import Chunk, ChunkSettings
 from ingest.dense import DenseIndex
 from ingest.document import Document
 from ingest.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
-from ingest.records import read_chunks, read_documents, write_chunks, write_documents
+from ingest.mapped import load_unit_vectors, save_unit_vectors
+from ingest.records import ChunkStore, DocumentStore, read_store, write_store
 from ingest.sparse import SparseIndex, SparseSettings, Tokenizer
 from ingest.tokens import TokenTable, assemble_tokens
 from ingest.units import UnitTable, chunk_sections, section_tokens
 
 FORMAT = "docqa-index"
-FORMAT_VERSION = 3
-#: Versions this code reads (3 added sentence units and section BM25).
-READABLE_VERSIONS = (3,)
+FORMAT_VERSION = 4
+#: Versions this code reads (3 added sentence units and section BM25; 4 stores chunks as
+#: columns and maps texts, BM25 and unit vectors instead of reading them whole).
+READABLE_VERSIONS = (4,)
 _REQUIRED = ("format", "format_version", "model", "dimension", "chunking", "sparse", "documents")
 
 
@@ -103,8 +113,8 @@ class IndexVersion:
 
     path: Path
     manifest: Manifest
-    documents: dict[str, Document]
-    chunks: list[Chunk]
+    documents: DocumentStore  # a Mapping[str, Document]
+    chunks: ChunkStore  # a Sequence[Chunk]
     dense: DenseIndex
     sparse: SparseIndex
     units: UnitTable
@@ -149,13 +159,12 @@ def read_manifest(version: Path) -> Manifest:
 
 def _load_files(version: Path, manifest: Manifest) -> IndexVersion:
     try:
-        documents = read_documents(version)
-        chunks = read_chunks(version, documents)
+        documents, chunks = read_store(version)
         dense = DenseIndex.load(version / "dense.faiss")
         sparse = SparseIndex.load(version / "sparse", manifest.sparse, len(chunks))
         units = UnitTable.load(version)
-        unit_dense = DenseIndex.load(version / "units.faiss")
-        sections = np.load(version / "chunk_sections.npy", allow_pickle=False)
+        unit_dense = load_unit_vectors(version)
+        sections = load_array(version / "chunk_sections.npy")
         n_sections = int(sections.max()) + 1 if len(sections) else 0
         section_sparse = SparseIndex.load(version / "section_sparse", manifest.sparse, n_sections)
     except (OSError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
@@ -280,8 +289,7 @@ def write_version(
     staging = versions / f".{name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    write_documents(staging, documents)
-    write_chunks(staging, chunks)
+    write_store(staging, documents, chunks)
     DenseIndex.build(vectors.reshape(len(chunks), manifest.dimension)).save(staging / "dense.faiss")
     if tokens is None:
         tokenizer = Tokenizer(manifest.sparse)
@@ -291,9 +299,7 @@ def write_version(
     if units is None or unit_vectors is None:
         raise ValueError("write_version needs the sentence units and their vectors")
     units.save(staging)
-    DenseIndex.build(unit_vectors.reshape(len(units), manifest.dimension)).save(
-        staging / "units.faiss"
-    )
+    save_unit_vectors(staging, unit_vectors.reshape(len(units), manifest.dimension))
     by_id = {d.doc_id: d for d in documents}
     sections = chunk_sections(by_id, chunks)
     np.save(staging / "chunk_sections.npy", sections, allow_pickle=False)

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ingest.arrays import load_array
+
 #: The token a chunk without any word is given, so that every row has a length.
 EMPTY_TOKEN = "\x00"
 
@@ -48,11 +50,12 @@ class TokenTable:
 
     @classmethod
     def load(cls, folder: Path) -> TokenTable | None:
-        """What :meth:`save` wrote, or None when the folder is missing or unusable."""
+        """What :meth:`save` wrote (the arrays memory-mapped), or None when the folder is
+        missing or unusable."""
         try:
             vocab = json.loads((folder / "vocab.json").read_text())
-            ids = np.load(folder / "ids.npy", allow_pickle=False)
-            offsets = np.load(folder / "offsets.npy", allow_pickle=False)
+            ids = load_array(folder / "ids.npy", mapped=True)
+            offsets = load_array(folder / "offsets.npy", mapped=True)
         except (OSError, ValueError):
             return None
         if not isinstance(vocab, list) or len(offsets) < 1 or offsets[-1] != len(ids):
@@ -109,20 +112,45 @@ def bm25_scores(table: TokenTable, *, k1: float = 1.5, b: float = 0.75) -> dict[
     ``data[indptr[t]:indptr[t + 1]]`` for the chunks ``indices[indptr[t]:indptr[t + 1]]``.
     """
     n_docs, n_vocab = len(table), len(table.vocab)
+    width = max(n_docs, 1)
     lengths = np.diff(table.offsets)
-    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-    pairs = table.ids.astype(np.int64) * max(n_docs, 1) + doc_of
-    unique, tf = np.unique(pairs, return_counts=True)
-    token, doc = unique // max(n_docs, 1), unique % max(n_docs, 1)
+    # One int64 key per token occurrence, sorted in place (token-major, then chunk): the
+    # distinct keys are the matrix entries and their run lengths the term frequencies.
+    # Working in place keeps the peak near two arrays of the collection's length.
+    keys = table.ids.astype(np.int64)
+    keys *= width
+    keys += np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    keys.sort()
+    first = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    del first
+    tf = np.empty(len(starts), dtype=np.float64)
+    tf[:-1] = np.diff(starts)
+    tf[-1:] = len(keys) - starts[-1:]
+    keys = keys[starts]
+    del starts
+    token = (keys // width).astype(np.int32)
+    doc = (keys % width).astype(np.int32)
+    del keys
     df = np.bincount(token, minlength=n_vocab)
     idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
     avg = float(lengths.mean()) if n_docs else 1.0
-    tf = tf.astype(np.float64)
-    tfc = tf / (k1 * ((1 - b) + b * lengths[doc] / avg) + tf)
+    # tf / (k1 * ((1 - b) + b * length / avg) + tf), in place
+    denominator = lengths[doc] * b
+    denominator /= avg
+    denominator += 1 - b
+    denominator *= k1
+    denominator += tf
+    tf /= denominator
+    del denominator
+    data = idf[token]
+    data *= tf
+    del tf
     indptr = np.concatenate([[0], np.cumsum(np.bincount(token, minlength=n_vocab))])
     return {
-        "data": (idf[token] * tfc).astype(np.float32),
-        "indices": doc.astype(np.int32),
+        "data": data.astype(np.float32),
+        "indices": doc,
         "indptr": indptr.astype(np.int32),
         "num_docs": n_docs,
     }

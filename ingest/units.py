@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.arrays import load_array
 from ingest.chunker import Chunk
 from ingest.document import Document
 from ingest.sentences import sentence_spans
@@ -46,8 +47,8 @@ class UnitTable:
 
     @classmethod
     def load(cls, folder: Path) -> UnitTable:
-        """Read what :meth:`save` wrote."""
-        arrays = [np.load(folder / f"units.{name}.npy", allow_pickle=False) for name in _FILES]
+        """Map what :meth:`save` wrote (rows are read when used)."""
+        arrays = [load_array(folder / f"units.{name}.npy", mapped=True) for name in _FILES]
         return cls(*arrays)
 
 

@@ -229,8 +229,7 @@ class Retriever:
                 f"unknown document id(s): {', '.join(sorted(unknown))}; "
                 "see `docqa list` for the indexed documents"
             )
-        wanted = set(documents)
-        return np.array([c.doc_id in wanted for c in self.version.chunks], dtype=bool)
+        return self.version.chunks.in_documents(documents)
 
     def answer(
         self,

@@ -90,7 +90,12 @@ def gather(
         if dense is not None and dense.size:
             _, rows = dense.search(query_vector, wide)
             pools.append(rows if allowed is None else rows[allowed[rows]][:depth])
-        if units is not None and unit_dense is not None and unit_dense.size:
+        if (
+            units is not None
+            and unit_dense is not None
+            and unit_dense.size
+            and unit_dense.searchable
+        ):
             _, unit_rows = unit_dense.search(
                 query_vector, wide * 2 if allowed is None else len(units)
             )

@@ -216,8 +216,8 @@ API_CASES = [
         "api-ingest-into-half-deleted-index",
         lambda e: api_ingest(e, [e.file("note.md", NOTE)]),
         "error",
-        rf"damaged index files .*chunks.jsonl.*{REBUILD}",
-        setup=lose("chunks.jsonl"),
+        rf"damaged index files .*chunks.npy.*{REBUILD}",
+        setup=lose("chunks.npy"),
         breaks_index=True,
     ),
     Case(

@@ -166,7 +166,7 @@ CHAT_CASES = [
         lambda e: chat_upload(e, [e.file("note.md", NOTE)]),
         "error",
         rf"damaged index files .*{REBUILD}",
-        setup=lose("chunks.jsonl"),
+        setup=lose("chunks.npy"),
         breaks_index=True,
     ),
     Case(
@@ -174,7 +174,7 @@ CHAT_CASES = [
         lambda e: chat_upload(e, [e.file("note.md", NOTE)]),
         "error",  # the ingest fails after the file was saved: the copy is taken back
         rf"damaged index files .*{REBUILD}",
-        setup=serve_then_lose("chunks.jsonl"),
+        setup=serve_then_lose("chunks.npy"),
         breaks_index=True,
     ),
     Case(

@@ -41,7 +41,7 @@ def test_another_format_version_is_refused_with_the_fix(fake_index: Path) -> Non
         load_version(fake_index)
 
 
-@pytest.mark.parametrize("victim", ["manifest.json", "chunks.jsonl", "dense.faiss"])
+@pytest.mark.parametrize("victim", ["manifest.json", "chunks.npy", "dense.faiss"])
 def test_damaged_files_are_reported(fake_index: Path, victim: str) -> None:
     (current_version_path(fake_index) / victim).write_text("garbage")
     with pytest.raises(CorruptIndexError):
