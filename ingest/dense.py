@@ -183,7 +183,14 @@ class DenseIndex:
             nlist = int(self._index.nlist)
             params = faiss.SearchParametersIVF()
             params.nprobe = nlist if k > _WIDE_K else self.nprobe
-        scores, rows = self._index.search(x, k, params=params)
+        # One question is one thread's work: OpenMP's start-up and hand-off cost more than
+        # they save at this size, and a server answers several questions at once anyway.
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, rows = self._index.search(x, k, params=params)
+        finally:
+            faiss.omp_set_num_threads(threads)
         keep = rows[0] >= 0
         return scores[0][keep], rows[0][keep]
 
