@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -47,16 +47,14 @@ class Target:
     collection: str | None = None
 
 
-def resolve_target(
-    index_dir: Path, settings: BackendSettings, live_version: Path | None
-) -> Target:
+def resolve_target(index_dir: Path, settings: BackendSettings, live_version: Path | None) -> Target:
     """The backend of the next version: as asked, else the live version's, else FAISS.
 
     Raises:
         InvalidInputError: Milvus without a URI.
     """
     recorded = read_backend_file(live_version) if live_version is not None else {"kind": "faiss"}
-    kind: BackendKind = settings.kind or recorded["kind"]
+    kind: BackendKind = settings.kind or cast(BackendKind, recorded["kind"])
     if kind == "faiss":
         return Target("faiss")
     same = recorded["kind"] == "milvus"
@@ -91,7 +89,7 @@ def write_chunk_index(
     assert target.uri is not None and target.collection is not None
     milvus = MilvusBackend(target.uri, target.collection, dimension, sparse)
     keys = chunk_keys(chunks)
-    missing = np.flatnonzero(~milvus.present(keys))
+    missing = np.flatnonzero(~milvus.present(keys)).tolist()
     vocab = np.array(tokens.vocab, dtype=object)
     terms = [" ".join(t for t in vocab[tokens.row(i)] if t != EMPTY_TOKEN) for i in missing]
     milvus.add(keys[missing], [chunks[i] for i in missing], vectors[missing], terms=terms)
@@ -182,6 +180,11 @@ class MilvusDense:
         """Vector length."""
         return int(self._milvus.dimension)
 
+    @property
+    def kind(self) -> str:
+        """The collection's dense index type, e.g. ``milvus-flat``."""
+        return f"milvus-{self._milvus.stats().dense_index.lower()}"
+
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, rows)`` of the ``k`` nearest rows of this version, best first."""
         k = min(k, self.size)
@@ -242,4 +245,3 @@ class MilvusKeyword:
             count = int(df[row]) if row is not None else 0
             out[term] = float(np.log(1.0 + (n - count + 0.5) / (count + 0.5)))
         return out
-

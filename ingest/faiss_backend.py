@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.backend import BackendStats, BackendKind
+from ingest.backend import BackendKind, BackendStats
 from ingest.chunker import Chunk
 from ingest.dense import DenseIndex
 from ingest.sparse import SparseIndex, SparseSettings
@@ -42,9 +42,7 @@ class FaissBackend:
         self._sparse: SparseIndex | None = None
 
     @classmethod
-    def load(
-        cls, folder: Path, chunks: Sequence[Chunk], sparse: SparseSettings
-    ) -> FaissBackend:
+    def load(cls, folder: Path, chunks: Sequence[Chunk], sparse: SparseSettings) -> FaissBackend:
         """Open the files :meth:`save` wrote; ``chunks`` are the version's, in row order."""
         dense = DenseIndex.load(folder / DENSE_FILE)
         backend = cls(dense.dimension, sparse)

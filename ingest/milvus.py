@@ -194,9 +194,7 @@ class MilvusBackend:
             client.drop_index(self.collection, index_name="dense")
             params = client.prepare_index_params()
             extra = {"nlist": ivf_cells(n_rows)} if wanted != "FLAT" else {}
-            params.add_index(
-                field_name="dense", index_type=wanted, metric_type="IP", params=extra
-            )
+            params.add_index(field_name="dense", index_type=wanted, metric_type="IP", params=extra)
             client.create_index(self.collection, params)
             client.load_collection(self.collection)
 
@@ -329,10 +327,10 @@ class MilvusBackend:
         keys = np.array([int(h["pk"]) for h in hits], dtype=np.int64)
         scores = np.array([float(h["distance"]) for h in hits], dtype=np.float32)
         if field == "sparse":
-            # milvus-lite reports BM25 as a negated distance, a server as the score itself.
+            # milvus-lite reports BM25 as a negated distance (abs() accepts either sign).
             # Milvus multiplies by (k1 + 1), Lucene and bm25s do not: same ranking, and
             # dividing gives bm25s's scale.
-            scores = np.abs(scores) / (1.0 + BM25_K1)
+            scores = (np.abs(scores) / (1.0 + BM25_K1)).astype(np.float32)
         return scores, keys
 
     def vectors(self, keys: np.ndarray) -> np.ndarray:

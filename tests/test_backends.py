@@ -19,7 +19,7 @@ from ingest.faiss_backend import FaissBackend
 from ingest.sparse import SparseSettings
 
 pytest.importorskip("milvus_lite")
-from ingest.milvus import MilvusBackend  # noqa: E402
+from ingest.milvus import MilvusBackend
 
 TEXTS = {
     "owls.md": [
@@ -115,7 +115,9 @@ def test_sparse_scores_agree_with_bm25s(filled: tuple[ChunkBackend, list[Chunk]]
 
 def test_delete_documents_removes_their_chunks(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
     backend, chunks = filled
-    owl_keys = {int(k) for k, c in zip(chunk_keys(chunks), chunks, strict=True) if "owl" in c.doc_id}
+    owl_keys = {
+        int(k) for k, c in zip(chunk_keys(chunks), chunks, strict=True) if "owl" in c.doc_id
+    }
     assert backend.delete_documents(["owls.md"]) == 3
     _, sparse = backend.search_sparse("owls mice tundra", 10)
     _, dense = backend.search_dense(EMBEDDER.embed(["owls hunt mice"])[0], 10)

@@ -17,7 +17,7 @@ from ingest.store import current_version_path, load_version
 from retrieval.retriever import Retriever
 
 pytest.importorskip("milvus_lite")
-from ingest.milvus import MilvusBackend  # noqa: E402
+from ingest.milvus import MilvusBackend
 
 QUESTIONS = [
     "When was the 16th BRICS summit held?",
@@ -76,8 +76,8 @@ def test_milvus_answers_like_faiss(tmp_path: Path, corpus_dir: Path, uri: str) -
     docs = milvus.version.documents
     for question in QUESTIONS:
         for mode in ("hybrid", "dense", "keyword"):
-            want = faiss.answer(question, k=5, mode=mode)  # type: ignore[arg-type]
-            got = milvus.answer(question, k=5, mode=mode)  # type: ignore[arg-type]
+            want = faiss.answer(question, k=5, mode=mode)
+            got = milvus.answer(question, k=5, mode=mode)
             assert [(p.doc_id, p.start, p.end) for p in got.passages] == [
                 (p.doc_id, p.start, p.end) for p in want.passages
             ]
@@ -142,7 +142,10 @@ def test_migrate_embeds_nothing_and_answers_alike(
         Ingestor(index, embedder=embedder).migrate(_milvus(uri))
     Ingestor(index, embedder=embedder).migrate(BackendSettings(kind="faiss"))
     assert (current_version_path(index) / "dense.faiss").is_file()
-    assert Retriever(index, embedder=FakeEmbedder()).answer(QUESTIONS[0], k=5).passages == want.passages
+    assert (
+        Retriever(index, embedder=FakeEmbedder()).answer(QUESTIONS[0], k=5).passages
+        == want.passages
+    )
     assert embedder.seen == seen
 
 

@@ -78,10 +78,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from ingest.backend import BackendSettings
+    from ingest.backend import MILVUS_URI_ENV, BackendSettings
     from ingest.pipeline import Ingestor
-
-    from ingest.backend import MILVUS_URI_ENV
 
     uri = args.milvus_uri or os.environ.get(MILVUS_URI_ENV)
     target = BackendSettings(kind=args.to, milvus_uri=uri)
@@ -236,9 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URI",
         help="Milvus server (http://host:19530) or milvus-lite file (*.db); $DOCQA_MILVUS_URI",
     )
-    sub = _WithBackend(sub, where)
+    commands = _WithBackend(sub, where)
 
-    p = sub.add_parser("ingest", help="add or update files and folders in the index")
+    p = commands.add_parser("ingest", help="add or update files and folders in the index")
     p.add_argument("paths", nargs="+", help="files or folders (.pdf .docx .html .md .txt)")
     p.add_argument("--index", help=index_help)
     p.add_argument("--model", help="sentence-transformers model name or path (new index only)")
@@ -251,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("ask", help="ask a question")
+    p = commands.add_parser("ask", help="ask a question")
     p.add_argument("question")
     p.add_argument("--index", help=index_help)
     p.add_argument("--k", type=int, default=5, help="passages to return (1-50)")
@@ -259,31 +257,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("list", help="list the indexed documents")
+    p = commands.add_parser("list", help="list the indexed documents")
     p.add_argument("--index", help=index_help)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("remove", help="remove documents from the index")
+    p = commands.add_parser("remove", help="remove documents from the index")
     p.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="ids as shown by docqa list")
     p.add_argument("--index", help=index_help)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_remove)
 
-    p = sub.add_parser("eval", help="evaluate on a question file (JSON lines)")
+    p = commands.add_parser("eval", help="evaluate on a question file (JSON lines)")
     p.add_argument("questions")
     p.add_argument("--index", help=index_help)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("beir", help="index a BEIR folder and report nDCG@10, Recall@100")
+    p = commands.add_parser("beir", help="index a BEIR folder and report nDCG@10, Recall@100")
     p.add_argument("folder")
     p.add_argument("--split", default="test")
     p.add_argument("--index", help="index directory (default: .docqa/beir/NAME)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_beir)
 
-    p = sub.add_parser("serve", help="open the chat in a browser")
+    p = commands.add_parser("serve", help="open the chat in a browser")
     p.add_argument("--index", help=index_help)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860)
@@ -296,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("migrate", help="move the index to another backend (embeds nothing)")
+    p = commands.add_parser("migrate", help="move the index to another backend (embeds nothing)")
     p.add_argument("--to", required=True, choices=("faiss", "milvus"), help="target backend")
     p.add_argument("--index", help=index_help)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
