@@ -288,58 +288,11 @@ class Ingestor:
     def migrate(self, to: BackendSettings) -> IngestReport:
         """Move the index's chunk vectors and BM25 to another backend, embedding nothing.
 
-        The next version holds the same documents and chunks; vectors come from the live
-        version (or the embedding cache), so no model runs.
-
-        Raises:
-            IndexNotFoundError: there is no index.
-            InvalidInputError: no target backend, or the index is already there.
-            BackendUnavailableError: Milvus cannot be reached.
+        See :func:`ingest.migrate.migrate`.
         """
-        if to.kind is None:
-            raise InvalidInputError("name the backend to move to: --to faiss or --to milvus")
-        started = time.perf_counter()
-        current_version_path(self.index_dir)  # raises when there is no index
-        with writer_lock(self.index_dir):
-            path = current_version_path(self.index_dir)
-            live = read_manifest(path)
-            target = resolve_target(self.index_dir, to, path)
-            if target == resolve_target(self.index_dir, BackendSettings(), path):
-                raise InvalidInputError(f"{self.index_dir} is already on {target.kind} there")
-            previous = load_version(self.index_dir, BackendSettings())
-            content = build_content(
-                previous,
-                list(previous.documents.values()),
-                keep=set(previous.documents),
-                chunking=live.chunking,
-                sparse=live.sparse,
-                embedder=self._embedder_for(live),
-                dimension=live.dimension,
-                cache_dir=self.index_dir / "cache",
-                progress=self.progress,
-            )
-            written = write_version(
-                self.index_dir,
-                live,
-                content.documents,
-                content.chunks,
-                content.vectors,
-                tokens=content.tokens,
-                units=content.units,
-                unit_vectors=content.unit_vectors,
-                backend=target,
-            )
-            return IngestReport(
-                index_dir=str(self.index_dir),
-                unchanged=tuple(previous.documents),
-                n_documents=len(content.documents),
-                n_chunks=len(content.chunks),
-                chunks_embedded=content.n_embedded,
-                chunks_reused=len(content.chunks) - content.n_embedded,
-                sentences_embedded=content.n_units_embedded,
-                seconds=time.perf_counter() - started,
-                version=written.name,
-            )
+        from ingest.migrate import migrate
+
+        return migrate(self, to)
 
     def _target(self, *, check: bool) -> Target:
         """The backend of the next version; with ``check``, the live one must match it."""
