@@ -36,6 +36,10 @@ from ingest.sparse import SparseSettings, Tokenizer
 from ingest.tokens import EMPTY_TOKEN, TokenTable
 
 KEYS_FILE = "chunk_keys.npy"
+#: Rows a Milvus keyword search returns. Rows past it score 0 when a candidate from the
+#: dense side is rescored: a result page of every row would cost several times the search
+#: (bench/backends.py measures what the cut costs in nDCG@10).
+KEYWORD_DEPTH = 1_000
 
 
 @dataclass(frozen=True)
@@ -215,11 +219,12 @@ class MilvusKeyword:
         self.size = len(rows.keys)
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every row (rows past Milvus's largest result page score 0)."""
+        """BM25 score of every row in Milvus's top :data:`KEYWORD_DEPTH` (the rest score 0)."""
         out = np.zeros(self.size, dtype=np.float32)
         if not self.size:
             return out
-        scores, keys = self._milvus.search_sparse(query, self.size + self._rows.extra)
+        depth = min(self.size, KEYWORD_DEPTH) + self._rows.extra
+        scores, keys = self._milvus.search_sparse(query, depth)
         rows, found = self._rows.rows(keys)
         out[rows[found]] = scores[found]
         return out

@@ -38,6 +38,7 @@ class FaissBackend:
         self._doc_ids: list[str] = []
         self._texts: list[str] = []
         self._vectors: np.ndarray | None = np.zeros((0, dimension), dtype=np.float32)
+        self._loaded: Sequence[Chunk] | None = None
         self._dense: DenseIndex | None = None
         self._sparse: SparseIndex | None = None
 
@@ -47,8 +48,8 @@ class FaissBackend:
         dense = DenseIndex.load(folder / DENSE_FILE)
         backend = cls(dense.dimension, sparse)
         backend._keys = np.arange(len(chunks), dtype=np.int64)
-        backend._doc_ids = [c.doc_id for c in chunks]
-        backend._texts = [c.text for c in chunks]
+        # Read only when chunks are added or deleted; a reader never walks every chunk.
+        backend._loaded = chunks
         backend._vectors = None  # read from the FAISS index when first needed
         backend._dense = dense
         backend._sparse = SparseIndex.load(folder / SPARSE_DIR, sparse, len(chunks))
@@ -79,6 +80,12 @@ class FaissBackend:
                 self._sparse = SparseIndex.build(self._texts, self._settings)
         return self._dense, self._sparse
 
+    def _columns(self) -> None:
+        if self._loaded is not None:
+            self._doc_ids = [c.doc_id for c in self._loaded]
+            self._texts = [c.text for c in self._loaded]
+            self._loaded = None
+
     def _all_vectors(self) -> np.ndarray:
         if self._vectors is None:
             assert self._dense is not None
@@ -89,6 +96,7 @@ class FaissBackend:
         """Store ``chunks`` under ``keys`` (a key already present is replaced)."""
         keys = np.asarray(keys, dtype=np.int64)
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(chunks), self._dimension)
+        self._columns()
         replaced = np.isin(self._keys, keys)
         if replaced.any():
             self._keep(~replaced)
@@ -100,6 +108,7 @@ class FaissBackend:
 
     def delete_documents(self, doc_ids: Collection[str]) -> int:
         """Remove every chunk of ``doc_ids``; returns how many were removed."""
+        self._columns()
         wanted = set(doc_ids)
         keep = np.array([d not in wanted for d in self._doc_ids], dtype=bool)
         removed = int(len(keep) - keep.sum())

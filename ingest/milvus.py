@@ -123,6 +123,14 @@ class MilvusBackend:
                 f"Milvus at {self.uri} has no collection {collection!r}, which this index "
                 "keeps its chunks in; rebuild with: docqa ingest PATH --rebuild"
             )
+        self._call(self._load)
+        self._dense_kind: tuple[str, int] | None = None
+
+    def _load(self) -> None:
+        """Collections start released when milvus-lite or a server restarts."""
+        state = self._client.get_load_state(self.collection).get("state")
+        if "NotLoad" in str(state):
+            self._client.load_collection(self.collection)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -178,6 +186,11 @@ class MilvusBackend:
         )
 
     def _dense_index(self) -> tuple[str, int]:
+        if self._dense_kind is None:
+            self._dense_kind = self._describe_dense()
+        return self._dense_kind
+
+    def _describe_dense(self) -> tuple[str, int]:
         described = self._client.describe_index(self.collection, index_name="dense")
         kind = str(described.get("index_type", "FLAT"))
         return kind, int(described.get("nlist", 0) or 0)
@@ -187,8 +200,10 @@ class MilvusBackend:
         wanted = dense_index_kind(n_rows)
 
         def refit() -> None:
+            self._dense_kind = None
             if self._dense_index()[0] == wanted:
                 return
+            self._dense_kind = None
             client = self._client
             client.release_collection(self.collection)
             client.drop_index(self.collection, index_name="dense")
