@@ -176,3 +176,36 @@ def test_cli_on_milvus(
     assert "docqa migrate" in capsys.readouterr().err
     assert main(["migrate", "--to", "faiss", "--index", index]) == 0
     assert (current_version_path(Path(index)) / "dense.faiss").is_file()
+
+
+def test_another_process_reads_a_milvus_lite_index(tmp_path: Path) -> None:
+    """A milvus-lite file starts with its collections released; opening loads them."""
+    import subprocess
+    import sys
+
+    folder, index, uri = _notes(tmp_path / "notes"), tmp_path / "index", str(tmp_path / "m.db")
+    common = (
+        "import sys; from ingest.embedder import FakeEmbedder; "
+        "from ingest.backend import BackendSettings; from ingest.pipeline import Ingestor; "
+        "from retrieval.retriever import Retriever; from pathlib import Path; "
+    )
+    write = (
+        "Ingestor(Path(sys.argv[1]), embedder=FakeEmbedder(), "
+        "backend=BackendSettings('milvus', sys.argv[3])).run([sys.argv[2]])"
+    )
+    read = (
+        "print(Retriever(sys.argv[1], embedder=FakeEmbedder())"
+        ".answer('sourdough bread', k=1).passages[0].doc_id)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    for script in (write, read):  # one process each: the second opens the file afresh
+        done = subprocess.run(
+            [sys.executable, "-c", common + script, str(index), str(folder), uri],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "bread.md"
