@@ -4,9 +4,11 @@ Indexes SciFact and the bundled article once per backend (the embedding cache is
 so the second backend embeds nothing; ``--seed-cache`` copies an existing cache in first),
 then prints per backend: hit@1, hit@3 and citation validity on the seed questions, SciFact
 test nDCG@10 and Recall@100, ingest seconds (a fresh version from a warm embedding cache)
-and ``ask()`` latency p50/p95 over the first 100 SciFact test queries.
+and ``ask()`` latency p50/p95 over the first 100 SciFact test queries (the two backends
+take turns on each query, so both see the same machine load).
 
     python bench/backends.py [--milvus-uri bench/out/backends/milvus.db] [--seed-cache DIR]
+    python bench/backends.py --latency-only      # latency again, over the indexes built
 """
 
 from __future__ import annotations
@@ -48,21 +50,35 @@ def load_folder(folder: Path) -> list[Any]:
     return [load_document(path) for path in sorted(folder.iterdir()) if path.is_file()]
 
 
-def _latency(retriever: Any, questions: list[str]) -> tuple[float, float]:
+def latency(retrievers: dict[str, Any], questions: list[str]) -> dict[str, tuple[float, float]]:
+    """``ask()`` p50/p95 ms per backend, queries interleaved so both see the same load."""
     import numpy as np
 
-    times = []
+    times: dict[str, list[float]] = {kind: [] for kind in retrievers}
     for question in questions:
-        started = time.perf_counter()
-        retriever.answer(question, k=5)
-        times.append((time.perf_counter() - started) * 1000)
-    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
+        for kind, retriever in retrievers.items():
+            started = time.perf_counter()
+            retriever.answer(question, k=5)
+            times[kind].append((time.perf_counter() - started) * 1000)
+    return {
+        kind: (round(float(np.percentile(t, 50)), 1), round(float(np.percentile(t, 95)), 1))
+        for kind, t in times.items()
+    }
+
+
+def test_queries(scifact: Path) -> list[str]:
+    """The SciFact test queries' texts."""
+    from retrieval.beir import read_qrels
+
+    lines = (scifact / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    wanted = set(read_qrels(scifact, "test"))
+    return [q["text"] for q in map(json.loads, filter(str.strip, lines)) if q["_id"] in wanted]
 
 
 def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Every figure of one backend."""
+    """Every figure of one backend but latency."""
     from ingest.backend import BackendSettings
-    from retrieval.beir import evaluate_beir, read_qrels
+    from retrieval.beir import evaluate_beir
     from retrieval.beir_index import beir_documents, rank_documents
     from retrieval.evaluation import evaluate, load_questions
     from retrieval.retriever import Retriever
@@ -82,10 +98,6 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     ranker = Retriever(scifact)
     bulk = ranker.with_settings(replace(ranker.settings, highlight=False, candidates=300))
     beir = evaluate_beir(args.scifact, lambda q, d: rank_documents(bulk, q, d), split="test")
-    lines = (args.scifact / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-    wanted = set(read_qrels(args.scifact, "test"))
-    texts = [q["text"] for q in map(json.loads, filter(str.strip, lines)) if q["_id"] in wanted]
-    p50, p95 = _latency(ranker, texts[: args.latency_queries])
     return {
         "backend": kind,
         "hit@1": seed["hit@1"],
@@ -94,8 +106,6 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         "ndcg@10": beir["ndcg@10"],
         "recall@100": beir["recall@100"],
         "ingest_s": round(seconds, 1),
-        "query_p50_ms": round(p50, 1),
-        "query_p95_ms": round(p95, 1),
     }
 
 
@@ -122,13 +132,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-cache", type=Path, help="embedding cache to copy in first")
     parser.add_argument("--only", choices=("faiss", "milvus"), help="measure one backend")
     parser.add_argument("--latency-queries", type=int, default=100)
+    parser.add_argument(
+        "--latency-only", action="store_true", help="only latency, over the indexes already built"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    rows = []
-    for kind in ("faiss", "milvus"):
-        if args.only in (None, kind):
-            rows.append(measure(kind, args))
-            print(json.dumps(rows[-1]), file=sys.stderr)
+    from retrieval.retriever import Retriever
+
+    kinds = [kind for kind in ("faiss", "milvus") if args.only in (None, kind)]
+    rows: list[dict[str, Any]] = []
+    for kind in kinds:
+        rows.append({"backend": kind} if args.latency_only else measure(kind, args))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    retrievers = {kind: Retriever(args.out / kind / "scifact-index") for kind in kinds}
+    times = latency(retrievers, test_queries(args.scifact)[: args.latency_queries])
+    for row in rows:
+        row["query_p50_ms"], row["query_p95_ms"] = times[row["backend"]]
     print(json.dumps(rows) if args.json else markdown_table(rows))
     return 0
 
