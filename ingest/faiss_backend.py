@@ -77,6 +77,7 @@ class FaissBackend:
             if tokens is not None:
                 self._sparse = SparseIndex.from_tokens(tokens, self._settings)
             else:
+                self._columns()
                 self._sparse = SparseIndex.build(self._texts, self._settings)
         return self._dense, self._sparse
 
@@ -96,6 +97,10 @@ class FaissBackend:
         """Store ``chunks`` under ``keys`` (a key already present is replaced)."""
         keys = np.asarray(keys, dtype=np.int64)
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(chunks), self._dimension)
+        self._dense = self._sparse = None
+        if not len(self._keys):  # a whole version at once: no copy, columns read lazily
+            self._keys, self._vectors, self._loaded = keys, vectors, chunks
+            return
         self._columns()
         replaced = np.isin(self._keys, keys)
         if replaced.any():
@@ -104,7 +109,6 @@ class FaissBackend:
         self._keys = np.concatenate([self._keys, keys])
         self._doc_ids += [c.doc_id for c in chunks]
         self._texts += [c.text for c in chunks]
-        self._dense = self._sparse = None
 
     def delete_documents(self, doc_ids: Collection[str]) -> int:
         """Remove every chunk of ``doc_ids``; returns how many were removed."""
