@@ -193,7 +193,11 @@ class MilvusBackend:
     def _describe_dense(self) -> tuple[str, int]:
         described = self._client.describe_index(self.collection, index_name="dense")
         kind = str(described.get("index_type", "FLAT"))
-        return kind, int(described.get("nlist", 0) or 0)
+        if kind == "FLAT":
+            return kind, 0
+        # milvus-lite does not report nlist back; it was chosen from the size at build time.
+        nlist = described.get("nlist") or ivf_cells(int(described.get("total_rows", 0) or 0))
+        return kind, int(nlist)
 
     def fit_dense_index(self, n_rows: int) -> None:
         """Rebuild the dense index when the collection's size calls for another type."""

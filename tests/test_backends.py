@@ -167,3 +167,27 @@ def test_milvus_uri_must_be_a_server_or_a_db_file(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInputError, match=r"\.db"):
         MilvusBackend(str(tmp_path / "folder"), "x", 4)
+
+
+def test_milvus_dense_index_follows_the_size(
+    milvus_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the exact-search limit the collection is re-indexed as IVF_SQ8 and still finds
+    the nearest chunks (approximate search against exact brute force, seeded data)."""
+    monkeypatch.setattr("ingest.milvus.EXACT_MAX_ROWS", 50)
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((300, EMBEDDER.dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = [Chunk(f"d#{i}", f"d{i % 5}", i, i + 1, (), None, f"row {i}") for i in range(300)]
+    backend = MilvusBackend(milvus_file, f"ivf_{next(_names)}", EMBEDDER.dimension)
+    backend.add(chunk_keys(chunks), chunks, vectors)
+    backend.fit_dense_index(len(chunks))
+    assert backend.stats().dense_index == "IVF_SQ8"
+    keys = chunk_keys(chunks)
+    hits = 0
+    for row in range(0, 300, 30):
+        query = vectors[row] + 0.05 * rng.standard_normal(EMBEDDER.dimension).astype(np.float32)
+        exact = keys[np.argsort(-(vectors @ query))[:10]]
+        _, found = backend.search_dense(query, 10)
+        hits += len(set(found.tolist()) & set(exact.tolist()))
+    assert hits / 100 >= 0.9
