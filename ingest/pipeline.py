@@ -16,6 +16,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ingest.backend import BackendSettings, check_backend, read_backend_file
+from ingest.chunk_index import Target, resolve_target
 from ingest.chunker import ChunkSettings
 from ingest.document import Document
 from ingest.embedder import Embedder, make_embedder
@@ -94,6 +96,8 @@ class Ingestor:
         sparse: BM25 tokenisation for a new index.
         max_file_bytes: Larger files are rejected.
         progress: ``factory(total, label) -> advance(n)`` for progress display.
+        backend: Where chunk vectors and BM25 live (default: ``$DOCQA_BACKEND``, else the
+            index's own backend, FAISS for a new index); see :mod:`ingest.backend`.
     """
 
     index_dir: Path
@@ -102,6 +106,7 @@ class Ingestor:
     sparse: SparseSettings = field(default_factory=SparseSettings)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     progress: ProgressFactory = _no_progress
+    backend: BackendSettings = field(default_factory=BackendSettings.from_env)
 
     def run(
         self, paths: Sequence[str | Path], *, prune: bool = False, rebuild: bool = False
@@ -208,6 +213,7 @@ class Ingestor:
     ) -> IngestReport:
         """Write the next version if anything changed (the caller holds the writer lock)."""
         plan = make_plan(live.documents if live else {}, incoming, removed)
+        target = self._target(check=live is not None)
         if not plan.changed:
             return self._report(
                 live,
@@ -216,7 +222,7 @@ class Ingestor:
                 rejected=rejected,
                 reused=live.n_chunks if live else 0,
             )
-        previous = load_version(self.index_dir) if live is not None else None
+        previous = load_version(self.index_dir, BackendSettings()) if live is not None else None
         documents = []
         for doc_id in plan.order:
             item = incoming.get(doc_id)
@@ -261,6 +267,7 @@ class Ingestor:
             tokens=content.tokens,
             units=content.units,
             unit_vectors=content.unit_vectors,
+            backend=target,
         )
         return IngestReport(
             index_dir=str(self.index_dir),
@@ -277,6 +284,25 @@ class Ingestor:
             seconds=time.perf_counter() - started,
             version=path.name,
         )
+
+    def migrate(self, to: BackendSettings) -> IngestReport:
+        """Move the index's chunk vectors and BM25 to another backend, embedding nothing.
+
+        See :func:`ingest.migrate.migrate`.
+        """
+        from ingest.migrate import migrate
+
+        return migrate(self, to)
+
+    def _target(self, *, check: bool) -> Target:
+        """The backend of the next version; with ``check``, the live one must match it."""
+        try:
+            live = current_version_path(self.index_dir)
+        except IndexNotFoundError:
+            live = None
+        if check and live is not None:
+            check_backend(self.index_dir, read_backend_file(live)["kind"], self.backend)
+        return resolve_target(self.index_dir, self.backend, live)
 
     def _report(
         self,

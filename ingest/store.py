@@ -9,8 +9,10 @@ Layout::
         documents.jsonl, .npy     each document's metadata, sections, pages; byte spans
         doc_ids.json              document ids in row order
         chunks.npy, headings.json chunk spans as columns (text is the document text's span)
-        dense.faiss               FAISS index, row i = chunk i
-        sparse/                   bm25s files, row i = chunk i
+        dense.faiss               FAISS index, row i = chunk i       (FAISS backend)
+        sparse/                   bm25s files, row i = chunk i       (FAISS backend)
+        backend.json              Milvus URI and collection          (Milvus backend)
+        chunk_keys.npy            collection key of row i            (Milvus backend)
         tokens/                   BM25 token ids per chunk, reused by the next version
         units.*.npy               sentence units (see :mod:`ingest.units`)
         units.faiss | units.f16.npy   their vectors (see :mod:`ingest.mapped`)
@@ -19,7 +21,8 @@ Layout::
 
 A writer (holding ``INDEX/LOCK``) builds a new version folder completely, fsyncs it, then
 replaces ``CURRENT``; readers only ever see complete versions, and the version before the
-live one is kept for readers still loading it. Nothing is pickled.
+live one is kept for readers still loading it. Nothing is pickled. Where the chunk
+vectors and keyword index live is up to the backend (:mod:`ingest.chunk_index`).
 
 Loading maps the large files rather than reading them (see :mod:`ingest.records`): chunks
 and documents are made when asked for, BM25 matrices and unit rows are paged in on use.
@@ -37,10 +40,12 @@ from typing import Any
 import numpy as np
 
 from ingest.arrays import load_array
+from ingest.backend import BackendSettings, DenseRows, KeywordRows
+from ingest.chunk_index import Target, collect_rows, open_chunk_index, write_chunk_index
 from ingest.chunker import Chunk, ChunkSettings
 from ingest.dense import DenseIndex
 from ingest.document import Document
-from ingest.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
+from ingest.errors import CorruptIndexError, DocqaError, IndexMismatchError, IndexNotFoundError
 from ingest.mapped import load_unit_vectors, save_unit_vectors
 from ingest.records import ChunkStore, DocumentStore, read_store, write_store
 from ingest.sparse import SparseIndex, SparseSettings, Tokenizer
@@ -115,8 +120,8 @@ class IndexVersion:
     manifest: Manifest
     documents: DocumentStore  # a Mapping[str, Document]
     chunks: ChunkStore  # a Sequence[Chunk]
-    dense: DenseIndex
-    sparse: SparseIndex
+    dense: DenseRows  # chunk vectors: DenseIndex (FAISS) or a Milvus view
+    sparse: KeywordRows  # chunk BM25: SparseIndex (bm25s) or a Milvus view
     units: UnitTable
     unit_dense: DenseIndex
     sections: np.ndarray  # section row of each chunk
@@ -157,16 +162,26 @@ def read_manifest(version: Path) -> Manifest:
     return Manifest.from_json(data, where)
 
 
-def _load_files(version: Path, manifest: Manifest) -> IndexVersion:
+def _load_files(
+    index_dir: Path, version: Path, manifest: Manifest, backend: BackendSettings
+) -> IndexVersion:
     try:
         documents, chunks = read_store(version)
-        dense = DenseIndex.load(version / "dense.faiss")
-        sparse = SparseIndex.load(version / "sparse", manifest.sparse, len(chunks))
+        dense, sparse = open_chunk_index(
+            index_dir,
+            version,
+            chunks=chunks,
+            dimension=manifest.dimension,
+            sparse=manifest.sparse,
+            settings=backend,
+        )
         units = UnitTable.load(version)
         unit_dense = load_unit_vectors(version)
         sections = load_array(version / "chunk_sections.npy")
         n_sections = int(sections.max()) + 1 if len(sections) else 0
         section_sparse = SparseIndex.load(version / "section_sparse", manifest.sparse, n_sections)
+    except DocqaError:
+        raise
     except (OSError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
         raise CorruptIndexError(
             f"{version}: damaged index files ({exc}); rebuild with docqa ingest PATH --rebuild"
@@ -202,23 +217,28 @@ def _load_files(version: Path, manifest: Manifest) -> IndexVersion:
 LOAD_ATTEMPTS = 5
 
 
-def load_version(index_dir: str | Path) -> IndexVersion:
+def load_version(index_dir: str | Path, backend: BackendSettings | None = None) -> IndexVersion:
     """Load the live version of an index directory.
+
+    ``backend`` (default: from ``$DOCQA_BACKEND`` and ``$DOCQA_MILVUS_URI``) may name the
+    backend the index must be on and another address of its Milvus.
 
     A version that a writer removes while it is being read (it keeps the two newest) is
     detected by ``CURRENT`` having moved on; the load then starts over with the new one.
 
     Raises:
         IndexNotFoundError: nothing is there.
-        IndexMismatchError: another format version.
+        IndexMismatchError: another format version, or another backend than ``backend``.
         CorruptIndexError: files missing or inconsistent.
+        BackendUnavailableError: the index's Milvus cannot be reached.
     """
     index_dir = Path(index_dir)
+    backend = backend or BackendSettings.from_env()
     for attempt in range(LOAD_ATTEMPTS):
         seen = _current_name(index_dir)
         try:
             version = current_version_path(index_dir)
-            return _load_files(version, read_manifest(version))
+            return _load_files(index_dir, version, read_manifest(version), backend)
         except CorruptIndexError:
             if _current_name(index_dir) == seen or attempt == LOAD_ATTEMPTS - 1:
                 raise
@@ -263,6 +283,7 @@ def write_version(
     tokens: TokenTable | None = None,
     units: UnitTable | None = None,
     unit_vectors: np.ndarray | None = None,
+    backend: Target | None = None,
 ) -> Path:
     """Write a complete new version and make it the live one; returns its folder.
 
@@ -275,6 +296,7 @@ def write_version(
         tokens: The chunks' BM25 tokens (see :mod:`ingest.tokens`); tokenised here if None.
         units: The chunks' sentence units (see :mod:`ingest.units`).
         unit_vectors: ``(len(units), dimension)`` embeddings of the units.
+        backend: Where the chunk vectors and keyword index go (default: FAISS files).
 
     The caller holds the index's writer lock (see :func:`ingest.lock.writer_lock`). A crash
     at any point leaves the previous version live and intact; a leftover staging folder or
@@ -290,12 +312,19 @@ def write_version(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     write_store(staging, documents, chunks)
-    DenseIndex.build(vectors.reshape(len(chunks), manifest.dimension)).save(staging / "dense.faiss")
     if tokens is None:
         tokenizer = Tokenizer(manifest.sparse)
         tokens = assemble_tokens([c.text for c in chunks], [None] * len(chunks), None, tokenizer)
     tokens.save(staging / "tokens")
-    SparseIndex.from_tokens(tokens, manifest.sparse).save(staging / "sparse")
+    write_chunk_index(
+        staging,
+        backend or Target("faiss"),
+        chunks=chunks,
+        vectors=vectors.reshape(len(chunks), manifest.dimension),
+        tokens=tokens,
+        dimension=manifest.dimension,
+        sparse=manifest.sparse,
+    )
     if units is None or unit_vectors is None:
         raise ValueError("write_version needs the sentence units and their vectors")
     units.save(staging)
@@ -322,6 +351,7 @@ def write_version(
     os.replace(pointer_tmp, index_dir / "CURRENT")
     _fsync(index_dir)
     _collect_old_versions(versions, keep={name, previous or name})
+    collect_rows([versions / v for v in {name, previous or name} if (versions / v).is_dir()], final)
     return final
 
 

@@ -107,7 +107,7 @@ def build_content(
     reused = np.array([i for i, r in enumerate(reuse) if r is not None], dtype=np.int64)
     if len(reused) and previous is not None:
         source_rows = np.array([reuse[i] for i in reused], dtype=np.int64)
-        vectors[reused] = previous.dense.vectors()[source_rows]
+        vectors[reused] = previous.dense.reconstruct(source_rows)
     missing = [i for i, r in enumerate(reuse) if r is None]
     n_embedded = 0
     if missing:

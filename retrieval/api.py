@@ -7,6 +7,7 @@ import threading
 from collections.abc import Collection
 from pathlib import Path
 
+from ingest.backend import BackendSettings
 from ingest.errors import IndexNotFoundError
 from ingest.store import current_version_path
 from retrieval.retriever import Retriever, SearchMode
@@ -16,7 +17,7 @@ from retrieval.types import Answer
 INDEX_ENV = "DOCQA_INDEX"
 
 _lock = threading.Lock()
-_retrievers: dict[Path, Retriever] = {}
+_retrievers: dict[tuple[Path, BackendSettings], Retriever] = {}
 
 
 def default_index_dir() -> Path:
@@ -55,7 +56,8 @@ def get_retriever(index: str | Path | None = None) -> Retriever:
         ensure_default_index(path)
     else:
         path = Path(index)
-    key = path.resolve()
+    # The backend settings in force ($DOCQA_BACKEND, $DOCQA_MILVUS_URI) are checked on load.
+    key = (path.resolve(), BackendSettings.from_env())
     with _lock:
         retriever = _retrievers.get(key)
         if retriever is None or retriever.is_stale():

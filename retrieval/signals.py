@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.backend import DenseRows
 from ingest.dense import DenseIndex
 from ingest.units import UnitTable
 
@@ -65,7 +66,7 @@ def gather(
     *,
     n_chunks: int,
     depth: int,
-    dense: DenseIndex | None,
+    dense: DenseRows | None,
     units: UnitTable | None,
     offsets: np.ndarray | None,
     unit_dense: DenseIndex | None,

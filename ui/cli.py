@@ -1,12 +1,13 @@
-"""The ``docqa`` command line: ingest, ask, list, remove, eval, beir, serve."""
+"""The ``docqa`` command line: ingest, ask, list, remove, eval, beir, serve, migrate."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -70,6 +71,21 @@ def cmd_remove(args: argparse.Namespace) -> int:
     from ingest.pipeline import Ingestor
 
     report = Ingestor(_index_arg(args.index)).remove(args.doc_ids)
+    print(json.dumps(asdict(report), indent=1) if args.json else report.summary())
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from ingest.backend import MILVUS_URI_ENV, BackendSettings
+    from ingest.pipeline import Ingestor
+
+    uri = args.milvus_uri or os.environ.get(MILVUS_URI_ENV)
+    target = BackendSettings(kind=args.to, milvus_uri=uri)
+    report = Ingestor(_index_arg(args.index), progress=_progress_factory(not args.json)).migrate(
+        target
+    )
     print(json.dumps(asdict(report), indent=1) if args.json else report.summary())
     return EXIT_OK
 
@@ -207,8 +223,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="docqa", description="Cited answers from your documents.")
     sub = parser.add_subparsers(dest="command", required=True)
     index_help = "index directory (default: $DOCQA_INDEX or .docqa/index)"
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument(
+        "--backend",
+        choices=("faiss", "milvus"),
+        help="where chunk vectors and BM25 live (default: $DOCQA_BACKEND, else the index's own)",
+    )
+    where.add_argument(
+        "--milvus-uri",
+        metavar="URI",
+        help="Milvus server (http://host:19530) or milvus-lite file (*.db); $DOCQA_MILVUS_URI",
+    )
+    commands = _WithBackend(sub, where)
 
-    p = sub.add_parser("ingest", help="add or update files and folders in the index")
+    p = commands.add_parser("ingest", help="add or update files and folders in the index")
     p.add_argument("paths", nargs="+", help="files or folders (.pdf .docx .html .md .txt)")
     p.add_argument("--index", help=index_help)
     p.add_argument("--model", help="sentence-transformers model name or path (new index only)")
@@ -221,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("ask", help="ask a question")
+    p = commands.add_parser("ask", help="ask a question")
     p.add_argument("question")
     p.add_argument("--index", help=index_help)
     p.add_argument("--k", type=int, default=5, help="passages to return (1-50)")
@@ -229,31 +257,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("list", help="list the indexed documents")
+    p = commands.add_parser("list", help="list the indexed documents")
     p.add_argument("--index", help=index_help)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("remove", help="remove documents from the index")
+    p = commands.add_parser("remove", help="remove documents from the index")
     p.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="ids as shown by docqa list")
     p.add_argument("--index", help=index_help)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_remove)
 
-    p = sub.add_parser("eval", help="evaluate on a question file (JSON lines)")
+    p = commands.add_parser("eval", help="evaluate on a question file (JSON lines)")
     p.add_argument("questions")
     p.add_argument("--index", help=index_help)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("beir", help="index a BEIR folder and report nDCG@10, Recall@100")
+    p = commands.add_parser("beir", help="index a BEIR folder and report nDCG@10, Recall@100")
     p.add_argument("folder")
     p.add_argument("--split", default="test")
     p.add_argument("--index", help="index directory (default: .docqa/beir/NAME)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_beir)
 
-    p = sub.add_parser("serve", help="open the chat in a browser")
+    p = commands.add_parser("serve", help="open the chat in a browser")
     p.add_argument("--index", help=index_help)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860)
@@ -265,7 +293,47 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-upload-mb", type=float, default=20.0, help="largest upload, in MB (default: 20)"
     )
     p.set_defaults(func=cmd_serve)
+
+    p = commands.add_parser("migrate", help="move the index to another backend (embeds nothing)")
+    p.add_argument("--to", required=True, choices=("faiss", "milvus"), help="target backend")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_migrate)
     return parser
+
+
+class _WithBackend:
+    """Subcommand factory adding ``--backend`` and ``--milvus-uri`` to every command."""
+
+    def __init__(self, sub: Any, parent: argparse.ArgumentParser) -> None:
+        self._sub, self._parent = sub, parent
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self._sub.add_parser(
+            name, parents=[self._parent], **kwargs
+        )
+        return parser
+
+
+@contextlib.contextmanager
+def _backend_env(args: argparse.Namespace) -> Iterator[None]:
+    """``--backend`` and ``--milvus-uri`` become, for one command, the settings every layer
+    reads (``$DOCQA_BACKEND``, ``$DOCQA_MILVUS_URI``)."""
+    from ingest.backend import BACKEND_ENV, MILVUS_URI_ENV
+
+    wanted = {BACKEND_ENV: args.backend, MILVUS_URI_ENV: args.milvus_uri}
+    if args.command == "migrate":  # --milvus-uri names the target there, not the source
+        wanted = {}
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update({name: value for name, value in wanted.items() if value})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -276,7 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with _backend_env(args):
+            return int(args.func(args))
     except DocqaError as exc:
         print(f"docqa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,0 +1,193 @@
+"""The chunk-backend contract, held by FAISS + bm25s and by Milvus (milvus-lite, in-process).
+
+One milvus-lite file per module; each test gets its own collection.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.backend import ChunkBackend, chunk_keys
+from ingest.chunker import Chunk
+from ingest.embedder import FakeEmbedder
+from ingest.faiss_backend import FaissBackend
+from ingest.sparse import SparseSettings
+
+pytest.importorskip("milvus_lite")
+from ingest.milvus import MilvusBackend
+
+TEXTS = {
+    "owls.md": [
+        "Owls hunt mice at night and sleep during the day.",
+        "A barn owl swallows its prey whole and coughs up pellets.",
+        "Snowy owls nest on the open tundra.",
+    ],
+    "boats.md": [
+        "The ferry crosses the harbour every hour.",
+        "Sailing boats wait in the harbour for the tide.",
+    ],
+    "bread.md": [
+        "Sourdough bread rises slowly overnight.",
+        "Rye bread keeps for a week in a cool larder.",
+        "The baker shapes loaves before dawn.",
+    ],
+}
+EMBEDDER = FakeEmbedder(dimension=64)
+_names = itertools.count()
+
+
+def _chunks() -> list[Chunk]:
+    out = []
+    for doc_id, texts in TEXTS.items():
+        start = 0
+        for n, text in enumerate(texts):
+            out.append(Chunk(f"{doc_id}#{n}", doc_id, start, start + len(text), (), None, text))
+            start += len(text) + 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def milvus_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("milvus") / "contract.db")
+
+
+@pytest.fixture(params=["faiss", "milvus"])
+def make_backend(request: pytest.FixtureRequest, milvus_file: str) -> Callable[[], ChunkBackend]:
+    """A factory of empty backends of one kind."""
+
+    def make() -> ChunkBackend:
+        if request.param == "faiss":
+            return FaissBackend(EMBEDDER.dimension, SparseSettings())
+        name = f"contract_{next(_names)}"
+        return MilvusBackend(milvus_file, name, EMBEDDER.dimension, SparseSettings())
+
+    return make
+
+
+@pytest.fixture
+def filled(make_backend: Callable[[], ChunkBackend]) -> Iterator[tuple[ChunkBackend, list[Chunk]]]:
+    chunks = _chunks()
+    backend = make_backend()
+    backend.add(chunk_keys(chunks), chunks, EMBEDDER.embed([c.text for c in chunks]))
+    yield backend, chunks
+
+
+def test_dense_search_is_exact_inner_product(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+    backend, chunks = filled
+    vectors = EMBEDDER.embed([c.text for c in chunks])
+    keys = chunk_keys(chunks)
+    query = EMBEDDER.embed(["where do owls nest"])[0]
+    scores, found = backend.search_dense(query, 4)
+    expected = np.argsort(-(vectors @ query), kind="stable")[:4]
+    assert len(found) == 4
+    assert np.allclose(scores, (vectors @ query)[expected], atol=1e-5)
+    assert set(found[:1]) == {keys[expected[0]]}
+    assert np.all(np.diff(scores) <= 1e-6)
+
+
+def test_sparse_search_finds_only_matching_chunks(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+    backend, chunks = filled
+    keys = dict(zip(chunk_keys(chunks).tolist(), chunks, strict=True))
+    scores, found = backend.search_sparse("harbour tide", 10)
+    assert [keys[int(k)].chunk_id for k in found] == ["boats.md#1", "boats.md#0"]
+    assert np.all(scores > 0) and scores[0] > scores[1]
+    empty_scores, nothing = backend.search_sparse("zeppelin", 10)
+    assert len(nothing) == 0 and len(empty_scores) == 0
+
+
+def test_sparse_scores_agree_with_bm25s(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+    """Milvus's analyzer and BM25 follow bm25s's: same rows, same scores on plain words."""
+    backend, chunks = filled
+    reference = FaissBackend(EMBEDDER.dimension, SparseSettings())
+    reference.add(chunk_keys(chunks), chunks, EMBEDDER.embed([c.text for c in chunks]))
+    for question in ("bread baker loaves", "owls hunting mice", "the harbour ferry"):
+        want_scores, want = reference.search_sparse(question, 10)
+        got_scores, got = backend.search_sparse(question, 10)
+        assert set(got.tolist()) == set(want.tolist())
+        by_key = dict(zip(got.tolist(), got_scores.tolist(), strict=True))
+        assert np.allclose([by_key[k] for k in want.tolist()], want_scores, rtol=1e-3)
+
+
+def test_delete_documents_removes_their_chunks(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+    backend, chunks = filled
+    owl_keys = {
+        int(k) for k, c in zip(chunk_keys(chunks), chunks, strict=True) if "owl" in c.doc_id
+    }
+    assert backend.delete_documents(["owls.md"]) == 3
+    _, sparse = backend.search_sparse("owls mice tundra", 10)
+    _, dense = backend.search_dense(EMBEDDER.embed(["owls hunt mice"])[0], 10)
+    assert not owl_keys & set(sparse.tolist()) and not owl_keys & set(dense.tolist())
+    assert len(dense) == len(chunks) - 3
+    assert backend.stats().n_chunks == len(chunks) - 3
+    assert backend.delete_documents(["no-such-doc"]) == 0
+
+
+def test_vectors_come_back_by_key(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+    backend, chunks = filled
+    keys = chunk_keys(chunks)
+    vectors = EMBEDDER.embed([c.text for c in chunks])
+    pick = np.array([5, 0, 2, 5])
+    assert np.allclose(backend.vectors(keys[pick]), vectors[pick], atol=1e-6)
+    with pytest.raises(KeyError):
+        backend.vectors(np.array([12345], dtype=np.int64))
+
+
+def test_adding_a_key_again_replaces_its_chunk(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+    backend, chunks = filled
+    keys = chunk_keys(chunks)
+    replacement = Chunk("bread.md#0", "bread.md", 0, 20, (), None, "Zeppelins drift slowly.")
+    backend.add(keys[6:7], [replacement], EMBEDDER.embed([replacement.text]))
+    _, found = backend.search_sparse("zeppelins", 5)
+    assert found.tolist() == [keys[6]]
+    assert backend.stats().n_chunks == len(chunks)
+    assert backend.stats().kind == backend.kind
+
+
+def test_chunk_keys_are_stable_and_distinct() -> None:
+    chunks = _chunks()
+    assert np.array_equal(chunk_keys(chunks), chunk_keys(list(chunks)))
+    assert len(set(chunk_keys(chunks).tolist())) == len(chunks)
+    assert np.all(chunk_keys(chunks) >= 0)
+
+
+def test_empty_backend_searches_nothing(make_backend: Callable[[], ChunkBackend]) -> None:
+    backend = make_backend()
+    assert len(backend.search_dense(EMBEDDER.embed(["owls"])[0], 5)[1]) == 0
+    assert len(backend.search_sparse("owls", 5)[1]) == 0
+    assert backend.stats().n_chunks == 0
+
+
+def test_milvus_uri_must_be_a_server_or_a_db_file(tmp_path: Path) -> None:
+    from ingest.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match=r"\.db"):
+        MilvusBackend(str(tmp_path / "folder"), "x", 4)
+
+
+def test_milvus_dense_index_follows_the_size(
+    milvus_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the exact-search limit the collection is re-indexed as IVF_SQ8 and still finds
+    the nearest chunks (approximate search against exact brute force, seeded data)."""
+    monkeypatch.setattr("ingest.milvus.EXACT_MAX_ROWS", 50)
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((300, EMBEDDER.dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = [Chunk(f"d#{i}", f"d{i % 5}", i, i + 1, (), None, f"row {i}") for i in range(300)]
+    backend = MilvusBackend(milvus_file, f"ivf_{next(_names)}", EMBEDDER.dimension)
+    backend.add(chunk_keys(chunks), chunks, vectors)
+    backend.fit_dense_index(len(chunks))
+    assert backend.stats().dense_index == "IVF_SQ8"
+    keys = chunk_keys(chunks)
+    hits = 0
+    for row in range(0, 300, 30):
+        query = vectors[row] + 0.05 * rng.standard_normal(EMBEDDER.dimension).astype(np.float32)
+        exact = keys[np.argsort(-(vectors @ query))[:10]]
+        _, found = backend.search_dense(query, 10)
+        hits += len(set(found.tolist()) & set(exact.tolist()))
+    assert hits / 100 >= 0.9
