@@ -148,7 +148,11 @@ def main(argv: list[str] | None = None) -> int:
         "--questions",
         type=Path,
         nargs="+",
-        default=[shared / "seed_questions.jsonl", ROOT / "bench" / "data" / "article_dev.jsonl"],
+        default=[
+            shared / "seed_questions.jsonl",
+            ROOT / "bench" / "data" / "article_dev.jsonl",
+            ROOT / "bench" / "data" / "article_paraphrase.jsonl",
+        ],
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--only", help="run only configurations whose name contains this")
