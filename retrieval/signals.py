@@ -31,10 +31,13 @@ def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:
     """Rows of the ``depth`` highest positive scores, best first."""
     if depth <= 0 or not len(scores):
         return np.zeros(0, dtype=np.int64)
-    depth = min(depth, len(scores))
-    part = np.argpartition(-scores, depth - 1)[:depth]
-    part = part[np.argsort(-scores[part], kind="stable")]
-    return part[scores[part] > 0]
+    # Only rows with a positive score can be returned; keyword scores are zero for most
+    # rows of a large index, so partitioning those alone is much cheaper.
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > depth:
+        positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
+    order = np.lexsort((positive, -scores[positive]))
+    return positive[order].astype(np.int64)
 
 
 def sentence_maxima(
