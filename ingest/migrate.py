@@ -13,8 +13,8 @@ from ingest.chunk_index import resolve_target
 from ingest.errors import InvalidInputError
 from ingest.lock import writer_lock
 from ingest.pipeline import Ingestor, IngestReport
-from ingest.store import current_version_path, load_version, read_manifest, write_version
-from ingest.update import build_content
+from ingest.store import current_version_path, load_version, read_manifest
+from ingest.update import build_content, write_content
 
 
 def migrate(ingestor: Ingestor, to: BackendSettings) -> IngestReport:
@@ -50,17 +50,7 @@ def migrate(ingestor: Ingestor, to: BackendSettings) -> IngestReport:
             cache_dir=ingestor.index_dir / "cache",
             progress=ingestor.progress,
         )
-        written = write_version(
-            ingestor.index_dir,
-            live,
-            content.documents,
-            content.chunks,
-            content.vectors,
-            tokens=content.tokens,
-            units=content.units,
-            unit_vectors=content.unit_vectors,
-            backend=target,
-        )
+        written = write_content(ingestor.index_dir, live, content, target)
         return IngestReport(
             index_dir=str(ingestor.index_dir),
             unchanged=tuple(previous.documents),

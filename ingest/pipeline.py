@@ -39,9 +39,8 @@ from ingest.store import (
     current_version_path,
     load_version,
     read_manifest,
-    write_version,
 )
-from ingest.update import build_content
+from ingest.update import build_content, write_content
 
 __all__ = ["IngestReport", "Ingestor", "ProgressFactory", "Rejected", "ingest"]
 
@@ -258,17 +257,7 @@ class Ingestor:
             documents=info,
             n_chunks=len(content.chunks),
         )
-        path = write_version(
-            self.index_dir,
-            manifest,
-            content.documents,
-            content.chunks,
-            content.vectors,
-            tokens=content.tokens,
-            units=content.units,
-            unit_vectors=content.unit_vectors,
-            backend=target,
-        )
+        path = write_content(self.index_dir, manifest, content, target)
         return IngestReport(
             index_dir=str(self.index_dir),
             added=plan.added,

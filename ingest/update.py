@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.chunk_index import Target
 from ingest.chunker import Chunk, ChunkSettings, chunk_document
 from ingest.document import Document
 from ingest.embed_cache import EmbeddingCache
 from ingest.embedder import Embedder
 from ingest.sparse import SparseSettings, Tokenizer
-from ingest.store import IndexVersion, load_tokens
+from ingest.store import IndexVersion, Manifest, load_tokens, write_version
 from ingest.tokens import TokenTable, assemble_tokens
 from ingest.units import UnitTable, chunk_sentences
 
@@ -39,6 +40,23 @@ class Content:
     units: UnitTable
     unit_vectors: np.ndarray
     n_units_embedded: int
+
+
+def write_content(
+    index_dir: Path, manifest: Manifest, content: Content, backend: Target | None = None
+) -> Path:
+    """Write ``content`` as the next live version (see :func:`ingest.store.write_version`)."""
+    return write_version(
+        index_dir,
+        manifest,
+        content.documents,
+        content.chunks,
+        content.vectors,
+        tokens=content.tokens,
+        units=content.units,
+        unit_vectors=content.unit_vectors,
+        backend=backend,
+    )
 
 
 def _rows_by_document(previous: IndexVersion) -> dict[str, list[int]]:
