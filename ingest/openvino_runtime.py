@@ -1,0 +1,53 @@
+"""Run an ``openvino-int8`` export (OpenVINO IR, int8 weights and activations) on the CPU.
+
+Like :mod:`ingest.onnx_runtime`, nothing here imports PyTorch or transformers; the export
+itself is made once by :func:`ingest.openvino_export.quantise_openvino`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ingest.onnx_runtime import THREADS_ENV, BatchEncoder
+
+
+def compile_model(model: Path, *, threads: int | None = None) -> object:
+    """``model`` (``.xml`` IR or ``.onnx``) compiled for the CPU, tuned for one batch at a time."""
+    import openvino as ov
+
+    config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY"}
+    threads = threads or int(os.environ.get(THREADS_ENV) or 0)
+    if threads:
+        config["INFERENCE_NUM_THREADS"] = threads
+    return ov.Core().compile_model(str(model), "CPU", config)
+
+
+class OpenVinoEncoder(BatchEncoder):
+    """Sentence vectors from an ``openvino-int8`` export (``model.xml`` + ``tokenizer.json``).
+
+    One inference request serves every call (OpenVINO compiles kernels per input shape, so
+    widths are rounded up to a multiple of 8 and stay few); calls from several threads take
+    turns.
+
+    Args:
+        folder: An ``openvino-int8`` export.
+        threads: CPU threads per inference (default ``$DOCQA_EMBED_THREADS`` or all cores).
+    """
+
+    width_step = 8
+
+    def __init__(self, folder: Path, *, threads: int | None = None) -> None:
+        super().__init__(folder)
+        compiled = compile_model(folder / "model.xml", threads=threads)
+        self._request = compiled.create_infer_request()  # type: ignore[attr-defined]
+        self._lock = threading.Lock()
+
+    def _infer(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        with self._lock:
+            result = self._request.infer(feeds)
+            # The output tensor is reused by the next inference: copy it out.
+            return np.array(result[0], dtype=np.float32, copy=True)
