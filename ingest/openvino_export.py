@@ -10,7 +10,6 @@ its vectors are closer to full precision than ONNX Runtime's dynamic int8 (mean 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +21,10 @@ _CALIBRATION_BATCH = 4
 
 def _import_nncf() -> Any:
     """NNCF with its usage reporting off (it reports to a web service unless told not to)."""
-    names = ("NNCF_CI",)
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ["NNCF_CI"] = "1"  # NNCF's own switch: no telemetry object is created
-    try:
+    from ingest.environment import environment
+
+    with environment({"NNCF_CI": "1"}):  # NNCF's own switch: no telemetry object is made
         import nncf
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     logging.getLogger("nncf").setLevel(logging.ERROR)
     return nncf
 

@@ -320,20 +320,13 @@ def _backend_env(args: argparse.Namespace) -> Iterator[None]:
     """``--backend`` and ``--milvus-uri`` become, for one command, the settings every layer
     reads (``$DOCQA_BACKEND``, ``$DOCQA_MILVUS_URI``)."""
     from ingest.backend import BACKEND_ENV, MILVUS_URI_ENV
+    from ingest.environment import environment
 
     wanted = {BACKEND_ENV: args.backend, MILVUS_URI_ENV: args.milvus_uri}
     if args.command == "migrate":  # --milvus-uri names the target there, not the source
         wanted = {}
-    saved = {name: os.environ.get(name) for name in wanted}
-    os.environ.update({name: value for name, value in wanted.items() if value})
-    try:
+    with environment(wanted):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
