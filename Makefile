@@ -44,9 +44,12 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 # Speed against the LangChain tutorial pipeline, and growth up to a million chunks.
+# Both tables: docqa against the LangChain tutorial pipeline, then 10k/100k/1M chunks
+# (about 40 minutes on 2 cores; the 1M build peaks near 10 GB).
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) bench/speed.py
+	$(PY) bench/scale.py
 
 bench-scale: install
 	$(PY) -m pip install -q -e '.[bench]'
