@@ -234,7 +234,7 @@ def step_cold(system: str, index: Path) -> dict[str, Any]:
 
 
 def step_export() -> dict[str, Any]:
-    """The one-time ONNX export of the default model into an empty model cache."""
+    """The one-time export of the default model (default backend) into an empty model cache."""
     from ingest.embedder import make_embedder
 
     started = time.perf_counter()
@@ -310,7 +310,7 @@ def report(res: dict[str, Any], scifact_docs: int | None) -> str:
         row("seed questions hit@1", "article/query", "hit@1", "{:.3f}"),
         row("seed questions MRR@5", "article/query", "mrr@5", "{:.3f}"),
         row("SciFact nDCG@10", "scifact/query", "ndcg@10", "{:.4f}"),
-        f"| one-time ONNX int8 export of the model, s | {res['export']['seconds']:.1f} | - | - |",
+        f"| one-time model export (default backend), s | {res['export']['seconds']:.1f} | - | - |",
     ]
     return "\n".join(lines)
 

@@ -209,3 +209,22 @@ def test_openvino_encoder_serves_threads_one_batch_at_a_time() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         parallel = list(pool.map(lambda t: embedder.embed([t]), TEXTS * 3))
     np.testing.assert_allclose(np.vstack(parallel), np.vstack(serial), atol=1e-6)
+
+
+@pytest.mark.model
+def test_openvino_keeps_its_compiled_model_and_reuses_it(tmp_path: Path) -> None:
+    import shutil
+
+    from ingest.openvino_runtime import OpenVinoEncoder
+
+    make_embedder(None, backend="openvino-int8").embed(TEXTS[:1])  # the export exists
+    from ingest.embedder import _default_model_path
+    from ingest.onnx_runtime import exported_model
+
+    export = exported_model(DEFAULT_MODEL, Path(_default_model_path()), kind="openvino-int8")
+    folder = tmp_path / "export"
+    shutil.copytree(export, folder, ignore=shutil.ignore_patterns("compiled"))
+    first = OpenVinoEncoder(folder).encode(TEXTS)
+    assert any((folder / "compiled").iterdir())
+    second = OpenVinoEncoder(folder).encode(TEXTS)
+    np.testing.assert_array_equal(first, second)
