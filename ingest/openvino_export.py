@@ -22,10 +22,10 @@ _CALIBRATION_BATCH = 4
 def _import_nncf() -> Any:
     """NNCF with its usage reporting off (it reports to a web service unless told not to)."""
     from ingest.environment import environment
+    from ingest.openvino_runtime import import_openvino
 
-    # NNCF_CI: NNCF replaces its telemetry with a stub; CI: openvino-telemetry declines
-    # consent, so the import writes no client id under ~/intel either. Only for the import.
-    with environment({"NNCF_CI": "1", "CI": "true"}):
+    import_openvino()  # first, so that the reporting shared with OpenVINO is off too
+    with environment({"NNCF_CI": "1"}):  # NNCF's own switch: its telemetry becomes a stub
         import nncf
     logging.getLogger("nncf").setLevel(logging.ERROR)
     return nncf
@@ -56,8 +56,9 @@ def quantise_openvino(source: Path, target: Path, batches: list[dict[str, np.nda
 
     The weights go next to it (same name, ``.bin``).
     """
-    import openvino as ov
+    from ingest.openvino_runtime import import_openvino
 
+    ov = import_openvino()
     nncf = _import_nncf()
     model = ov.Core().read_model(str(source))
     quantised = nncf.quantize(

@@ -228,3 +228,32 @@ def test_openvino_keeps_its_compiled_model_and_reuses_it(tmp_path: Path) -> None
     assert any((folder / "compiled").iterdir())
     second = OpenVinoEncoder(folder).encode(TEXTS)
     np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_openvino_export_and_use_write_nothing_under_home(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "DOCQA_MODEL_CACHE": str(tmp_path / "models"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    env.pop("CI", None)
+    script = (
+        "from ingest.embedder import make_embedder\n"
+        "print(make_embedder(None, backend='openvino-int8').embed(['hello world']).shape)\n"
+    )
+    for _ in range(2):  # the first run exports, the second only loads
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "(1, 384)" in done.stdout
+    assert list(home.rglob("*")) == []
