@@ -51,14 +51,6 @@ def migrate(ingestor: Ingestor, to: BackendSettings) -> IngestReport:
             progress=ingestor.progress,
         )
         written = write_content(ingestor.index_dir, live, content, target)
-        return IngestReport(
-            index_dir=str(ingestor.index_dir),
-            unchanged=tuple(previous.documents),
-            n_documents=len(content.documents),
-            n_chunks=len(content.chunks),
-            chunks_embedded=content.n_embedded,
-            chunks_reused=len(content.chunks) - content.n_embedded,
-            sentences_embedded=content.n_units_embedded,
-            seconds=time.perf_counter() - started,
-            version=written.name,
+        return IngestReport.written(
+            ingestor.index_dir, content, written, started, unchanged=tuple(previous.documents)
         )

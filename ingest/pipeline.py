@@ -40,7 +40,7 @@ from ingest.store import (
     load_version,
     read_manifest,
 )
-from ingest.update import build_content, write_content
+from ingest.update import Content, build_content, write_content
 
 __all__ = ["IngestReport", "Ingestor", "ProgressFactory", "Rejected", "ingest"]
 
@@ -73,6 +73,38 @@ class IngestReport:
             f"{self.sentences_embedded} sentences embedded; "
             f"index: {self.n_documents} documents, {self.n_chunks} chunks "
             f"({self.seconds:.1f} s) -> {self.index_dir}"
+        )
+
+    @classmethod
+    def written(
+        cls,
+        index_dir: Path,
+        content: Content,
+        version: Path,
+        started: float,
+        *,
+        added: tuple[str, ...] = (),
+        updated: tuple[str, ...] = (),
+        unchanged: tuple[str, ...] = (),
+        removed: tuple[str, ...] = (),
+        rejected: tuple[Rejected, ...] = (),
+    ) -> IngestReport:
+        """The report of a run that wrote ``content`` as ``version`` (begun at ``started``,
+        a :func:`time.perf_counter` reading)."""
+        return cls(
+            index_dir=str(index_dir),
+            added=added,
+            updated=updated,
+            unchanged=unchanged,
+            removed=removed,
+            rejected=rejected,
+            n_documents=len(content.documents),
+            n_chunks=len(content.chunks),
+            chunks_embedded=content.n_embedded,
+            chunks_reused=len(content.chunks) - content.n_embedded,
+            sentences_embedded=content.n_units_embedded,
+            seconds=time.perf_counter() - started,
+            version=version.name,
         )
 
 
@@ -258,20 +290,16 @@ class Ingestor:
             n_chunks=len(content.chunks),
         )
         path = write_content(self.index_dir, manifest, content, target)
-        return IngestReport(
-            index_dir=str(self.index_dir),
+        return IngestReport.written(
+            self.index_dir,
+            content,
+            path,
+            started,
             added=plan.added,
             updated=plan.updated,
             unchanged=plan.unchanged,
             removed=plan.removed,
             rejected=tuple(rejected),
-            n_documents=len(documents),
-            n_chunks=len(content.chunks),
-            chunks_embedded=content.n_embedded,
-            chunks_reused=len(content.chunks) - content.n_embedded,
-            sentences_embedded=content.n_units_embedded,
-            seconds=time.perf_counter() - started,
-            version=path.name,
         )
 
     def migrate(self, to: BackendSettings) -> IngestReport:
