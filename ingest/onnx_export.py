@@ -228,7 +228,7 @@ def export_model(layout: ModelLayout, target: Path, *, kind: str, source_id: str
         tokenizer.enable_truncation(max_length=layout.max_seq_length)
         tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
         encoded = tokenizer.encode_batch(list(_PROBES))
-        arrays = _model_inputs(encoded, names)
+        arrays = model_inputs(encoded, names)
         example = tuple(torch.from_numpy(arrays[n][:2, :8].copy()) for n in names)
         axes = {n: {0: "batch", 1: "tokens"} for n in names}
         raw = work / "raw.onnx"
@@ -288,7 +288,8 @@ def export_model(layout: ModelLayout, target: Path, *, kind: str, source_id: str
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _model_inputs(encoded: list[Any], names: list[str]) -> dict[str, np.ndarray]:
+def model_inputs(encoded: list[Any], names: list[str]) -> dict[str, np.ndarray]:
+    """The model's input arrays (``names``) from padded tokenizer encodings."""
     fields = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
     return {n: np.array([getattr(e, fields[n]) for e in encoded], dtype=np.int64) for n in names}
 

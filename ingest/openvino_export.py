@@ -39,16 +39,13 @@ def calibration_batches(tokenizer: Any, names: list[str]) -> list[dict[str, np.n
         names: The model's input names.
     """
     from ingest.calibration import calibration_texts
+    from ingest.onnx_export import model_inputs
 
-    fields = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
     texts = sorted(calibration_texts(), key=len)
-    batches = []
-    for start in range(0, len(texts), _CALIBRATION_BATCH):
-        encoded = tokenizer.encode_batch(texts[start : start + _CALIBRATION_BATCH])
-        batches.append(
-            {n: np.array([getattr(e, fields[n]) for e in encoded], dtype=np.int64) for n in names}
-        )
-    return batches
+    return [
+        model_inputs(tokenizer.encode_batch(texts[start : start + _CALIBRATION_BATCH]), names)
+        for start in range(0, len(texts), _CALIBRATION_BATCH)
+    ]
 
 
 def quantise_openvino(source: Path, target: Path, batches: list[dict[str, np.ndarray]]) -> None:
