@@ -1,0 +1,54 @@
+"""The pure helpers of the train-split experiments in bench/."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from bench.chunking import settings_grid
+from bench.context_windows import window_texts
+from bench.learned_ranker import grouped_folds
+from ingest.units import UnitTable
+
+
+def test_questions_citing_one_abstract_share_a_fold() -> None:
+    qids = [f"q{i}" for i in range(40)]
+    # q0..q9 chain through shared abstracts (q_i and q_i+1 share one); the rest stand alone.
+    qrels = {f"q{i}": {f"a{i}": 1, f"a{i + 1}": 1} for i in range(10)}
+    qrels.update({f"q{i}": {f"b{i}": 1} for i in range(10, 40)})
+    folds = grouped_folds(qids, qrels, 5)
+    assert len(set(folds[:10].tolist())) == 1
+    assert set(folds.tolist()) == set(range(5))
+
+
+def test_window_texts_widen_inside_a_document_only() -> None:
+    a = "One. Two. Three."
+    b = "Four. Five."
+    units = UnitTable(
+        chunk=np.array([0, 0, 1, 2, 2]),
+        start=np.array([0, 5, 10, 0, 6]),
+        end=np.array([4, 9, 16, 5, 11]),
+    )
+    chunks = [SimpleNamespace(doc_id="a"), SimpleNamespace(doc_id="a"), SimpleNamespace(doc_id="b")]
+    documents = {"a": SimpleNamespace(text=a), "b": SimpleNamespace(text=b)}
+    version = SimpleNamespace(units=units, chunks=chunks, documents=documents)
+    assert window_texts(version, 0, 0) == ["One.", "Two.", "Three.", "Four.", "Five."]
+    assert window_texts(version, 1, 0) == [
+        "One.",
+        "One. Two.",
+        "Two. Three.",
+        "Four.",
+        "Four. Five.",
+    ]
+    assert window_texts(version, 1, 1) == [
+        "One. Two.",
+        "One. Two. Three.",
+        "Two. Three.",
+        "Four. Five.",
+        "Four. Five.",
+    ]
+
+
+def test_chunking_grid_tries_overlap_at_the_default_size_only() -> None:
+    assert settings_grid([400, 800], [0, 1, 2]) == [(400, 0), (800, 0), (800, 1), (800, 2)]
