@@ -9,7 +9,7 @@ export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test check format bench bench-scale bench-quality bench-ingest bench-load clean
+.PHONY: install browser run test check format bench bench-scale bench-quality bench-ingest bench-load bench-experiments clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,14 @@ bench-ingest: install
 # 20 gradio_client users on the chat's ask API for 60 s (loopback, real model).
 bench-load: install
 	$(PY) bench/load.py
+
+# Choices measured on SciFact's train split and left out: chunk size, sentence vectors with
+# context, a learned ranker (about 30 minutes; README, Retrieval figures).
+bench-experiments: install
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/chunking.py
+	$(PY) bench/context_windows.py
+	$(PY) bench/learned_ranker.py
 
 clean:
 	rm -rf $(VENV) .docqa .pytest_cache .mypy_cache .ruff_cache
