@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.quality import build_indexes
-    from retrieval.beir import read_qrels
+    from retrieval.beir import read_qrels, read_queries
     from retrieval.evaluation import load_questions
     from retrieval.retriever import Retriever
 
@@ -78,10 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     scifact = Retriever(scifact_index, embedder=article.embedder)
     article = article.with_settings(replace(article.settings, highlight=False))
     scifact = scifact.with_settings(replace(scifact.settings, highlight=False))
-    queries = {
-        row["_id"]: row["text"]
-        for row in map(json.loads, (args.scifact / "queries.jsonl").read_text().splitlines())
-    }
+    queries = read_queries(args.scifact)
     claims = [queries[q] for q in read_qrels(args.scifact, "train")]
     own = load_questions(args.questions)
     samples: list[tuple[Any, str, int]] = [(scifact, c, 1) for c in claims]

@@ -10,7 +10,6 @@ where the chunk size is chosen, not where it is checked.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -75,13 +74,12 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     """Print the chunking table."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scifact", type=Path, default=ROOT.parent / "shared/eval/beir/scifact")
-    parser.add_argument("--split", default="train")
+    from bench.arguments import experiment_parser
+
+    parser = experiment_parser(__doc__)
     parser.add_argument("--dev", type=Path, default=ROOT / "bench" / "data" / "article_dev.jsonl")
     parser.add_argument("--sizes", default="400,600,800,1000,1200")
     parser.add_argument("--overlaps", default="0,1")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 

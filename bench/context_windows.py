@@ -11,7 +11,6 @@ more with the timing on, so the table shows what each would add to ingestion.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -47,17 +46,16 @@ def window_texts(version: Any, before: int, after: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Print one row per variant."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scifact", type=Path, default=ROOT.parent / "shared/eval/beir/scifact")
-    parser.add_argument("--split", default="train")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    from bench.arguments import experiment_parser
+
+    parser = experiment_parser(__doc__)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     from bench.quality import build_indexes, markdown_table
     from bench.tune import doc_ranking
     from ingest.dense import DenseIndex
-    from retrieval.beir import ndcg_at, read_qrels, recall_at
+    from retrieval.beir import ndcg_at, read_qrels, read_queries, recall_at
     from retrieval.fusion import blend
     from retrieval.retriever import Retriever
     from retrieval.signals import sentence_maxima
@@ -83,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {len(batch)} texts in {seconds[name]} s", file=sys.stderr, flush=True)
 
     qrels = read_qrels(args.scifact, args.split)
-    lines = (args.scifact / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-    queries = {row["_id"]: row["text"] for row in map(json.loads, lines) if row}
+    queries = read_queries(args.scifact)
     offsets = version.units.offsets
     gathered = []
     for qid in qrels:

@@ -13,7 +13,6 @@ abstracts it was trained on). Needs ``pip install lightgbm`` (in the ``bench`` e
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -87,9 +86,9 @@ def grouped_folds(qids: list[str], qrels: dict[str, dict[str, int]], k: int) -> 
 def main(argv: list[str] | None = None) -> int:
     """Print cross-validated figures for the blend and each learned model."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scifact", type=Path, default=ROOT.parent / "shared/eval/beir/scifact")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    from bench.arguments import experiment_parser
+
+    parser = experiment_parser(__doc__)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -99,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from bench.quality import build_indexes, markdown_table
-    from retrieval.beir import ndcg_at, read_qrels, recall_at
+    from retrieval.beir import ndcg_at, read_qrels, read_queries, recall_at
     from retrieval.retriever import Retriever
 
     _, index, _ = build_indexes(args.scifact, args.out)
@@ -108,9 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     version = retriever.version
     tokenizer = version.sparse.tokenizer
     chunk_terms = [set(tokenizer(version.chunks[i].text)) for i in range(len(version.chunks))]
-    qrels = read_qrels(args.scifact, "train")
-    lines = (args.scifact / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-    queries = {row["_id"]: row["text"] for row in map(json.loads, lines) if row}
+    qrels = read_qrels(args.scifact, args.split)
+    queries = read_queries(args.scifact)
     qids = list(qrels)
     per_question = [features(retriever, queries[q], chunk_terms) for q in qids]
     labels = [

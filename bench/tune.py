@@ -8,9 +8,7 @@ re-fuses them. Prints the best combinations by nDCG@10.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import os
 import sys
 from dataclasses import replace
@@ -37,15 +35,14 @@ def doc_ranking(retriever: Any, signals: Any, fused: np.ndarray, depth: int = 10
 def main(argv: list[str] | None = None) -> int:
     """Search the grid and print the best rows."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scifact", type=Path, default=ROOT.parent / "shared/eval/beir/scifact")
-    parser.add_argument("--split", default="train")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    from bench.arguments import experiment_parser
+
+    parser = experiment_parser(__doc__)
     parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args(argv)
 
     from bench.quality import build_indexes
-    from retrieval.beir import ndcg_at, read_qrels, recall_at
+    from retrieval.beir import ndcg_at, read_qrels, read_queries, recall_at
     from retrieval.fusion import FusionWeights, blend
     from retrieval.retriever import Retriever
 
@@ -56,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         replace(retriever.settings, weights=everything, candidates=300, highlight=False)
     )
     qrels = read_qrels(args.scifact, args.split)
-    lines = (args.scifact / "queries.jsonl").read_text().splitlines()
-    queries = {row["_id"]: row["text"] for row in map(json.loads, lines)}
+    queries = read_queries(args.scifact)
     gathered = [(qid, retriever.rank(queries[qid]).signals) for qid in qrels]
     grid = [x / 10 for x in range(0, 11)]
     results = []

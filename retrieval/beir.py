@@ -18,6 +18,11 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def read_queries(folder: Path) -> dict[str, str]:
+    """``{query_id: text}`` from ``queries.jsonl``."""
+    return {str(q["_id"]): str(q["text"]) for q in _read_jsonl(folder / "queries.jsonl")}
+
+
 def read_qrels(folder: Path, split: str) -> dict[str, dict[str, int]]:
     """``{query_id: {doc_id: grade}}`` from ``qrels/SPLIT.tsv``."""
     path = folder / "qrels" / f"{split}.tsv"
@@ -80,7 +85,7 @@ def evaluate_beir(
 ) -> dict[str, Any]:
     """Score ``rank_documents(query, depth) -> doc ids`` on a BEIR split."""
     qrels = read_qrels(folder, split)
-    queries = {q["_id"]: q["text"] for q in _read_jsonl(folder / "queries.jsonl")}
+    queries = read_queries(folder)
     ndcg, recall, mrr = [], [], []
     started = time.perf_counter()
     for qid, relevant in qrels.items():

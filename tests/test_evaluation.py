@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import InvalidInputError
-from retrieval.beir import mrr_at, ndcg_at, recall_at
+from retrieval.beir import evaluate_beir, mrr_at, ndcg_at, read_qrels, read_queries, recall_at
 from retrieval.evaluation import Question, contains_evidence, evaluate, load_questions, normalise
 from retrieval.types import Answer, Passage
 
@@ -71,3 +71,32 @@ def test_ranking_metrics() -> None:
     assert ndcg_at(["c", "a"], {"a": 1}, 10) == pytest.approx(1 / 1.5849625, abs=1e-6)
     assert recall_at(["a", "c"], relevant, 100) == 0.5
     assert mrr_at(["c", "b"], relevant, 10) == 0.5
+
+
+def _beir_folder(root: Path) -> Path:
+    (root / "qrels").mkdir(parents=True)
+    queries = [{"_id": "1", "text": "first claim"}, {"_id": "2", "text": "second claim"}]
+    (root / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries) + "\n")
+    (root / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n1\tdA\t1\n2\tdB\t1\n2\tdC\t1\n"
+    )
+    return root
+
+
+def test_beir_split_is_scored_with_the_query_texts(tmp_path: Path) -> None:
+    folder = _beir_folder(tmp_path / "beir")
+    assert read_queries(folder) == {"1": "first claim", "2": "second claim"}
+    assert read_qrels(folder, "test") == {"1": {"dA": 1}, "2": {"dB": 1, "dC": 1}}
+    asked: list[tuple[str, int]] = []
+
+    def rank(query: str, depth: int) -> list[str]:
+        asked.append((query, depth))
+        return ["dA", "dX"] if query == "first claim" else ["dX", "dB"]
+
+    figures = evaluate_beir(folder, rank, split="test")
+    assert asked == [("first claim", 100), ("second claim", 100)]
+    assert figures["n_queries"] == 2
+    assert figures["recall@100"] == 0.75  # (1 + 1/2) / 2
+    assert figures["mrr@10"] == 0.75  # (1 + 1/2) / 2
+    with pytest.raises(InvalidInputError, match="no qrels"):
+        read_qrels(folder, "train")
