@@ -3,8 +3,9 @@
 The sentence signal of the default index embeds each sentence alone. This embeds each sentence
 again with the sentence before it (``prev``) and with both neighbours (``prev+next``), inside
 the same document, and ranks with those vectors in place of the sentence vectors, or with the
-higher (``max``) or the mean of the two cosines. It also embeds every variant's texts once
-more with the timing on, so the table shows what each would add to ingestion.
+higher (``max``) or the mean of the two cosines. Every variant is embedded once, timed (the
+stored sentences too, for a like-for-like baseline), so the table shows what each would add
+to ingestion.
 
     python bench/context_windows.py [--scifact DIR] [--split train] [--json]
 """

@@ -33,7 +33,7 @@ MODELS = {
 
 
 def features(retriever: Any, question: str, chunk_terms: list[set[str]]) -> tuple[Any, ...]:
-    """Candidate chunk rows, their document ids, feature matrix and blend score."""
+    """The candidates' signals, their document ids, feature matrix and blend score."""
     from retrieval.fusion import minmax, ranks
     from retrieval.relevance import coverage, question_terms
 
@@ -57,7 +57,7 @@ def features(retriever: Any, question: str, chunk_terms: list[set[str]]) -> tupl
         doc_best[inverse],
         np.full(len(docs), float(len(terms))),
     ]
-    return docs, np.stack(columns, axis=1), ranking.fused
+    return s, docs, np.stack(columns, axis=1), ranking.fused
 
 
 def grouped_folds(qids: list[str], qrels: dict[str, dict[str, int]], k: int) -> np.ndarray:
@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from bench.quality import build_indexes, markdown_table
+    from bench.tune import doc_ranking
     from retrieval.beir import ndcg_at, read_qrels, read_queries, recall_at
     from retrieval.retriever import Retriever
 
@@ -113,13 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     per_question = [features(retriever, queries[q], chunk_terms) for q in qids]
     labels = [
         np.array([qrels[q].get(d, 0) > 0 for d in docs], int)
-        for q, (docs, _, _) in zip(qids, per_question, strict=True)
+        for q, (_, docs, _, _) in zip(qids, per_question, strict=True)
     ]
 
     def figures(scores: list[np.ndarray]) -> tuple[float, float]:
         ndcg, recall = [], []
-        for qid, (docs, _, _), score in zip(qids, per_question, scores, strict=True):
-            ranked = list(dict.fromkeys(docs[np.argsort(-score, kind="stable")]))[:100]
+        for qid, (signals, _, _, _), score in zip(qids, per_question, scores, strict=True):
+            ranked = doc_ranking(retriever, signals, score)
             ndcg.append(ndcg_at(ranked, qrels[qid], 10))
             recall.append(recall_at(ranked, qrels[qid], 100))
         return round(float(np.mean(ndcg)), 4), round(float(np.mean(recall)), 4)
@@ -132,17 +133,17 @@ def main(argv: list[str] | None = None) -> int:
                 objective="lambdarank", min_child_samples=50, verbose=-1, **params
             )
             model.fit(
-                np.concatenate([per_question[i][1] for i in train]),
+                np.concatenate([per_question[i][2] for i in train]),
                 np.concatenate([labels[i] for i in train]),
                 group=[len(labels[i]) for i in train],
             )
             for i in np.flatnonzero(folds == fold):
-                scores[i] = np.asarray(model.predict(per_question[i][1]), dtype=np.float64)
+                scores[i] = np.asarray(model.predict(per_question[i][2]), dtype=np.float64)
         return scores
 
     random_folds = np.random.default_rng(0).permutation(len(qids)) % 5
     abstract_folds = grouped_folds(qids, qrels, 5)
-    ndcg, recall = figures([fused for _, _, fused in per_question])
+    ndcg, recall = figures([fused for _, _, _, fused in per_question])
     rows = [{"ranker": "blend (default)", "folds": "-", "ndcg@10": ndcg, "recall@100": recall}]
     for name, params in MODELS.items():
         for label, folds in (("random questions", random_folds), ("by abstract", abstract_folds)):
