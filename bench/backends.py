@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 def _ingest(index: Path, documents: Any, backend: Any, seed_cache: Path | None) -> float:
     """A fresh version of ``documents`` on ``backend``; returns its seconds."""
-    from ingest.backend import collection_name
-    from ingest.pipeline import Ingestor
+    from ingest.index.backend import collection_name
+    from ingest.sync.pipeline import Ingestor
 
     if backend.kind == "milvus":  # start from an empty collection, so every row is written
-        from ingest.milvus import connect
+        from ingest.index.milvus import connect
 
         connect(backend.milvus_uri).drop_collection(collection_name(index))
     if seed_cache is not None and seed_cache.is_dir() and not (index / "cache").exists():
@@ -45,7 +45,7 @@ def _ingest(index: Path, documents: Any, backend: Any, seed_cache: Path | None) 
 
 def load_folder(folder: Path) -> list[Any]:
     """The documents of a folder's files."""
-    from ingest.loaders import load_document
+    from ingest.formats.loaders import load_document
 
     return [load_document(path) for path in sorted(folder.iterdir()) if path.is_file()]
 
@@ -68,7 +68,7 @@ def latency(retrievers: dict[str, Any], questions: list[str]) -> dict[str, tuple
 
 def test_queries(scifact: Path) -> list[str]:
     """The SciFact test queries' texts."""
-    from retrieval.beir import read_qrels
+    from retrieval.eval.beir import read_qrels
 
     lines = (scifact / "queries.jsonl").read_text(encoding="utf-8").splitlines()
     wanted = set(read_qrels(scifact, "test"))
@@ -77,10 +77,10 @@ def test_queries(scifact: Path) -> list[str]:
 
 def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """Every figure of one backend but latency."""
-    from ingest.backend import BackendSettings
-    from retrieval.beir import evaluate_beir
-    from retrieval.beir_index import beir_documents, rank_documents
-    from retrieval.evaluation import evaluate, load_questions
+    from ingest.index.backend import BackendSettings
+    from retrieval.eval.beir import evaluate_beir
+    from retrieval.eval.beir_index import beir_documents, rank_documents
+    from retrieval.eval.evaluation import evaluate, load_questions
     from retrieval.retriever import Retriever
 
     uri = args.milvus_uri if kind == "milvus" else None

@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.quality import build_indexes
-    from retrieval.beir import read_qrels, read_queries
-    from retrieval.evaluation import load_questions
+    from retrieval.eval.beir import read_qrels, read_queries
+    from retrieval.eval.evaluation import load_questions
     from retrieval.retriever import Retriever
 
     article_index, scifact_index, _ = build_indexes(args.scifact, args.out)

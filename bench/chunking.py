@@ -41,9 +41,9 @@ def measure(
 ) -> dict[str, Any]:
     """One row: chunk counts, SciFact figures and the article's tuning-question figures."""
     from bench.quality import article_figures, scifact_figures
-    from ingest.chunker import ChunkSettings
-    from ingest.pipeline import Ingestor, ingest
-    from retrieval.beir_index import beir_documents
+    from ingest.sync.pipeline import Ingestor, ingest
+    from ingest.text.chunker import ChunkSettings
+    from retrieval.eval.beir_index import beir_documents
     from retrieval.retriever import Retriever
 
     chunking = ChunkSettings(max_chars=max_chars, overlap_sentences=overlap)

@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.quality import build_indexes, markdown_table
     from bench.tune import doc_ranking
-    from ingest.dense import DenseIndex
-    from retrieval.beir import ndcg_at, read_qrels, read_queries, recall_at
+    from ingest.index.dense import DenseIndex
+    from retrieval.eval.beir import ndcg_at, read_qrels, read_queries, recall_at
     from retrieval.fusion import blend
     from retrieval.retriever import Retriever
     from retrieval.signals import sentence_maxima

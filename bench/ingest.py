@@ -92,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
 
-    from ingest.embedder import make_embedder
-    from ingest.pipeline import Ingestor
-    from retrieval.beir import export_corpus
+    from ingest.embedding.embedder import make_embedder
+    from ingest.sync.pipeline import Ingestor
+    from retrieval.eval.beir import export_corpus
 
     work = Path(args.work)
     files, index = work / "scifact", work / "index"

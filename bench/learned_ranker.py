@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.quality import build_indexes, markdown_table
     from bench.tune import doc_ranking
-    from retrieval.beir import ndcg_at, read_qrels, read_queries, recall_at
+    from retrieval.eval.beir import ndcg_at, read_qrels, read_queries, recall_at
     from retrieval.retriever import Retriever
 
     _, index, _ = build_indexes(args.scifact, args.out)

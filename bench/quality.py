@@ -34,7 +34,7 @@ class Config:
 
 def configurations() -> list[Config]:
     """The ablation rows, from single signals to the default."""
-    from ingest.sparse import SparseSettings
+    from ingest.index.sparse import SparseSettings
     from retrieval.fusion import FusionWeights
     from retrieval.retriever import SearchSettings
 
@@ -67,7 +67,7 @@ def configurations() -> list[Config]:
 
 def _with_sparse(retriever: Any, sparse: Any) -> Any:
     """The retriever with its BM25 index rebuilt under other tokeniser settings."""
-    from ingest.sparse import SparseIndex
+    from ingest.index.sparse import SparseIndex
 
     version = retriever.version
     index = SparseIndex.build([c.text for c in version.chunks], sparse)
@@ -80,8 +80,8 @@ def scifact_figures(
     retriever: Any, folder: Path, split: str, *, abstention: bool = True
 ) -> dict[str, Any]:
     """nDCG@10 and Recall@100 (documents) and the share of questions abstained."""
-    from retrieval.beir import evaluate_beir, read_qrels
-    from retrieval.beir_index import rank_documents
+    from retrieval.eval.beir import evaluate_beir, read_qrels
+    from retrieval.eval.beir_index import rank_documents
 
     ranking = retriever.with_settings(replace(retriever.settings, highlight=False, candidates=300))
     figures = evaluate_beir(folder, lambda q, d: rank_documents(ranking, q, d), split=split)
@@ -106,7 +106,7 @@ def scifact_figures(
 
 def article_figures(retriever: Any, files: list[Path]) -> dict[str, float]:
     """The evaluation protocol over the article's question files, merged."""
-    from retrieval.evaluation import evaluate, load_questions
+    from retrieval.eval.evaluation import evaluate, load_questions
 
     questions = [q for f in files for q in load_questions(f)]
     docs = retriever.version.documents
@@ -126,8 +126,8 @@ def article_figures(retriever: Any, files: list[Path]) -> dict[str, float]:
 
 def build_indexes(scifact: Path, out: Path) -> tuple[Path, Path, float]:
     """Index SciFact and the bundled corpus (reusing what is there); returns their paths."""
-    from ingest.pipeline import Ingestor, ingest
-    from retrieval.beir_index import beir_documents
+    from ingest.sync.pipeline import Ingestor, ingest
+    from retrieval.eval.beir_index import beir_documents
 
     article = out / "article-index"
     ingest([ROOT / "corpus"], index=article)

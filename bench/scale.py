@@ -10,8 +10,8 @@ so neighbourhoods straddle k-means cells as real embeddings do; its sentences' n
 
 Every size runs in two fresh processes, so memory figures are that size's alone:
 
-- ``build``: writes an index version with :func:`ingest.store.write_version` (the dense
-  index type chosen by size, see :mod:`ingest.dense`) and computes the exact top 10 of
+- ``build``: writes an index version with :func:`ingest.index.store.write_version` (the dense
+  index type chosen by size, see :mod:`ingest.index.dense`) and computes the exact top 10 of
   the probe queries by brute force;
 - ``query``: loads the index, measures the dense search alone (k=10, the recall@10 of the
   chosen index against exact search, and k=100 as retrieval asks for), and the hybrid
@@ -111,11 +111,11 @@ def build(n: int, folder: Path) -> dict[str, Any]:
     """Write an index of ``n`` synthetic chunks into ``folder``; exact answers beside it."""
     from bm25s.stopwords import STOPWORDS_EN
 
-    from ingest.chunker import Chunk, ChunkSettings
-    from ingest.document import Document, Section
-    from ingest.sparse import SparseSettings
-    from ingest.store import Manifest, write_version
-    from ingest.units import UnitTable
+    from ingest.formats.document import Document, Section
+    from ingest.index.sparse import SparseSettings
+    from ingest.index.store import Manifest, write_version
+    from ingest.index.units import UnitTable
+    from ingest.text.chunker import Chunk, ChunkSettings
 
     rng = np.random.default_rng(n)
     stop = np.array(sorted(STOPWORDS_EN))
@@ -217,8 +217,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 def query(folder: Path) -> dict[str, Any]:
     """Load the index in this (fresh) process and time searches."""
-    from ingest.dense import DenseIndex
-    from ingest.store import current_version_path
+    from ingest.index.dense import DenseIndex
+    from ingest.index.store import current_version_path
     from retrieval import Retriever
 
     queries, exact = np.load(folder / "queries.npy"), np.load(folder / "exact.npy")

@@ -75,7 +75,7 @@ def scifact_queries(doc_ids: set[str]) -> list[tuple[str, dict[str, int]]]:
 
 
 def docqa_ingest(source: Path, index: Path) -> dict[str, Any]:
-    from ingest.pipeline import ingest
+    from ingest.sync.pipeline import ingest
 
     started = time.perf_counter()
     report = ingest([source], index=index)
@@ -178,14 +178,14 @@ def step_ingest(system: str, source: Path, index: Path) -> dict[str, Any]:
 
 
 def _first_position(texts: list[str], evidence: list[str]) -> int | None:
-    from retrieval.evaluation import contains_evidence
+    from retrieval.eval.evaluation import contains_evidence
 
     return next((i for i, t in enumerate(texts) if contains_evidence(t, evidence)), None)
 
 
 def step_query(system: str, index: Path, corpus: str) -> dict[str, Any]:
     """Warm query latency (k=5) and quality on the seed questions or SciFact."""
-    from retrieval.beir import ndcg_at
+    from retrieval.eval.beir import ndcg_at
 
     answer, rank = SYSTEMS[system][1](index)
     answer("warm-up question")
@@ -235,7 +235,7 @@ def step_cold(system: str, index: Path) -> dict[str, Any]:
 
 def step_export() -> dict[str, Any]:
     """The one-time export of the default model (default backend) into an empty model cache."""
-    from ingest.embedder import make_embedder
+    from ingest.embedding.embedder import make_embedder
 
     started = time.perf_counter()
     make_embedder(None).embed(["warm"])

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.quality import build_indexes
-    from retrieval.beir import ndcg_at, read_qrels, read_queries, recall_at
+    from retrieval.eval.beir import ndcg_at, read_qrels, read_queries, recall_at
     from retrieval.fusion import FusionWeights, blend
     from retrieval.retriever import Retriever
 

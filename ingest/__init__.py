@@ -1,8 +1,6 @@
 """docqa ingest: documents -> sections -> chunks (exact offsets) -> embeddings -> index."""
 
-from ingest.chunker import Chunk, ChunkSettings, chunk_document
-from ingest.document import Document, Page, Section
-from ingest.embedder import DEFAULT_MODEL, FakeEmbedder, SentenceTransformerEmbedder
+from ingest.embedding.embedder import DEFAULT_MODEL, FakeEmbedder, SentenceTransformerEmbedder
 from ingest.errors import (
     CorruptIndexError,
     DocqaError,
@@ -11,9 +9,11 @@ from ingest.errors import (
     InvalidInputError,
     UnsupportedFileError,
 )
-from ingest.loaders import load_document
-from ingest.pipeline import IngestReport, Rejected, ingest
-from ingest.store import load_version
+from ingest.formats.document import Document, Page, Section
+from ingest.formats.loaders import load_document
+from ingest.index.store import load_version
+from ingest.sync.pipeline import IngestReport, Rejected, ingest
+from ingest.text.chunker import Chunk, ChunkSettings, chunk_document
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -7,9 +7,9 @@ import threading
 from collections.abc import Collection
 from pathlib import Path
 
-from ingest.backend import BackendSettings
 from ingest.errors import IndexNotFoundError
-from ingest.store import current_version_path
+from ingest.index.backend import BackendSettings
+from ingest.index.store import current_version_path
 from retrieval.retriever import Retriever, SearchMode
 from retrieval.types import Answer
 
@@ -44,7 +44,7 @@ def ensure_default_index(index_dir: Path) -> None:
         corpus = bundled_corpus()
         if corpus is None:
             raise
-    from ingest.pipeline import ingest
+    from ingest.sync.pipeline import ingest
 
     ingest([corpus], index=index_dir)
 

@@ -21,7 +21,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.sparse import Tokenizer
+from ingest.index.sparse import Tokenizer
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from typing import Literal
 
 import numpy as np
 
-from ingest.embedder import Embedder, make_embedder
+from ingest.embedding.embedder import Embedder, make_embedder
 from ingest.errors import InvalidInputError
-from ingest.store import IndexVersion, current_version_path, load_version
+from ingest.index.store import IndexVersion, current_version_path, load_version
 from retrieval.fusion import FusionWeights, blend, reciprocal_rank
 from retrieval.relevance import RelevanceModel, coverage, question_terms
 from retrieval.signals import Signals, gather

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.backend import DenseRows
-from ingest.dense import DenseIndex
-from ingest.units import UnitTable
+from ingest.index.backend import DenseRows
+from ingest.index.dense import DenseIndex
+from ingest.index.units import UnitTable
 
 
 @dataclass(frozen=True)

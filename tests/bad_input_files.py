@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ingest.store import current_version_path, load_version
+from ingest.index.store import current_version_path, load_version
 from retrieval import ask
 
 from .bad_input_harness import Env, Outcome, api_ingest, chat_upload, hand_over, make_read_only

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ingest.errors import DocqaError
-from ingest.pipeline import ingest
+from ingest.sync.pipeline import ingest
 from retrieval import ask
 from retrieval.api import get_retriever
 from retrieval.types import Answer
@@ -207,7 +207,7 @@ def api_ask(env: Env, question: Any, **options: Any) -> Outcome:
 
 
 def api_ingest(env: Env, paths: Sequence[str | Path], **options: Any) -> Outcome:
-    """``ingest.pipeline.ingest`` into the env's index: rejected files are the messages."""
+    """``ingest.sync.pipeline.ingest`` into the env's index: rejected files are the messages."""
     with unprivileged(env.unprivileged):
         try:
             report = ingest(paths, index=env.index, **options)

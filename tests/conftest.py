@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedder import Embedder, FakeEmbedder, make_embedder
-from ingest.pipeline import ingest
+from ingest.embedding.embedder import Embedder, FakeEmbedder, make_embedder
+from ingest.sync.pipeline import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.backend import ChunkBackend, chunk_keys
-from ingest.chunker import Chunk
-from ingest.embedder import FakeEmbedder
-from ingest.faiss_backend import FaissBackend
-from ingest.sparse import SparseSettings
+from ingest.embedding.embedder import FakeEmbedder
+from ingest.index.backend import ChunkBackend, chunk_keys
+from ingest.index.faiss_backend import FaissBackend
+from ingest.index.sparse import SparseSettings
+from ingest.text.chunker import Chunk
 
 pytest.importorskip("milvus_lite")
-from ingest.milvus import MilvusBackend
+from ingest.index.milvus import MilvusBackend
 
 TEXTS = {
     "owls.md": [
@@ -174,7 +174,7 @@ def test_milvus_dense_index_follows_the_size(
 ) -> None:
     """Above the exact-search limit the collection is re-indexed as IVF_SQ8 and still finds
     the nearest chunks (approximate search against exact brute force, seeded data)."""
-    monkeypatch.setattr("ingest.milvus.EXACT_MAX_ROWS", 50)
+    monkeypatch.setattr("ingest.index.milvus.EXACT_MAX_ROWS", 50)
     rng = np.random.default_rng(7)
     vectors = rng.standard_normal((300, EMBEDDER.dimension)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

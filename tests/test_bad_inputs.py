@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedder import FakeEmbedder
-from ingest.pipeline import ingest
+from ingest.embedding.embedder import FakeEmbedder
+from ingest.sync.pipeline import ingest
 from retrieval import ask
 
 from .bad_input_files import BRICS, NOTE

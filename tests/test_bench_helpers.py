@@ -9,7 +9,7 @@ import numpy as np
 from bench.chunking import settings_grid
 from bench.context_windows import window_texts
 from bench.learned_ranker import grouped_folds
-from ingest.units import UnitTable
+from ingest.index.units import UnitTable
 
 
 def test_questions_citing_one_abstract_share_a_fold() -> None:

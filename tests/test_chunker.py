@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunker import ChunkSettings, chunk_document
 from ingest.errors import InvalidInputError
-from ingest.loaders import load_document, load_markdown
-from ingest.sentences import sentence_spans
+from ingest.formats.loaders import load_document, load_markdown
+from ingest.text.chunker import ChunkSettings, chunk_document
+from ingest.text.sentences import sentence_spans
 
 from .conftest import CORPUS
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.evaluation import METRIC_KEYS
+from retrieval.eval.evaluation import METRIC_KEYS
 from retrieval.types import Answer
 from ui.cli import main
 

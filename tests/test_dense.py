@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.dense import DENSE_INDEX_ENV, EXACT_MAX_ROWS, DenseIndex, choose_kind, ivf_cells
 from ingest.errors import InvalidInputError
+from ingest.index.dense import DENSE_INDEX_ENV, EXACT_MAX_ROWS, DenseIndex, choose_kind, ivf_cells
 
 
 def clustered(n: int, dim: int = 64, *, seed: int = 7, clusters: int = 40) -> np.ndarray:

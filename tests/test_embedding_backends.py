@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.embedder import (
+from ingest.embedding.embedder import (
     BACKEND_ENV,
     BACKENDS,
     DEFAULT_BACKEND,
@@ -17,8 +17,8 @@ from ingest.embedder import (
     make_embedder,
     resolve_backend,
 )
+from ingest.embedding.onnx_export import UnsupportedModelError, read_layout
 from ingest.errors import InvalidInputError
-from ingest.onnx_export import UnsupportedModelError, read_layout
 
 TEXTS = [
     "When was the 16th BRICS summit held?",
@@ -151,8 +151,8 @@ def test_int8_vectors_barely_depend_on_their_batch(backend: str) -> None:
 def test_exports_are_made_once_and_redone_when_the_model_changes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import ingest.onnx_export as onnx_export
-    from ingest.onnx_runtime import MODEL_CACHE_ENV, exported_model
+    import ingest.embedding.onnx_export as onnx_export
+    from ingest.embedding.onnx_runtime import MODEL_CACHE_ENV, exported_model
 
     monkeypatch.setenv(MODEL_CACHE_ENV, str(tmp_path / "cache"))
     folder = _model_folder(tmp_path, ["Transformer", "Pooling"], {"pooling_mode_mean_tokens": True})
@@ -180,7 +180,7 @@ def test_exports_are_made_once_and_redone_when_the_model_changes(
 def test_default_backend_runs_onnx_int8_where_openvino_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import ingest.embedder as embedder_module
+    import ingest.embedding.embedder as embedder_module
 
     monkeypatch.delenv(BACKEND_ENV, raising=False)
     monkeypatch.setattr(embedder_module, "_openvino_installed", lambda: False)
@@ -190,7 +190,7 @@ def test_default_backend_runs_onnx_int8_where_openvino_is_missing(
         kinds.append(kind)
         raise UnsupportedModelError("stop here")
 
-    monkeypatch.setattr("ingest.onnx_runtime.exported_model", fake_exported_model)
+    monkeypatch.setattr("ingest.embedding.onnx_runtime.exported_model", fake_exported_model)
     monkeypatch.setattr(SentenceTransformerEmbedder, "_load_torch", lambda self: "torch model")
     implicit = SentenceTransformerEmbedder()
     assert implicit._load() == "torch model"
@@ -215,11 +215,11 @@ def test_openvino_encoder_serves_threads_one_batch_at_a_time() -> None:
 def test_openvino_keeps_its_compiled_model_and_reuses_it(tmp_path: Path) -> None:
     import shutil
 
-    from ingest.openvino_runtime import OpenVinoEncoder
+    from ingest.embedding.openvino_runtime import OpenVinoEncoder
 
     make_embedder(None, backend="openvino-int8").embed(TEXTS[:1])  # the export exists
-    from ingest.embedder import _default_model_path
-    from ingest.onnx_runtime import exported_model
+    from ingest.embedding.embedder import _default_model_path
+    from ingest.embedding.onnx_runtime import exported_model
 
     export = exported_model(DEFAULT_MODEL, Path(_default_model_path()), kind="openvino-int8")
     folder = tmp_path / "export"
@@ -247,7 +247,7 @@ def test_openvino_export_and_use_write_nothing_under_home(tmp_path: Path) -> Non
     }
     env.pop("CI", None)
     script = (
-        "from ingest.embedder import make_embedder\n"
+        "from ingest.embedding.embedder import make_embedder\n"
         "print(make_embedder(None, backend='openvino-int8').embed(['hello world']).shape)\n"
     )
     for _ in range(2):  # the first run exports, the second only loads

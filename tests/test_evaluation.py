@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import InvalidInputError
-from retrieval.beir import evaluate_beir, mrr_at, ndcg_at, read_qrels, read_queries, recall_at
-from retrieval.evaluation import Question, contains_evidence, evaluate, load_questions, normalise
+from retrieval.eval.beir import evaluate_beir, mrr_at, ndcg_at, read_qrels, read_queries, recall_at
+from retrieval.eval.evaluation import (
+    Question,
+    contains_evidence,
+    evaluate,
+    load_questions,
+    normalise,
+)
 from retrieval.types import Answer, Passage
 
 TEXT = "Alpha beta. The “answer” is here. Gamma delta."

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunker import ChunkSettings, chunk_document
-from ingest.embedder import FakeEmbedder
+from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import UnsupportedFileError
-from ingest.loaders import load_document
-from ingest.pipeline import ingest
-from ingest.store import load_version
+from ingest.formats.loaders import load_document
+from ingest.index.store import load_version
+from ingest.sync.pipeline import ingest
+from ingest.text.chunker import ChunkSettings, chunk_document
 from retrieval.retriever import Retriever
 
 from .documents import write_docx, write_encrypted_pdf, write_pdf, write_two_column_pdf

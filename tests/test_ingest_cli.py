@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.store import load_version
+from ingest.index.store import load_version
 from ui.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 
 from .documents import write_encrypted_pdf, write_pdf

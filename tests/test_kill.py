@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.embedder import FakeEmbedder
+from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import IndexNotFoundError
-from ingest.store import IndexVersion, load_version
+from ingest.index.store import IndexVersion, load_version
 from retrieval.retriever import Retriever
 
 from .conftest import ROOT

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import InvalidInputError, UnsupportedFileError
-from ingest.loaders import load_document
+from ingest.formats.loaders import load_document
 
 from .conftest import CORPUS
 

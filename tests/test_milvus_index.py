@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.backend import BackendSettings
-from ingest.embedder import FakeEmbedder
+from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import IndexMismatchError, InvalidInputError
-from ingest.pipeline import Ingestor
-from ingest.store import current_version_path, load_version
+from ingest.index.backend import BackendSettings
+from ingest.index.store import current_version_path, load_version
+from ingest.sync.pipeline import Ingestor
 from retrieval.retriever import Retriever
 
 pytest.importorskip("milvus_lite")
-from ingest.milvus import MilvusBackend
+from ingest.index.milvus import MilvusBackend
 
 QUESTIONS = [
     "When was the 16th BRICS summit held?",
@@ -164,7 +164,7 @@ def test_cli_on_milvus(
     from ui.cli import main
 
     monkeypatch.delenv("DOCQA_BACKEND", raising=False)
-    monkeypatch.setattr("ingest.pipeline.make_embedder", lambda name: FakeEmbedder())
+    monkeypatch.setattr("ingest.sync.pipeline.make_embedder", lambda name: FakeEmbedder())
     monkeypatch.setattr("retrieval.retriever.make_embedder", lambda name: FakeEmbedder())
     folder, index = _notes(tmp_path / "notes"), str(tmp_path / "index")
     common = ["--index", index, "--backend", "milvus", "--milvus-uri", uri]
@@ -185,8 +185,8 @@ def test_another_process_reads_a_milvus_lite_index(tmp_path: Path) -> None:
 
     folder, index, uri = _notes(tmp_path / "notes"), tmp_path / "index", str(tmp_path / "m.db")
     common = (
-        "import sys; from ingest.embedder import FakeEmbedder; "
-        "from ingest.backend import BackendSettings; from ingest.pipeline import Ingestor; "
+        "import sys; from ingest.embedding.embedder import FakeEmbedder; "
+        "from ingest.index.backend import BackendSettings; from ingest.sync.pipeline import Ingestor; "
         "from retrieval.retriever import Retriever; from pathlib import Path; "
     )
     write = (

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.store import load_version
+from ingest.index.store import load_version
 from retrieval import ask
 from retrieval.api import get_retriever
-from retrieval.evaluation import Question, evaluate
+from retrieval.eval.evaluation import Question, evaluate
 
 pytestmark = pytest.mark.model
 
@@ -52,7 +52,7 @@ def test_seed_questions_if_present(real_index: Path) -> None:
     path = Path(__file__).resolve().parents[2] / "shared" / "eval" / "seed_questions.jsonl"
     if not path.exists():
         pytest.skip("shared seed questions not present")
-    from retrieval.evaluation import load_questions
+    from retrieval.eval.evaluation import load_questions
 
     retriever = get_retriever(real_index)
     docs = retriever.version.documents

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.chunker import ChunkSettings, chunk_document
-from ingest.document import Document
 from ingest.errors import DocqaError, UnsupportedFileError
-from ingest.loaders import LOADERS, load_document, load_markdown, load_text
-from ingest.sentences import sentence_spans
+from ingest.formats.document import Document
+from ingest.formats.loaders import LOADERS, load_document, load_markdown, load_text
+from ingest.text.chunker import ChunkSettings, chunk_document
+from ingest.text.sentences import sentence_spans
 
 PROPERTY_SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest import mapped
-from ingest.chunker import Chunk, ChunkSettings, chunk_document
-from ingest.document import Document, Page, Section
-from ingest.embedder import FakeEmbedder
+from ingest.index import mapped
+from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import CorruptIndexError, IndexMismatchError
-from ingest.mapped import MappedVectors
-from ingest.pipeline import ingest
-from ingest.records import CHUNKS, DOCUMENTS, read_store, write_store
-from ingest.store import FORMAT_VERSION, current_version_path, load_version
+from ingest.formats.document import Document, Page, Section
+from ingest.index.mapped import MappedVectors
+from ingest.index.records import CHUNKS, DOCUMENTS, read_store, write_store
+from ingest.index.store import FORMAT_VERSION, current_version_path, load_version
+from ingest.sync.pipeline import ingest
+from ingest.text.chunker import Chunk, ChunkSettings, chunk_document
 from retrieval import Retriever
 
 #: Texts with characters of one to four UTF-8 bytes and every kind of line break.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.sparse import SparseIndex, SparseSettings, Tokenizer
+from ingest.index.sparse import SparseIndex, SparseSettings, Tokenizer
 from retrieval.relevance import RelevanceModel, coverage, question_terms
 
 

@@ -21,10 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.embedder import FakeEmbedder
+from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import IndexMismatchError
-from ingest.pipeline import ingest
-from ingest.store import FORMAT_VERSION, current_version_path, load_version
+from ingest.index.store import FORMAT_VERSION, current_version_path, load_version
+from ingest.sync.pipeline import ingest
 from retrieval import ask
 from retrieval.types import Answer, Passage
 from ui import render
@@ -275,7 +275,7 @@ def test_the_model_loads_without_unpickling(
 ) -> None:
     import torch
 
-    from ingest.embedder import SentenceTransformerEmbedder
+    from ingest.embedding.embedder import SentenceTransformerEmbedder
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("torch.load unpickles; the model must load from safetensors")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
-from ingest.store import current_version_path, load_version
+from ingest.index.store import current_version_path, load_version
 
 
 def test_a_missing_index_says_how_to_build_one(tmp_path: Path) -> None:

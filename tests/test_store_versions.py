@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ingest.store
-from ingest.document import Document, Section
-from ingest.embed_cache import MAX_SHARDS, EmbeddingCache
-from ingest.embedder import FakeEmbedder
+import ingest.index.store
+from ingest.embedding.cache import MAX_SHARDS, EmbeddingCache
+from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import IndexMismatchError
-from ingest.pipeline import Ingestor
-from ingest.store import current_version_path, load_version
+from ingest.formats.document import Document, Section
+from ingest.index.store import current_version_path, load_version
+from ingest.sync.pipeline import Ingestor
 from retrieval.api import get_retriever
 
 
@@ -68,10 +68,10 @@ def test_a_reader_whose_version_is_collected_mid_load_starts_over(
 ) -> None:
     index, folder = tmp_path / "index", _docs(tmp_path)
     _ingest(index, folder)
-    real = ingest.store.read_manifest
+    real = ingest.index.store.read_manifest
     raced: list[Path] = []
 
-    def racing_read_manifest(version: Path) -> ingest.store.Manifest:
+    def racing_read_manifest(version: Path) -> ingest.index.store.Manifest:
         if not raced:  # two writers finish between reading CURRENT and the files
             raced.append(version)
             for n in range(2):
@@ -79,7 +79,7 @@ def test_a_reader_whose_version_is_collected_mid_load_starts_over(
                 _ingest(index, folder)
         return real(version)
 
-    monkeypatch.setattr(ingest.store, "read_manifest", racing_read_manifest)
+    monkeypatch.setattr(ingest.index.store, "read_manifest", racing_read_manifest)
     version = load_version(index)
     assert raced and not raced[0].exists()
     assert version.path == current_version_path(index)
@@ -100,10 +100,10 @@ def test_a_writer_dying_before_the_switch_leaves_the_old_version_live(
             raise KeyboardInterrupt("killed")
         real_replace(src, dst)
 
-    monkeypatch.setattr(ingest.store.os, "replace", dying_replace)
+    monkeypatch.setattr(ingest.index.store.os, "replace", dying_replace)
     with pytest.raises(KeyboardInterrupt):
         _ingest(index, folder)
-    monkeypatch.setattr(ingest.store.os, "replace", real_replace)
+    monkeypatch.setattr(ingest.index.store.os, "replace", real_replace)
     assert current_version_path(index) == live
     assert "hunt mice" in load_version(index).documents["owls.md"].text
     report = Ingestor(index, embedder=FakeEmbedder()).run([folder])

@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ingest.pipeline
-import ingest.sources
-from ingest.chunker import ChunkSettings
-from ingest.embedder import FakeEmbedder
+import ingest.sync.pipeline
+import ingest.sync.sources
+from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import IndexNotFoundError, InvalidInputError
-from ingest.pipeline import Ingestor
-from ingest.store import current_version_path, load_tokens, load_version
-from ingest.tokens import assemble_tokens
-from ingest.units import sentence_units
+from ingest.index.store import current_version_path, load_tokens, load_version
+from ingest.index.tokens import assemble_tokens
+from ingest.index.units import sentence_units
+from ingest.sync.pipeline import Ingestor
+from ingest.text.chunker import ChunkSettings
 from retrieval.retriever import Retriever
 
 PARAGRAPHS = [
@@ -239,13 +239,13 @@ def test_files_unchanged_since_hashed_are_not_read_again(
         os.utime(path, ns=(old, old))  # last modified well before the ingest
     _ingestor(index, FakeEmbedder()).run([folder])
     reads: list[Path] = []
-    real = ingest.sources.read_file
+    real = ingest.sync.sources.read_file
 
     def counting_read_file(path: Path, *, max_bytes: int) -> bytes:
         reads.append(Path(path))
         return real(path, max_bytes=max_bytes)
 
-    monkeypatch.setattr(ingest.sources, "read_file", counting_read_file)
+    monkeypatch.setattr(ingest.sync.sources, "read_file", counting_read_file)
     report = _ingestor(index, FakeEmbedder()).run([folder])
     assert len(report.unchanged) == 3 and reads == []
     (folder / "c.txt").write_text("The lighthouse keeper logs every passing boat.\n")
@@ -286,7 +286,7 @@ def test_a_writer_finishing_first_is_reconciled_under_the_lock(
     for path in folder.iterdir():
         os.utime(path, ns=(old, old))
     _ingestor(index, FakeEmbedder()).run([folder])
-    real_lock = ingest.pipeline.writer_lock
+    real_lock = ingest.sync.pipeline.writer_lock
     raced: list[bool] = []
 
     @contextlib.contextmanager
@@ -297,7 +297,7 @@ def test_a_writer_finishing_first_is_reconciled_under_the_lock(
         with real_lock(index_dir):
             yield
 
-    monkeypatch.setattr(ingest.pipeline, "writer_lock", lock_after_another_writer)
+    monkeypatch.setattr(ingest.sync.pipeline, "writer_lock", lock_after_another_writer)
     report = _ingestor(index, FakeEmbedder()).run([folder])  # c.txt skipped as known, at first
     assert raced and report.added == ("c.txt",)
     assert "lighthouse" in load_version(index).documents["c.txt"].text

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from ingest.embedder import Embedder
-from ingest.pipeline import ingest
+from ingest.embedding.embedder import Embedder
+from ingest.sync.pipeline import ingest
 from ui.cli import main as docqa
 from ui.render import ABSTAIN_TEXT
 

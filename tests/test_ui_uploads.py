@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedder import FakeEmbedder
-from ingest.store import load_version
+from ingest.embedding.embedder import FakeEmbedder
+from ingest.index.store import load_version
 from ui.uploads import (
     UPLOADS_DIRNAME,
     check_upload,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.chunker import ChunkSettings, chunk_document
-from ingest.loaders import load_document
-from ingest.store import load_version
-from ingest.units import chunk_sections, sentence_units
+from ingest.formats.loaders import load_document
+from ingest.index.store import load_version
+from ingest.index.units import chunk_sections, sentence_units
+from ingest.text.chunker import ChunkSettings, chunk_document
 from retrieval.fusion import FusionWeights, blend, minmax, reciprocal_rank
 from retrieval.signals import Signals, top_rows
 

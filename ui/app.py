@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from ingest.errors import DocqaError, IndexNotFoundError
-from ingest.loaders import supported_suffixes
+from ingest.formats.loaders import supported_suffixes
 from retrieval import ask
 from retrieval.api import get_retriever
 from retrieval.retriever import SEARCH_MODES

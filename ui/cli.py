@@ -41,10 +41,10 @@ def _index_arg(value: str | None) -> Path:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from ingest.chunker import ChunkSettings
-    from ingest.embedder import make_embedder
+    from ingest.embedding.embedder import make_embedder
     from ingest.errors import InvalidInputError
-    from ingest.pipeline import Ingestor
+    from ingest.sync.pipeline import Ingestor
+    from ingest.text.chunker import ChunkSettings
 
     if not args.max_file_mb > 0:
         raise InvalidInputError(f"--max-file-mb {args.max_file_mb} must be a positive number")
@@ -68,7 +68,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from ingest.pipeline import Ingestor
+    from ingest.sync.pipeline import Ingestor
 
     report = Ingestor(_index_arg(args.index)).remove(args.doc_ids)
     print(json.dumps(asdict(report), indent=1) if args.json else report.summary())
@@ -78,8 +78,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from ingest.backend import MILVUS_URI_ENV, BackendSettings
-    from ingest.pipeline import Ingestor
+    from ingest.index.backend import MILVUS_URI_ENV, BackendSettings
+    from ingest.sync.pipeline import Ingestor
 
     uri = args.milvus_uri or os.environ.get(MILVUS_URI_ENV)
     target = BackendSettings(kind=args.to, milvus_uri=uri)
@@ -127,7 +127,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from ingest.store import current_version_path, read_manifest
+    from ingest.index.store import current_version_path, read_manifest
 
     manifest = read_manifest(current_version_path(_index_arg(args.index)))
     rows = [
@@ -164,7 +164,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from retrieval.api import get_retriever
-    from retrieval.evaluation import evaluate, load_questions
+    from retrieval.eval.evaluation import evaluate, load_questions
 
     questions = load_questions(args.questions)
     retriever = get_retriever(args.index)
@@ -175,7 +175,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_beir(args: argparse.Namespace) -> int:
-    from retrieval.beir_index import run_beir
+    from retrieval.eval.beir_index import run_beir
 
     folder = Path(args.folder)
     index = Path(args.index) if args.index else Path(".docqa") / "beir" / folder.name
@@ -319,8 +319,8 @@ class _WithBackend:
 def _backend_env(args: argparse.Namespace) -> Iterator[None]:
     """``--backend`` and ``--milvus-uri`` become, for one command, the settings every layer
     reads (``$DOCQA_BACKEND``, ``$DOCQA_MILVUS_URI``)."""
-    from ingest.backend import BACKEND_ENV, MILVUS_URI_ENV
     from ingest.environment import environment
+    from ingest.index.backend import BACKEND_ENV, MILVUS_URI_ENV
 
     wanted = {BACKEND_ENV: args.backend, MILVUS_URI_ENV: args.milvus_uri}
     if args.command == "migrate":  # --milvus-uri names the target there, not the source

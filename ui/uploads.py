@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ingest.embedder import Embedder
-from ingest.loaders import LOADERS, supported_suffixes
-from ingest.pipeline import Ingestor, ProgressFactory
+from ingest.embedding.embedder import Embedder
+from ingest.formats.loaders import LOADERS, supported_suffixes
+from ingest.sync.pipeline import Ingestor, ProgressFactory
 
 #: Default largest upload, in megabytes (``docqa serve --max-upload-mb``).
 DEFAULT_MAX_UPLOAD_MB = 20.0

@@ -1,0 +1,252 @@
+"""The chunk index of one version, on whichever backend: writing it, opening it as rows.
+
+FAISS keeps ``dense.faiss`` and ``sparse/`` in the version folder (row i = chunk i). Milvus
+keeps the chunks in a collection; the version folder gets ``backend.json`` (URI and
+collection) and ``chunk_keys.npy`` (the key of each row). After a version becomes live,
+:func:`collect_rows` removes the rows no kept version lists, so documents deleted from the
+index vanish from the collection too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+
+from ingest.errors import InvalidInputError
+from ingest.index.backend import (
+    BACKEND_FILE,
+    BackendKind,
+    BackendSettings,
+    DenseRows,
+    KeywordRows,
+    check_backend,
+    chunk_keys,
+    collection_name,
+    read_backend_file,
+)
+from ingest.index.faiss_backend import FaissBackend
+from ingest.index.sparse import SparseSettings, Tokenizer
+from ingest.index.tokens import EMPTY_TOKEN, TokenTable
+from ingest.text.chunker import Chunk
+
+KEYS_FILE = "chunk_keys.npy"
+#: Rows a Milvus keyword search returns. Rows past it score 0 when a candidate from the
+#: dense side is rescored: a result page of every row would cost several times the search
+#: (bench/backends.py measures what the cut costs in nDCG@10).
+KEYWORD_DEPTH = 1_000
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the next version's chunk index goes."""
+
+    kind: BackendKind
+    uri: str | None = None
+    collection: str | None = None
+
+
+def resolve_target(index_dir: Path, settings: BackendSettings, live_version: Path | None) -> Target:
+    """The backend of the next version: as asked, else the live version's, else FAISS.
+
+    Raises:
+        InvalidInputError: Milvus without a URI.
+    """
+    recorded = read_backend_file(live_version) if live_version is not None else {"kind": "faiss"}
+    kind: BackendKind = settings.kind or cast(BackendKind, recorded["kind"])
+    if kind == "faiss":
+        return Target("faiss")
+    same = recorded["kind"] == "milvus"
+    uri = settings.milvus_uri or (recorded.get("uri") if same else None)
+    if not uri:
+        raise InvalidInputError(
+            "the milvus backend needs an address: --milvus-uri http://host:19530 (a server "
+            "or cluster) or --milvus-uri ./milvus.db (embedded milvus-lite), or $DOCQA_MILVUS_URI"
+        )
+    collection = settings.collection or (recorded.get("collection") if same else None)
+    return Target("milvus", uri, collection or collection_name(index_dir))
+
+
+def write_chunk_index(
+    staging: Path,
+    target: Target,
+    *,
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray,
+    tokens: TokenTable,
+    dimension: int,
+    sparse: SparseSettings,
+) -> None:
+    """Write the chunk index of a version being staged (rows not yet visible to readers)."""
+    if target.kind == "faiss":
+        backend = FaissBackend(dimension, sparse)
+        backend.add(np.arange(len(chunks), dtype=np.int64), chunks, vectors)
+        backend.save(staging, tokens)
+        return
+    from ingest.index.milvus import MilvusBackend, check_uri
+
+    assert target.uri is not None and target.collection is not None
+    milvus = MilvusBackend(target.uri, target.collection, dimension, sparse)
+    keys = chunk_keys(chunks)
+    missing = np.flatnonzero(~milvus.present(keys)).tolist()
+    vocab = np.array(tokens.vocab, dtype=object)
+    terms = [" ".join(t for t in vocab[tokens.row(i)] if t != EMPTY_TOKEN) for i in missing]
+    milvus.add(keys[missing], [chunks[i] for i in missing], vectors[missing], terms=terms)
+    milvus.fit_dense_index(len(chunks))
+    np.save(staging / KEYS_FILE, keys, allow_pickle=False)
+    description = {"kind": "milvus", "uri": check_uri(target.uri), "collection": target.collection}
+    (staging / BACKEND_FILE).write_text(json.dumps(description), encoding="utf-8")
+
+
+def collect_rows(kept_versions: Sequence[Path], live: Path) -> None:
+    """Remove from the live version's collection every row no kept version lists."""
+    info = read_backend_file(live)
+    if info["kind"] != "milvus":
+        return
+    from ingest.index.milvus import MilvusBackend, check_uri
+
+    keep = [np.load(live / KEYS_FILE, allow_pickle=False)]
+    for version in kept_versions:
+        other = read_backend_file(version)
+        same = other.get("collection") == info["collection"]
+        if version != live and same and other.get("uri") == check_uri(info["uri"]):
+            keep.append(np.load(version / KEYS_FILE, allow_pickle=False))
+    milvus = MilvusBackend(info["uri"], info["collection"], 1, create=False)
+    milvus.retain(np.concatenate(keep))
+
+
+def open_chunk_index(
+    index_dir: Path,
+    version: Path,
+    *,
+    chunks: Sequence[Chunk],
+    dimension: int,
+    sparse: SparseSettings,
+    settings: BackendSettings,
+) -> tuple[DenseRows, KeywordRows]:
+    """The dense and keyword views of a version's chunks (row i = chunk i).
+
+    Raises:
+        IndexMismatchError: ``settings`` ask for another backend than the index uses.
+    """
+    info = read_backend_file(version)
+    check_backend(index_dir, info["kind"], settings)
+    if info["kind"] == "faiss":
+        backend = FaissBackend.load(version, chunks, sparse)
+        return backend.dense, backend.sparse
+    from ingest.index.milvus import MilvusBackend
+
+    uri = settings.milvus_uri or str(info["uri"])
+    milvus = MilvusBackend(uri, str(info["collection"]), dimension, sparse, create=False)
+    keys = np.load(version / KEYS_FILE, allow_pickle=False)
+    if len(keys) != len(chunks):
+        raise ValueError(f"{KEYS_FILE} lists {len(keys)} chunks, the version has {len(chunks)}")
+    rows = KeyRows(keys, extra=max(0, milvus.count() - len(keys)))
+    return MilvusDense(milvus, rows), MilvusKeyword(milvus, rows, version / "tokens", sparse)
+
+
+class KeyRows:
+    """Chunk keys of one version and the way back from a key to its row."""
+
+    def __init__(self, keys: np.ndarray, extra: int) -> None:
+        self.keys = np.asarray(keys, dtype=np.int64)
+        self.extra = extra  # rows of the collection this version does not list
+        self._order = np.argsort(self.keys)
+        self._sorted = self.keys[self._order]
+
+    def rows(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(rows, found)``: the row of each key, and which keys this version lists."""
+        if not len(self._sorted):
+            return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+        pos = np.minimum(np.searchsorted(self._sorted, keys), len(self._sorted) - 1)
+        return self._order[pos], self._sorted[pos] == keys
+
+
+class MilvusDense:
+    """Dense search over a version's rows in a Milvus collection."""
+
+    def __init__(self, milvus: Any, rows: KeyRows) -> None:
+        self._milvus = milvus
+        self._rows = rows
+
+    @property
+    def size(self) -> int:
+        """Rows of the version."""
+        return len(self._rows.keys)
+
+    @property
+    def dimension(self) -> int:
+        """Vector length."""
+        return int(self._milvus.dimension)
+
+    @property
+    def kind(self) -> str:
+        """The collection's dense index type, e.g. ``milvus-flat``."""
+        return f"milvus-{self._milvus.stats().dense_index.lower()}"
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(scores, rows)`` of the ``k`` nearest rows of this version, best first."""
+        k = min(k, self.size)
+        scores, keys = self._milvus.search_dense(query, k + self._rows.extra + 16)
+        rows, found = self._rows.rows(keys)
+        return scores[found][:k], rows[found][:k]
+
+    def reconstruct(self, rows: np.ndarray) -> np.ndarray:
+        """Stored vectors of ``rows``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._milvus.vectors(self._rows.keys[rows]), dtype=np.float32)
+
+    def vectors(self) -> np.ndarray:
+        """All vectors, row i = chunk i."""
+        return self.reconstruct(np.arange(self.size))
+
+
+class MilvusKeyword:
+    """Milvus full-text (BM25) scores over a version's rows; IDF from the local tokens."""
+
+    def __init__(self, milvus: Any, rows: KeyRows, tokens: Path, settings: SparseSettings):
+        self._milvus = milvus
+        self._rows = rows
+        self._tokens = tokens
+        self.tokenizer = Tokenizer(settings)
+        self.size = len(rows.keys)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every row in Milvus's top :data:`KEYWORD_DEPTH` (the rest score 0)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        if not self.size:
+            return out
+        depth = min(self.size, KEYWORD_DEPTH) + self._rows.extra
+        scores, keys = self._milvus.search_sparse(query, depth)
+        rows, found = self._rows.rows(keys)
+        out[rows[found]] = scores[found]
+        return out
+
+    @cached_property
+    def _document_frequency(self) -> tuple[dict[str, int], np.ndarray]:
+        table = TokenTable.load(self._tokens)
+        if table is None or not len(table):
+            return {}, np.zeros(0, dtype=np.int64)
+        lengths = np.diff(table.offsets)
+        owner = np.repeat(np.arange(len(table), dtype=np.int64), lengths)
+        pairs = np.unique(owner * len(table.vocab) + table.ids.astype(np.int64))
+        df = np.bincount(pairs % len(table.vocab), minlength=len(table.vocab))
+        return {t: i for i, t in enumerate(table.vocab)}, df
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """Lucene-style IDF of each term over the version's chunks (as bm25s computes it)."""
+        vocab, df = self._document_frequency
+        n = max(self.size, 1)
+        out = {}
+        for term in terms:
+            row = vocab.get(term)
+            count = int(df[row]) if row is not None else 0
+            out[term] = float(np.log(1.0 + (n - count + 0.5) / (count + 0.5)))
+        return out

@@ -1,0 +1,56 @@
+"""Move an index to another backend (FAISS files <-> a Milvus collection), embedding nothing.
+
+The next version holds the same documents, chunks, tokens and sentence units; the chunk
+vectors are read from the live version's backend and written to the other one.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ingest.errors import InvalidInputError
+from ingest.index.backend import BackendSettings
+from ingest.index.chunk_index import resolve_target
+from ingest.index.lock import writer_lock
+from ingest.index.store import current_version_path, load_version, read_manifest
+from ingest.sync.pipeline import Ingestor, IngestReport
+from ingest.sync.update import build_content, write_content
+
+
+def migrate(ingestor: Ingestor, to: BackendSettings) -> IngestReport:
+    """Move the index's chunk vectors and BM25 to another backend, embedding nothing.
+
+    The next version holds the same documents and chunks; vectors come from the live
+    version (or the embedding cache), so no model runs.
+
+    Raises:
+        IndexNotFoundError: there is no index.
+        InvalidInputError: no target backend, or the index is already there.
+        BackendUnavailableError: Milvus cannot be reached.
+    """
+    if to.kind is None:
+        raise InvalidInputError("name the backend to move to: --to faiss or --to milvus")
+    started = time.perf_counter()
+    current_version_path(ingestor.index_dir)  # raises when there is no index
+    with writer_lock(ingestor.index_dir):
+        path = current_version_path(ingestor.index_dir)
+        live = read_manifest(path)
+        target = resolve_target(ingestor.index_dir, to, path)
+        if target == resolve_target(ingestor.index_dir, BackendSettings(), path):
+            raise InvalidInputError(f"{ingestor.index_dir} is already on {target.kind} there")
+        previous = load_version(ingestor.index_dir, BackendSettings())
+        content = build_content(
+            previous,
+            list(previous.documents.values()),
+            keep=set(previous.documents),
+            chunking=live.chunking,
+            sparse=live.sparse,
+            embedder=ingestor._embedder_for(live),
+            dimension=live.dimension,
+            cache_dir=ingestor.index_dir / "cache",
+            progress=ingestor.progress,
+        )
+        written = write_content(ingestor.index_dir, live, content, target)
+        return IngestReport.written(
+            ingestor.index_dir, content, written, started, unchanged=tuple(previous.documents)
+        )

@@ -1,0 +1,392 @@
+"""Sync files into an index: read, decide what changed, reuse the rest, write a new version.
+
+A run first reads the sources without any lock (comparing files with what the live manifest
+records, so unchanged files are not parsed, often not even read). When nothing usable was
+given it stops there and leaves the disk untouched. Otherwise it takes the writer lock,
+re-reads the live manifest and decides from it alone what changed (:mod:`ingest.sync.plan`);
+only when something did does it load the live version and write the next one
+(:mod:`ingest.sync.update` says what is reused).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ingest.embedding.embedder import Embedder, make_embedder
+from ingest.errors import IndexMismatchError, IndexNotFoundError, InvalidInputError
+from ingest.formats.document import Document
+from ingest.formats.loaders import DEFAULT_MAX_FILE_BYTES
+from ingest.index.backend import BackendSettings, check_backend, read_backend_file
+from ingest.index.chunk_index import Target, resolve_target
+from ingest.index.lock import writer_lock
+from ingest.index.sparse import SparseSettings
+from ingest.index.store import (
+    Manifest,
+    current_version_path,
+    load_version,
+    read_manifest,
+)
+from ingest.sync.plan import Incoming, known_files, make_plan
+from ingest.sync.sources import (
+    NOTHING_TO_READ,
+    Rejected,
+    Scan,
+    discover,
+    parse_again,
+    read_sources,
+)
+from ingest.sync.update import Content, build_content, write_content
+from ingest.text.chunker import ChunkSettings
+
+__all__ = ["IngestReport", "Ingestor", "ProgressFactory", "Rejected", "ingest"]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest run did."""
+
+    index_dir: str
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    rejected: tuple[Rejected, ...] = ()
+    n_documents: int = 0
+    n_chunks: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    sentences_embedded: int = 0
+    seconds: float = 0.0
+    version: str | None = None
+
+    def summary(self) -> str:
+        """One line for people."""
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+            f"{len(self.rejected)} rejected; "
+            f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused, "
+            f"{self.sentences_embedded} sentences embedded; "
+            f"index: {self.n_documents} documents, {self.n_chunks} chunks "
+            f"({self.seconds:.1f} s) -> {self.index_dir}"
+        )
+
+    @classmethod
+    def written(
+        cls,
+        index_dir: Path,
+        content: Content,
+        version: Path,
+        started: float,
+        *,
+        added: tuple[str, ...] = (),
+        updated: tuple[str, ...] = (),
+        unchanged: tuple[str, ...] = (),
+        removed: tuple[str, ...] = (),
+        rejected: tuple[Rejected, ...] = (),
+    ) -> IngestReport:
+        """The report of a run that wrote ``content`` as ``version`` (begun at ``started``,
+        a :func:`time.perf_counter` reading)."""
+        return cls(
+            index_dir=str(index_dir),
+            added=added,
+            updated=updated,
+            unchanged=unchanged,
+            removed=removed,
+            rejected=rejected,
+            n_documents=len(content.documents),
+            n_chunks=len(content.chunks),
+            chunks_embedded=content.n_embedded,
+            chunks_reused=len(content.chunks) - content.n_embedded,
+            sentences_embedded=content.n_units_embedded,
+            seconds=time.perf_counter() - started,
+            version=version.name,
+        )
+
+
+ProgressFactory = Callable[[int, str], Callable[[int], None]]
+
+
+def _no_progress(total: int, label: str) -> Callable[[int], None]:
+    return lambda n: None
+
+
+@dataclass
+class Ingestor:
+    """Ingest sources into one index directory.
+
+    Attributes:
+        index_dir: Where the index lives.
+        embedder: Model used for new indexes (default: the packaged all-MiniLM-L6-v2); an
+            existing index keeps the model it was built with.
+        chunking: Chunk settings for a new index (an existing index keeps its own).
+        sparse: BM25 tokenisation for a new index.
+        max_file_bytes: Larger files are rejected.
+        progress: ``factory(total, label) -> advance(n)`` for progress display.
+        backend: Where chunk vectors and BM25 live (default: ``$DOCQA_BACKEND``, else the
+            index's own backend, FAISS for a new index); see :mod:`ingest.index.backend`.
+    """
+
+    index_dir: Path
+    embedder: Embedder | None = None
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    sparse: SparseSettings = field(default_factory=SparseSettings)
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    progress: ProgressFactory = _no_progress
+    backend: BackendSettings = field(default_factory=BackendSettings.from_env)
+
+    def run(
+        self, paths: Sequence[str | Path], *, prune: bool = False, rebuild: bool = False
+    ) -> IngestReport:
+        """Sync ``paths`` (files and folders) into the index and return what happened.
+
+        New files are added, changed ones re-chunked, unchanged ones skipped; with
+        ``prune``, documents whose file is gone from a given folder are removed. Files
+        that cannot be read are reported in ``rejected`` and leave their old entry as is.
+
+        Raises:
+            InvalidInputError: no paths, or a non-positive size limit.
+            IndexMismatchError: the index was built with another model (use ``rebuild``).
+        """
+        if not paths:
+            raise InvalidInputError("no paths given; name files or folders to ingest")
+        if self.max_file_bytes <= 0:
+            raise InvalidInputError(f"max_file_bytes={self.max_file_bytes} must be positive")
+        started = time.perf_counter()
+        snapshot = None if rebuild else self._live_manifest()
+        if snapshot is not None:
+            self._check_model(snapshot.model)
+        scan = discover(paths)
+        if prune:  # an emptied folder is how every document from it gets removed
+            scan.rejected = [r for r in scan.rejected if r.reason != NOTHING_TO_READ]
+        read_sources(
+            scan,
+            known_files(snapshot.documents if snapshot else {}),
+            max_bytes=self.max_file_bytes,
+            advance=self.progress(len(scan.sources), "reading"),
+        )
+        if not scan.readable and not (prune and scan.roots and snapshot):
+            return self._report(snapshot, started, rejected=scan.rejected)
+        with writer_lock(self.index_dir):
+            live = None if rebuild else self._live_manifest()
+            incoming = self._incoming(scan, live)
+            removed: list[str] = []
+            if prune and live is not None:
+                removed = [
+                    d
+                    for d, info in live.documents.items()
+                    if d not in scan.sources
+                    and any(_under(str(info.get("source", "")), r) for r in scan.roots)
+                ]
+            return self._commit(live, incoming, removed, scan.rejected, started)
+
+    def sync_documents(
+        self, documents: Sequence[Document], *, prune: bool = False, rebuild: bool = False
+    ) -> IngestReport:
+        """Sync already-loaded documents; with ``prune`` every other document is removed."""
+        started = time.perf_counter()
+        if not documents and not prune:
+            return self._report(None, started)
+        with writer_lock(self.index_dir):
+            live = None if rebuild else self._live_manifest()
+            incoming = {d.doc_id: Incoming(d, d.source) for d in documents}
+            removed = [d for d in live.documents if d not in incoming] if prune and live else []
+            return self._commit(live, incoming, removed, [], started)
+
+    def remove(self, doc_ids: Collection[str]) -> IngestReport:
+        """Remove documents (their chunks, vectors and BM25 entries) from the index.
+
+        Raises:
+            IndexNotFoundError: there is no index.
+            InvalidInputError: no ids, or ids the index does not hold (nothing is removed).
+        """
+        if not doc_ids:
+            raise InvalidInputError("no document ids given; see `docqa list` for them")
+        started = time.perf_counter()
+        current_version_path(self.index_dir)  # raises when there is no index
+        with writer_lock(self.index_dir):
+            live = read_manifest(current_version_path(self.index_dir))
+            unknown = sorted(set(doc_ids) - set(live.documents))
+            if unknown:
+                raise InvalidInputError(
+                    f"unknown document id(s): {', '.join(unknown)}; "
+                    "see `docqa list` for the indexed documents"
+                )
+            return self._commit(live, {}, list(dict.fromkeys(doc_ids)), [], started)
+
+    def _incoming(self, scan: Scan, live: Manifest | None) -> dict[str, Incoming]:
+        """What the run read, judged against the live manifest (read under the lock)."""
+        known = known_files(live.documents if live else {})
+        incoming: dict[str, Incoming] = {}
+        for doc_id in scan.readable:
+            source, state = str(scan.sources[doc_id].path), scan.files[doc_id]
+            if doc_id in known and known[doc_id].sha256 == state.sha256:
+                incoming[doc_id] = Incoming(None, source, state)
+                continue
+            document = scan.parsed.get(doc_id)
+            if document is None:  # skipped against a manifest another writer has replaced
+                document = parse_again(scan, doc_id, max_bytes=self.max_file_bytes)
+            if document is not None:
+                incoming[doc_id] = Incoming(document, source, scan.files[doc_id])
+        return incoming
+
+    def _commit(
+        self,
+        live: Manifest | None,
+        incoming: Mapping[str, Incoming],
+        removed: Sequence[str],
+        rejected: Sequence[Rejected],
+        started: float,
+    ) -> IngestReport:
+        """Write the next version if anything changed (the caller holds the writer lock)."""
+        plan = make_plan(live.documents if live else {}, incoming, removed)
+        target = self._target(check=live is not None)
+        if not plan.changed:
+            return self._report(
+                live,
+                started,
+                unchanged=plan.unchanged,
+                rejected=rejected,
+                reused=live.n_chunks if live else 0,
+            )
+        previous = load_version(self.index_dir, BackendSettings()) if live is not None else None
+        documents = []
+        for doc_id in plan.order:
+            item = incoming.get(doc_id)
+            if item is not None and item.document is not None:
+                documents.append(item.document)
+                continue
+            assert previous is not None  # only documents of the live version lack a parse
+            old = previous.documents[doc_id]
+            source = str(plan.info[doc_id].get("source", old.source))
+            documents.append(old if old.source == source else replace(old, source=source))
+        embedder = self._embedder_for(live)
+        dimension = live.dimension if live else embedder.dimension
+        chunking = live.chunking if live else self.chunking
+        sparse = live.sparse if live else self.sparse
+        content = build_content(
+            previous,
+            documents,
+            keep=plan.keep,
+            chunking=chunking,
+            sparse=sparse,
+            embedder=embedder,
+            dimension=dimension,
+            cache_dir=self.index_dir / "cache",
+            progress=self.progress,
+        )
+        per_doc = Counter(c.doc_id for c in content.chunks)
+        info = {d: {**entry, "n_chunks": per_doc[d]} for d, entry in plan.info.items()}
+        manifest = Manifest(
+            model=embedder.model_id,
+            dimension=dimension,
+            chunking=chunking,
+            sparse=sparse,
+            documents=info,
+            n_chunks=len(content.chunks),
+        )
+        path = write_content(self.index_dir, manifest, content, target)
+        return IngestReport.written(
+            self.index_dir,
+            content,
+            path,
+            started,
+            added=plan.added,
+            updated=plan.updated,
+            unchanged=plan.unchanged,
+            removed=plan.removed,
+            rejected=tuple(rejected),
+        )
+
+    def migrate(self, to: BackendSettings) -> IngestReport:
+        """Move the index's chunk vectors and BM25 to another backend, embedding nothing.
+
+        See :func:`ingest.sync.migrate.migrate`.
+        """
+        from ingest.sync.migrate import migrate
+
+        return migrate(self, to)
+
+    def _target(self, *, check: bool) -> Target:
+        """The backend of the next version; with ``check``, the live one must match it."""
+        try:
+            live = current_version_path(self.index_dir)
+        except IndexNotFoundError:
+            live = None
+        if check and live is not None:
+            check_backend(self.index_dir, read_backend_file(live)["kind"], self.backend)
+        return resolve_target(self.index_dir, self.backend, live)
+
+    def _report(
+        self,
+        manifest: Manifest | None,
+        started: float,
+        *,
+        unchanged: Sequence[str] = (),
+        rejected: Sequence[Rejected] = (),
+        reused: int = 0,
+    ) -> IngestReport:
+        """The report of a run that wrote nothing."""
+        return IngestReport(
+            index_dir=str(self.index_dir),
+            unchanged=tuple(unchanged),
+            rejected=tuple(rejected),
+            n_documents=len(manifest.documents) if manifest else 0,
+            n_chunks=manifest.n_chunks if manifest else 0,
+            chunks_reused=reused,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _live_manifest(self) -> Manifest | None:
+        try:
+            return read_manifest(current_version_path(self.index_dir))
+        except IndexNotFoundError:
+            return None
+
+    def _check_model(self, model: str) -> None:
+        if self.embedder is not None and self.embedder.model_id != model:
+            raise IndexMismatchError(
+                f"{self.index_dir} was built with model {model!r}, not "
+                f"{self.embedder.model_id!r}; add --rebuild to re-index everything with the new "
+                "model"
+            )
+
+    def _embedder_for(self, live: Manifest | None) -> Embedder:
+        if live is None:
+            return self.embedder or make_embedder(None)
+        self._check_model(live.model)
+        return self.embedder or make_embedder(live.model)
+
+
+def _under(source: str, root: Path) -> bool:
+    path = Path(source)  # sources are recorded resolved; older indexes may hold relative ones
+    return (path if path.is_absolute() else path.resolve()).is_relative_to(root)
+
+
+def ingest(
+    paths: Sequence[str | Path],
+    *,
+    index: str | Path,
+    embedder: Embedder | None = None,
+    chunking: ChunkSettings | None = None,
+    prune: bool = False,
+    rebuild: bool = False,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    progress: ProgressFactory = _no_progress,
+) -> IngestReport:
+    """Ingest files and folders into the index at ``index`` (created if missing).
+
+    Example:
+        >>> ingest(["corpus/"], index=".docqa/index")  # doctest: +SKIP
+    """
+    return Ingestor(
+        Path(index),
+        embedder=embedder,
+        chunking=chunking or ChunkSettings(),
+        max_file_bytes=max_file_bytes,
+        progress=progress,
+    ).run(paths, prune=prune, rebuild=rebuild)
