@@ -32,12 +32,14 @@ browser:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 test: install browser
+	$(VENV)/bin/lint-imports
 	DOCQA_REQUIRE_BROWSER=1 $(PY) -m pytest -q
 
 check: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -7,9 +7,11 @@ import threading
 from collections.abc import Collection
 from pathlib import Path
 
+from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexNotFoundError
 from ingest.index.backend import BackendSettings
 from ingest.index.store import current_version_path
+from ingest.sync.pipeline import Ingestor
 from retrieval.retriever import Retriever, SearchMode
 from retrieval.types import Answer
 
@@ -17,7 +19,7 @@ from retrieval.types import Answer
 INDEX_ENV = "DOCQA_INDEX"
 
 _lock = threading.Lock()
-_retrievers: dict[tuple[Path, BackendSettings], Retriever] = {}
+_retrievers: dict[tuple[Path, BackendSettings, EmbeddingSettings], Retriever] = {}
 
 
 def default_index_dir() -> Path:
@@ -31,7 +33,12 @@ def bundled_corpus() -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def ensure_default_index(index_dir: Path) -> None:
+def ensure_default_index(
+    index_dir: Path,
+    *,
+    backend: BackendSettings | None = None,
+    embedding: EmbeddingSettings | None = None,
+) -> None:
     """Build the default index from the bundled corpus when it is missing.
 
     Raises:
@@ -44,26 +51,34 @@ def ensure_default_index(index_dir: Path) -> None:
         corpus = bundled_corpus()
         if corpus is None:
             raise
-    from ingest.sync.pipeline import ingest
-
-    ingest([corpus], index=index_dir)
+    Ingestor(index_dir, backend=backend or BackendSettings(), embedding=embedding).run([corpus])
 
 
-def get_retriever(index: str | Path | None = None) -> Retriever:
-    """A loaded retriever for ``index`` (default index if None), reloaded when it changes."""
+def get_retriever(
+    index: str | Path | None = None,
+    *,
+    backend: BackendSettings | None = None,
+    embedding: EmbeddingSettings | None = None,
+) -> Retriever:
+    """A loaded retriever for ``index`` (default index if None), reloaded when it changes.
+
+    ``backend`` and ``embedding`` default to the environment's
+    (:meth:`BackendSettings.from_environment`, :meth:`EmbeddingSettings.from_environment`).
+    """
+    backend = backend or BackendSettings.from_environment()
+    embedding = embedding or EmbeddingSettings.from_environment()
     if index is None:
         path = default_index_dir()
-        ensure_default_index(path)
+        ensure_default_index(path, backend=backend, embedding=embedding)
     else:
         path = Path(index)
-    # The backend settings in force ($DOCQA_BACKEND, $DOCQA_MILVUS_URI) are checked on load.
-    key = (path.resolve(), BackendSettings.from_env())
+    key = (path.resolve(), backend, embedding)
     with _lock:
         retriever = _retrievers.get(key)
         if retriever is None or retriever.is_stale():
             # The model comes from make_embedder's per-name cache, so it loads once; a
             # version rebuilt with another model gets that model.
-            retriever = Retriever(path)
+            retriever = Retriever(path, backend=backend, embedding=embedding)
             _retrievers[key] = retriever
         return retriever
 
@@ -75,6 +90,8 @@ def ask(
     index: str | Path | None = None,
     mode: SearchMode | None = None,
     documents: Collection[str] | None = None,
+    backend: BackendSettings | None = None,
+    embedding: EmbeddingSettings | None = None,
 ) -> Answer:
     """Answer a question from the documents in an index.
 
@@ -85,6 +102,10 @@ def ask(
             bundled ``corpus/`` when missing.
         mode: ``hybrid`` (default), ``dense`` or ``keyword``.
         documents: Only answer from these doc ids (default: all).
+        backend: The backend the index must be on, and its Milvus address (default:
+            ``$DOCQA_BACKEND``, ``$DOCQA_MILVUS_URI``, else the index's own).
+        embedding: How the model runs (default: ``$DOCQA_EMBED_BACKEND``,
+            ``$DOCQA_EMBED_THREADS``, ``$DOCQA_MODEL_CACHE``).
 
     Returns:
         An :class:`Answer`: ranked, cited passages with highlighted sentences, or
@@ -101,4 +122,5 @@ def ask(
         >>> answer.passages[0].section  # doctest: +SKIP
         ("Kazakhstan's Refusal of BRICS+: ...", 'Introduction')
     """
-    return get_retriever(index).answer(question, k=k, mode=mode, documents=documents)
+    retriever = get_retriever(index, backend=backend, embedding=embedding)
+    return retriever.answer(question, k=k, mode=mode, documents=documents)

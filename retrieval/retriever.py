@@ -13,7 +13,9 @@ from typing import Literal
 import numpy as np
 
 from ingest.embedding.embedder import Embedder, make_embedder
-from ingest.errors import InvalidInputError
+from ingest.embedding.settings import EmbeddingSettings
+from ingest.errors import IndexMismatchError, InvalidInputError
+from ingest.index.backend import BackendSettings
 from ingest.index.store import IndexVersion, current_version_path, load_version
 from retrieval.fusion import FusionWeights, blend, reciprocal_rank
 from retrieval.relevance import RelevanceModel, coverage, question_terms
@@ -144,6 +146,9 @@ class Retriever:
         index: Index directory.
         embedder: Embedder to use for questions (default: the index's own model).
         settings: Retrieval settings.
+        backend: The backend the index must be on, and its Milvus address (default: from
+            the environment, see :meth:`BackendSettings.from_environment`).
+        embedding: How the index's model runs (default: from the environment).
     """
 
     def __init__(
@@ -152,19 +157,19 @@ class Retriever:
         *,
         embedder: Embedder | None = None,
         settings: SearchSettings | None = None,
+        backend: BackendSettings | None = None,
+        embedding: EmbeddingSettings | None = None,
     ) -> None:
         self.index_dir = Path(index)
-        self.version: IndexVersion = load_version(self.index_dir)
+        self.version: IndexVersion = load_version(self.index_dir, backend)
         self._stamp = _stamp(self.version.path)
         model = self.version.manifest.model
         if embedder is not None and embedder.model_id != model:
-            from ingest.errors import IndexMismatchError
-
             raise IndexMismatchError(
                 f"{self.index_dir} was built with model {model!r}, not {embedder.model_id!r}; "
                 "rebuild it with: docqa ingest PATH --rebuild"
             )
-        self.embedder = embedder or make_embedder(model)
+        self.embedder = embedder or make_embedder(model, settings=embedding)
         self.settings = settings or SearchSettings()
         self._offsets = self.version.units.offsets
 

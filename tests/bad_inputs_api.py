@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.index.store import FORMAT_VERSION
+from tests.fakes import FakeEmbedder
 
 from .bad_input_files import (
     BRICS,

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedding.embedder import Embedder, FakeEmbedder, make_embedder
+from ingest.embedding.embedder import Embedder, make_embedder
 from ingest.sync.pipeline import ingest
+from tests.fakes import FakeEmbedder, register
+
+register()  # indexes the tests build name the fake model; docqa builds it back from that
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

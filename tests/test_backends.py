@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.index.backend import ChunkBackend, chunk_keys
 from ingest.index.faiss_backend import FaissBackend
 from ingest.index.sparse import SparseSettings
 from ingest.text.chunker import Chunk
+from tests.fakes import FakeEmbedder
 
 pytest.importorskip("milvus_lite")
 from ingest.index.milvus import MilvusBackend

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.sync.pipeline import ingest
 from retrieval import ask
+from tests.fakes import FakeEmbedder
 
 from .bad_input_files import BRICS, NOTE
 from .bad_input_harness import (

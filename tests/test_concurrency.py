@@ -13,12 +13,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.index.store import current_version_path, load_version
 from ingest.sync.pipeline import Ingestor, ingest
 from retrieval import ask
 from retrieval.api import get_retriever
 from retrieval.types import Answer
+from tests.fakes import FakeEmbedder
 
 from .conftest import CORPUS
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
 
-from ingest.embedding.embedder import (
-    BACKEND_ENV,
+from ingest.embedding.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder, make_embedder
+from ingest.embedding.exports import exported_model
+from ingest.embedding.model_files import UnsupportedModelError, read_layout
+from ingest.embedding.settings import (
     BACKENDS,
     DEFAULT_BACKEND,
-    DEFAULT_MODEL,
-    SentenceTransformerEmbedder,
-    make_embedder,
-    resolve_backend,
+    EMBED_BACKEND_ENV,
+    EMBED_THREADS_ENV,
+    MODEL_CACHE_ENV,
+    Backend,
+    EmbeddingSettings,
 )
-from ingest.embedding.onnx_export import UnsupportedModelError, read_layout
 from ingest.errors import InvalidInputError
 
 TEXTS = [
@@ -28,24 +31,35 @@ TEXTS = [
 ]
 
 
-def test_backend_comes_from_argument_then_environment_then_default(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv(BACKEND_ENV, raising=False)
-    assert resolve_backend() == DEFAULT_BACKEND
-    monkeypatch.setenv(BACKEND_ENV, "torch")
-    assert resolve_backend() == "torch"
-    assert resolve_backend("onnx") == "onnx"
+def run_on(backend: str) -> EmbeddingSettings:
+    return EmbeddingSettings(backend=cast(Backend, backend))
+
+
+def test_settings_come_from_the_environment_else_the_defaults() -> None:
+    default = EmbeddingSettings.from_environment({})
+    assert default == EmbeddingSettings() and default.resolved_backend == DEFAULT_BACKEND
+    env = {EMBED_BACKEND_ENV: "torch", EMBED_THREADS_ENV: "3", MODEL_CACHE_ENV: "/tmp/m"}
+    chosen = EmbeddingSettings.from_environment(env)
+    assert chosen == EmbeddingSettings(backend="torch", threads=3, model_cache=Path("/tmp/m"))
     valid = "valid backends are: torch, onnx, onnx-int8, openvino-int8"
     with pytest.raises(InvalidInputError, match=valid):
-        resolve_backend("tensorrt")
+        EmbeddingSettings.from_environment({EMBED_BACKEND_ENV: "tensorrt"})
+    for bad in ("two", "0", "-1", "1.5"):
+        with pytest.raises(InvalidInputError, match=f"{EMBED_THREADS_ENV}={bad!r}"):
+            EmbeddingSettings.from_environment({EMBED_THREADS_ENV: bad})
+
+
+def test_the_model_cache_defaults_to_the_user_cache_folder() -> None:
+    assert EmbeddingSettings().cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/docqa/models")
+    assert EmbeddingSettings(model_cache=Path("/m")).cache_dir({}) == Path("/m")
 
 
 def test_backends_of_one_model_share_its_id() -> None:
-    ids = {SentenceTransformerEmbedder(backend=b).model_id for b in BACKENDS}
+    ids = {SentenceTransformerEmbedder(settings=run_on(b)).model_id for b in BACKENDS}
     assert ids == {DEFAULT_MODEL}
-    assert make_embedder(None, backend="onnx") is make_embedder(DEFAULT_MODEL, backend="onnx")
-    assert make_embedder(None, backend="onnx") is not make_embedder(None, backend="torch")
+    onnx = make_embedder(None, settings=run_on("onnx"))
+    assert onnx is make_embedder(DEFAULT_MODEL, settings=run_on("onnx"))
+    assert onnx is not make_embedder(None, settings=run_on("torch"))
 
 
 def _model_folder(tmp_path: Path, modules: list[str], pooling: dict[str, object]) -> Path:
@@ -92,10 +106,9 @@ def test_models_the_exporter_cannot_reproduce_are_refused(
 def test_default_backend_falls_back_to_torch_for_unsupported_models(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.delenv(BACKEND_ENV, raising=False)
     folder = _model_folder(tmp_path, ["Transformer", "Pooling", "Dense"], {})
     implicit = SentenceTransformerEmbedder(str(folder))
-    explicit = SentenceTransformerEmbedder(str(folder), backend="onnx-int8")
+    explicit = SentenceTransformerEmbedder(str(folder), settings=run_on("onnx-int8"))
     monkeypatch.setattr(SentenceTransformerEmbedder, "_load_torch", lambda self: "torch model")
     assert implicit._load() == "torch model"
     assert implicit.backend == "torch"
@@ -105,7 +118,7 @@ def test_default_backend_falls_back_to_torch_for_unsupported_models(
 
 @pytest.fixture(scope="module")
 def torch_vectors() -> np.ndarray:
-    return make_embedder(None, backend="torch").embed(TEXTS)
+    return make_embedder(None, settings=run_on("torch")).embed(TEXTS)
 
 
 @pytest.mark.model
@@ -116,7 +129,7 @@ def torch_vectors() -> np.ndarray:
 def test_exported_backends_reproduce_the_pytorch_vectors(
     torch_vectors: np.ndarray, backend: str, min_cosine: float
 ) -> None:
-    embedder = make_embedder(None, backend=backend)
+    embedder = make_embedder(None, settings=run_on(backend))
     vectors = embedder.embed(TEXTS)
     assert vectors.shape == torch_vectors.shape == (len(TEXTS), embedder.dimension)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
@@ -127,7 +140,7 @@ def test_exported_backends_reproduce_the_pytorch_vectors(
 @pytest.mark.model
 @pytest.mark.slow
 def test_length_sorted_batches_keep_the_input_order() -> None:
-    embedder = make_embedder(None, backend="onnx")
+    embedder = make_embedder(None, settings=run_on("onnx"))
     together = embedder.embed(TEXTS, batch_size=2)
     alone = np.vstack([embedder.embed([t]) for t in TEXTS])
     np.testing.assert_allclose(together, alone, atol=1e-4)
@@ -140,7 +153,7 @@ def test_int8_vectors_barely_depend_on_their_batch(backend: str) -> None:
     # Dynamic int8 quantises activations per batch, static int8 pads to rounded widths, so
     # a text's vector may move a little with its neighbours; each row must still be far
     # closer to its own text than to any other.
-    embedder = make_embedder(None, backend=backend)
+    embedder = make_embedder(None, settings=run_on(backend))
     together = embedder.embed(TEXTS, batch_size=3)
     alone = np.vstack([embedder.embed([t]) for t in TEXTS])
     similarity = together @ alone.T
@@ -152,9 +165,8 @@ def test_exports_are_made_once_and_redone_when_the_model_changes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     import ingest.embedding.onnx_export as onnx_export
-    from ingest.embedding.onnx_runtime import MODEL_CACHE_ENV, exported_model
 
-    monkeypatch.setenv(MODEL_CACHE_ENV, str(tmp_path / "cache"))
+    cache = tmp_path / "cache"
     folder = _model_folder(tmp_path, ["Transformer", "Pooling"], {"pooling_mode_mean_tokens": True})
     calls: list[Path] = []
 
@@ -165,16 +177,16 @@ def test_exports_are_made_once_and_redone_when_the_model_changes(
         return target
 
     monkeypatch.setattr(onnx_export, "export_model", fake_export)
-    first = exported_model("m", folder, kind="onnx-int8")
-    assert exported_model("m", folder, kind="onnx-int8") == first
+    first = exported_model("m", folder, kind="onnx-int8", cache_dir=cache)
+    assert exported_model("m", folder, kind="onnx-int8", cache_dir=cache) == first
     assert len(calls) == 1 and first.parent == tmp_path / "cache"
-    assert exported_model("m", folder, kind="onnx") != first
-    assert exported_model("m", folder, kind="openvino-int8") != first
+    assert exported_model("m", folder, kind="onnx", cache_dir=cache) != first
+    assert exported_model("m", folder, kind="openvino-int8", cache_dir=cache) != first
     (folder / "config.json").write_text(json.dumps({"hidden_size": 8, "changed": True}))
-    assert exported_model("m", folder, kind="onnx-int8") != first
+    assert exported_model("m", folder, kind="onnx-int8", cache_dir=cache) != first
     assert len(calls) == 4
     with pytest.raises(ValueError, match="unknown export kind"):
-        exported_model("m", folder, kind="tflite")
+        exported_model("m", folder, kind="tflite", cache_dir=cache)
 
 
 def test_default_backend_runs_onnx_int8_where_openvino_is_missing(
@@ -182,20 +194,19 @@ def test_default_backend_runs_onnx_int8_where_openvino_is_missing(
 ) -> None:
     import ingest.embedding.embedder as embedder_module
 
-    monkeypatch.delenv(BACKEND_ENV, raising=False)
     monkeypatch.setattr(embedder_module, "_openvino_installed", lambda: False)
     kinds: list[str] = []
 
-    def fake_exported_model(model: str, folder: Path, *, kind: str) -> Path:
+    def fake_exported_model(model: str, folder: Path, *, kind: str, cache_dir: Path) -> Path:
         kinds.append(kind)
         raise UnsupportedModelError("stop here")
 
-    monkeypatch.setattr("ingest.embedding.onnx_runtime.exported_model", fake_exported_model)
+    monkeypatch.setattr(embedder_module, "exported_model", fake_exported_model)
     monkeypatch.setattr(SentenceTransformerEmbedder, "_load_torch", lambda self: "torch model")
     implicit = SentenceTransformerEmbedder()
     assert implicit._load() == "torch model"
     assert kinds == ["onnx-int8"]
-    explicit = SentenceTransformerEmbedder(backend="openvino-int8")
+    explicit = SentenceTransformerEmbedder(settings=run_on("openvino-int8"))
     with pytest.raises(InvalidInputError, match="pip install openvino nncf"):
         explicit._load()
 
@@ -204,7 +215,7 @@ def test_default_backend_runs_onnx_int8_where_openvino_is_missing(
 def test_openvino_encoder_serves_threads_one_batch_at_a_time() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    embedder = make_embedder(None, backend="openvino-int8")
+    embedder = make_embedder(None, settings=run_on("openvino-int8"))
     serial = [embedder.embed([t]) for t in TEXTS * 3]
     with ThreadPoolExecutor(max_workers=4) as pool:
         parallel = list(pool.map(lambda t: embedder.embed([t]), TEXTS * 3))
@@ -217,11 +228,15 @@ def test_openvino_keeps_its_compiled_model_and_reuses_it(tmp_path: Path) -> None
 
     from ingest.embedding.openvino_runtime import OpenVinoEncoder
 
-    make_embedder(None, backend="openvino-int8").embed(TEXTS[:1])  # the export exists
+    make_embedder(None, settings=run_on("openvino-int8")).embed(TEXTS[:1])  # the export exists
     from ingest.embedding.embedder import _default_model_path
-    from ingest.embedding.onnx_runtime import exported_model
 
-    export = exported_model(DEFAULT_MODEL, Path(_default_model_path()), kind="openvino-int8")
+    export = exported_model(
+        DEFAULT_MODEL,
+        Path(_default_model_path()),
+        kind="openvino-int8",
+        cache_dir=EmbeddingSettings().cache_dir(),
+    )
     folder = tmp_path / "export"
     shutil.copytree(export, folder, ignore=shutil.ignore_patterns("compiled"))
     first = OpenVinoEncoder(folder).encode(TEXTS)
@@ -248,7 +263,10 @@ def test_openvino_export_and_use_write_nothing_under_home(tmp_path: Path) -> Non
     env.pop("CI", None)
     script = (
         "from ingest.embedding.embedder import make_embedder\n"
-        "print(make_embedder(None, backend='openvino-int8').embed(['hello world']).shape)\n"
+        "from dataclasses import replace\n"
+        "from ingest.embedding.settings import EmbeddingSettings\n"
+        "settings = replace(EmbeddingSettings.from_environment(), backend='openvino-int8')\n"
+        "print(make_embedder(None, settings=settings).embed(['hello world']).shape)\n"
     )
     for _ in range(2):  # the first run exports, the second only loads
         done = subprocess.run(

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import UnsupportedFileError
 from ingest.formats.loaders import load_document
 from ingest.index.store import load_version
 from ingest.sync.pipeline import ingest
 from ingest.text.chunker import ChunkSettings, chunk_document
 from retrieval.retriever import Retriever
+from tests.fakes import FakeEmbedder
 
 from .documents import write_docx, write_encrypted_pdf, write_pdf, write_two_column_pdf
 

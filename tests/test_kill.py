@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import IndexNotFoundError
 from ingest.index.store import IndexVersion, load_version
 from retrieval.retriever import Retriever
+from tests.fakes import FakeEmbedder
 
 from .conftest import ROOT
 
@@ -41,7 +41,7 @@ def _ingest_command(folder: Path, index: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "ui.cli",
+        "tests.fake_cli",
         "ingest",
         str(folder),
         "--index",

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import IndexMismatchError, InvalidInputError
 from ingest.index.backend import BackendSettings
 from ingest.index.store import current_version_path, load_version
 from ingest.sync.pipeline import Ingestor
 from retrieval.retriever import Retriever
+from tests.fakes import FakeEmbedder
 
 pytest.importorskip("milvus_lite")
 from ingest.index.milvus import MilvusBackend
@@ -164,11 +164,9 @@ def test_cli_on_milvus(
     from ui.cli import main
 
     monkeypatch.delenv("DOCQA_BACKEND", raising=False)
-    monkeypatch.setattr("ingest.sync.pipeline.make_embedder", lambda name: FakeEmbedder())
-    monkeypatch.setattr("retrieval.retriever.make_embedder", lambda name: FakeEmbedder())
     folder, index = _notes(tmp_path / "notes"), str(tmp_path / "index")
     common = ["--index", index, "--backend", "milvus", "--milvus-uri", uri]
-    assert main(["ingest", str(folder), *common]) == 0
+    assert main(["ingest", str(folder), *common, "--model", "fake-hashing-256"]) == 0
     assert main(["ask", "sourdough bread", "--json", *common]) == 0
     answer = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert answer["passages"][0]["doc_id"] == "bread.md"
@@ -185,8 +183,9 @@ def test_another_process_reads_a_milvus_lite_index(tmp_path: Path) -> None:
 
     folder, index, uri = _notes(tmp_path / "notes"), tmp_path / "index", str(tmp_path / "m.db")
     common = (
-        "import sys; from ingest.embedding.embedder import FakeEmbedder; "
-        "from ingest.index.backend import BackendSettings; from ingest.sync.pipeline import Ingestor; "
+        "import sys; from tests.fakes import FakeEmbedder; "
+        "from ingest.index.backend import BackendSettings; "
+        "from ingest.sync.pipeline import Ingestor; "
         "from retrieval.retriever import Retriever; from pathlib import Path; "
     )
     write = (

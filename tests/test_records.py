@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.index import mapped
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import CorruptIndexError, IndexMismatchError
 from ingest.formats.document import Document, Page, Section
+from ingest.index import mapped
 from ingest.index.mapped import MappedVectors
 from ingest.index.records import CHUNKS, DOCUMENTS, read_store, write_store
 from ingest.index.store import FORMAT_VERSION, current_version_path, load_version
 from ingest.sync.pipeline import ingest
 from ingest.text.chunker import Chunk, ChunkSettings, chunk_document
 from retrieval import Retriever
+from tests.fakes import FakeEmbedder
 
 #: Texts with characters of one to four UTF-8 bytes and every kind of line break.
 TEXTS = [

@@ -62,8 +62,8 @@ def test_unknown_mode_is_refused(fake_index: Path) -> None:
 
 
 def test_document_filter(fake_index: Path, corpus_dir: Path) -> None:
-    from ingest.embedding.embedder import FakeEmbedder
     from ingest.sync.pipeline import ingest
+    from tests.fakes import FakeEmbedder
 
     (corpus_dir / "tea.txt").write_text("Green tea is grown in Japan. Black tea in India.\n")
     ingest([corpus_dir], index=fake_index, embedder=FakeEmbedder())
@@ -74,8 +74,8 @@ def test_document_filter(fake_index: Path, corpus_dir: Path) -> None:
 
 
 def test_a_new_version_is_picked_up(fake_index: Path, corpus_dir: Path) -> None:
-    from ingest.embedding.embedder import FakeEmbedder
     from ingest.sync.pipeline import ingest
+    from tests.fakes import FakeEmbedder
 
     assert all(p.doc_id != "tea.txt" for p in ask("tea Japan", index=fake_index).passages)
     (corpus_dir / "tea.txt").write_text("Green tea is grown in Japan.\n")

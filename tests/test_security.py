@@ -21,12 +21,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import IndexMismatchError
 from ingest.index.store import FORMAT_VERSION, current_version_path, load_version
 from ingest.sync.pipeline import ingest
 from retrieval import ask
 from retrieval.types import Answer, Passage
+from tests.fakes import FakeEmbedder
 from ui import render
 from ui.cli import build_parser
 from ui.server import serve
@@ -66,7 +66,7 @@ def served_with_defaults(fake_index: Path) -> Iterator[tuple[subprocess.Popen[by
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    command = [sys.executable, "-m", "ui.cli", "serve", "--index", str(fake_index)]
+    command = [sys.executable, "-m", "tests.fake_cli", "serve", "--index", str(fake_index)]
     process = subprocess.Popen(
         [*command, "--port", str(port)],
         cwd=ROOT,

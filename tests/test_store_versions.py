@@ -11,12 +11,12 @@ import pytest
 
 import ingest.index.store
 from ingest.embedding.cache import MAX_SHARDS, EmbeddingCache
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import IndexMismatchError
 from ingest.formats.document import Document, Section
 from ingest.index.store import current_version_path, load_version
 from ingest.sync.pipeline import Ingestor
 from retrieval.api import get_retriever
+from tests.fakes import FakeEmbedder
 
 
 def _docs(tmp_path: Path) -> Path:

@@ -13,7 +13,6 @@ import pytest
 
 import ingest.sync.pipeline
 import ingest.sync.sources
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.errors import IndexNotFoundError, InvalidInputError
 from ingest.index.store import current_version_path, load_tokens, load_version
 from ingest.index.tokens import assemble_tokens
@@ -21,6 +20,7 @@ from ingest.index.units import sentence_units
 from ingest.sync.pipeline import Ingestor
 from ingest.text.chunker import ChunkSettings
 from retrieval.retriever import Retriever
+from tests.fakes import FakeEmbedder
 
 PARAGRAPHS = [
     f"Paragraph {n} is about the {word} of the valley. The {word} changed a lot in year {1900 + n}."

@@ -11,6 +11,7 @@ from ingest.errors import InvalidInputError
 from ui import server
 from ui.cli import main
 from ui.server import check_access, is_loopback, parse_auth
+from ui.settings import Settings
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.5", "localhost", "::1", "[::1]"])
@@ -45,7 +46,9 @@ def test_bad_auth_values_are_refused(value: str) -> None:
 
 def _record_serve(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(server, "serve", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(
+        server, "serve", lambda settings, **kwargs: calls.append({"settings": settings, **kwargs})
+    )
     return calls
 
 
@@ -66,7 +69,13 @@ def test_cli_no_auth_serves_with_a_warning(
     assert main(["serve", "--host", "0.0.0.0", "--no-auth", "--port", "8123"]) == 0
     assert "warning" in capsys.readouterr().err
     assert calls == [
-        {"index": None, "host": "0.0.0.0", "port": 8123, "auth": None, "max_upload_mb": 20.0}
+        {
+            "settings": Settings.build(),
+            "host": "0.0.0.0",
+            "port": 8123,
+            "auth": None,
+            "max_upload_mb": 20.0,
+        }
     ]
 
 
@@ -90,7 +99,7 @@ def test_cli_passes_auth_and_the_upload_limit(monkeypatch: pytest.MonkeyPatch) -
     )
     assert calls == [
         {
-            "index": "idx",
+            "settings": Settings.build(index="idx"),
             "host": "0.0.0.0",
             "port": 7860,
             "auth": ("ann", "secret"),
@@ -109,7 +118,11 @@ def test_serve_loads_the_index_once_and_launches_locally_with_the_login(
     launched: list[dict[str, Any]] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: launched.append(kwargs))
     server.serve(
-        index=fake_index, host="127.0.0.1", port=9999, auth=("ann", "secret"), max_upload_mb=3
+        Settings(index=fake_index),
+        host="127.0.0.1",
+        port=9999,
+        auth=("ann", "secret"),
+        max_upload_mb=3,
     )
     (kwargs,) = launched
     assert kwargs["server_name"] == "127.0.0.1" and kwargs["server_port"] == 9999

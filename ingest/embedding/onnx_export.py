@@ -18,18 +18,20 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ingest.errors import InvalidInputError
+from ingest.embedding.model_files import (
+    EXPORT_VERSION,
+    ModelLayout,
+    UnsupportedModelError,
+    model_inputs,
+)
+from ingest.embedding.openvino_export import calibration_batches, quantise_openvino
+from ingest.embedding.openvino_import import compile_model
 
-#: Bump when the exported files change, so old exports are not reused.
-EXPORT_VERSION = 1
-#: Pooling modes the exporter can put into the graph.
-POOLING_MODES = ("mean", "cls", "max")
 #: Sentences the export is checked on (different lengths, so dynamic shapes are exercised).
 _PROBES = (
     "When was the 16th BRICS summit held?",
@@ -42,78 +44,6 @@ _PROBES = (
 )
 #: Minimum cosine between an export's vectors and PyTorch's on the probes, per export kind.
 _MIN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.95, "openvino-int8": 0.95}
-
-
-class UnsupportedModelError(InvalidInputError):
-    """A model whose module pipeline the ONNX exporter does not reproduce."""
-
-
-@dataclass(frozen=True)
-class ModelLayout:
-    """What the exporter needs to know about a sentence-transformers model folder."""
-
-    folder: Path
-    transformer_folder: Path
-    pooling: str
-    max_seq_length: int
-    dimension: int
-
-
-def _module_kind(entry: dict[str, Any]) -> str:
-    return str(entry.get("type", "")).rsplit(".", 1)[-1]
-
-
-def _pooling_mode(config: dict[str, Any]) -> str:
-    if isinstance(config.get("pooling_mode"), str):
-        mode = str(config["pooling_mode"])
-        modes = [mode] if mode in POOLING_MODES else [f"unsupported:{mode}"]
-    else:
-        flags = {
-            "cls": config.get("pooling_mode_cls_token", False),
-            "mean": config.get("pooling_mode_mean_tokens", False),
-            "max": config.get("pooling_mode_max_tokens", False),
-            "mean_sqrt_len": config.get("pooling_mode_mean_sqrt_len_tokens", False),
-            "weightedmean": config.get("pooling_mode_weightedmean_tokens", False),
-            "lasttoken": config.get("pooling_mode_lasttoken", False),
-        }
-        modes = [name for name, on in flags.items() if on]
-    if len(modes) != 1 or modes[0] not in POOLING_MODES:
-        raise UnsupportedModelError(
-            f"pooling {modes} is not supported by the ONNX backend "
-            f"(supported: {', '.join(POOLING_MODES)}); use the torch backend"
-        )
-    return modes[0]
-
-
-def read_layout(folder: Path) -> ModelLayout:
-    """Read a sentence-transformers folder made of Transformer, Pooling and Normalize.
-
-    Raises:
-        UnsupportedModelError: other modules (Dense, ...) or another pooling.
-    """
-    try:
-        modules = json.loads((folder / "modules.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise UnsupportedModelError(f"{folder}: no readable modules.json ({exc})") from exc
-    kinds = [_module_kind(m) for m in modules]
-    if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
-        raise UnsupportedModelError(
-            f"{folder}: modules {kinds} are not supported by the ONNX backend "
-            "(Transformer, Pooling and optionally Normalize are); use the torch backend"
-        )
-    transformer = folder / str(modules[0].get("path", ""))
-    pooling = json.loads((folder / str(modules[1]["path"]) / "config.json").read_text())
-    settings_file = transformer / "sentence_bert_config.json"
-    settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
-    config = json.loads((transformer / "config.json").read_text())
-    max_len = settings.get("max_seq_length") or config.get("max_position_embeddings", 512)
-    return ModelLayout(
-        folder=folder,
-        transformer_folder=transformer,
-        pooling=_pooling_mode(pooling),
-        max_seq_length=int(max_len),
-        dimension=int(pooling.get("word_embedding_dimension") or config["hidden_size"]),
-    )
 
 
 def _pooled_module(layout: ModelLayout, names: list[str]) -> Any:
@@ -205,8 +135,9 @@ def export_model(layout: ModelLayout, target: Path, *, kind: str, source_id: str
 
     ``kind`` is ``onnx`` (fused full-precision graph), ``onnx-int8`` (the same with int8
     weights) or ``openvino-int8`` (OpenVINO IR with int8 weights and activations, see
-    :mod:`ingest.embedding.openvino_export`). ``target`` ends up holding the model (``model.onnx``, or
-    ``model.xml`` and ``model.bin``), ``tokenizer.json`` and ``export.json``.
+    :mod:`ingest.embedding.openvino_export`). ``target`` ends up holding the model
+    (``model.onnx``, or ``model.xml`` and ``model.bin``), ``tokenizer.json`` and
+    ``export.json``.
     A concurrent export of the same model is harmless: the first to finish wins.
 
     Raises:
@@ -246,8 +177,6 @@ def export_model(layout: ModelLayout, target: Path, *, kind: str, source_id: str
             )
             reference = module(*(torch.from_numpy(arrays[n]) for n in names)).numpy()
         if kind == "openvino-int8":
-            from ingest.embedding.openvino_export import calibration_batches, quantise_openvino
-
             final = work / "model.xml"
             quantise_openvino(raw, final, calibration_batches(tokenizer, names))
         else:
@@ -288,12 +217,6 @@ def export_model(layout: ModelLayout, target: Path, *, kind: str, source_id: str
         shutil.rmtree(work, ignore_errors=True)
 
 
-def model_inputs(encoded: list[Any], names: list[str]) -> dict[str, np.ndarray]:
-    """The model's input arrays (``names``) from padded tokenizer encodings."""
-    fields = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
-    return {n: np.array([getattr(e, fields[n]) for e in encoded], dtype=np.int64) for n in names}
-
-
 def _check(
     model: Path,
     arrays: dict[str, np.ndarray],
@@ -303,8 +226,6 @@ def _check(
 ) -> None:
     feeds = {n: arrays[n] for n in names}
     if kind == "openvino-int8":
-        from ingest.embedding.openvino_runtime import compile_model
-
         got = np.asarray(compile_model(model)(feeds)[0])  # type: ignore[operator]
     else:
         import onnxruntime as ort

@@ -1,34 +1,25 @@
 """Quantise a traced ONNX sentence encoder to an int8 OpenVINO model, offline, once.
 
 NNCF's post-training quantisation (transformer preset) measures each layer's activation
-range on :mod:`ingest.embedding.calibration`'s text and stores int8 weights *and* activations, so the
-CPU runs int8 matrix products end to end (VNNI where the CPU has it). On all-MiniLM-L6-v2
-its vectors are closer to full precision than ONNX Runtime's dynamic int8 (mean cosine
-0.998 against 0.993 on SciFact sentences) and ingest runs about 1.4x faster.
+range on the text of :mod:`ingest.embedding.calibration` and stores int8 weights *and*
+activations, so the CPU runs int8 matrix products end to end (VNNI where the CPU has it). On
+all-MiniLM-L6-v2 its vectors are closer to full precision than ONNX Runtime's dynamic int8
+(mean cosine 0.998 against 0.993 on SciFact sentences) and ingest runs about 1.4x faster.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ingest.embedding.calibration import calibration_texts
+from ingest.embedding.model_files import model_inputs
+from ingest.embedding.openvino_import import import_nncf, import_openvino
+
 #: Texts per calibration batch.
 _CALIBRATION_BATCH = 4
-
-
-def _import_nncf() -> Any:
-    """NNCF with its usage reporting off (it reports to a web service unless told not to)."""
-    from ingest.embedding.openvino_runtime import import_openvino
-    from ingest.environment import environment
-
-    import_openvino()  # first, so that the reporting shared with OpenVINO is off too
-    with environment({"NNCF_CI": "1"}):  # NNCF's own switch: its telemetry becomes a stub
-        import nncf
-    logging.getLogger("nncf").setLevel(logging.ERROR)
-    return nncf
 
 
 def calibration_batches(tokenizer: Any, names: list[str]) -> list[dict[str, np.ndarray]]:
@@ -38,9 +29,6 @@ def calibration_batches(tokenizer: Any, names: list[str]) -> list[dict[str, np.n
         tokenizer: The model's fast tokenizer core, with truncation and padding enabled.
         names: The model's input names.
     """
-    from ingest.embedding.calibration import calibration_texts
-    from ingest.embedding.onnx_export import model_inputs
-
     texts = sorted(calibration_texts(), key=len)
     return [
         model_inputs(tokenizer.encode_batch(texts[start : start + _CALIBRATION_BATCH]), names)
@@ -53,10 +41,8 @@ def quantise_openvino(source: Path, target: Path, batches: list[dict[str, np.nda
 
     The weights go next to it (same name, ``.bin``).
     """
-    from ingest.embedding.openvino_runtime import import_openvino
-
     ov = import_openvino()
-    nncf = _import_nncf()
+    nncf = import_nncf()
     model = ov.Core().read_model(str(source))
     quantised = nncf.quantize(
         model,

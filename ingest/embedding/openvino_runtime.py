@@ -1,7 +1,7 @@
 """Run an ``openvino-int8`` export (OpenVINO IR, int8 weights and activations) on the CPU.
 
-Like :mod:`ingest.embedding.onnx_runtime`, nothing here imports PyTorch or transformers; the export
-itself is made once by :func:`ingest.embedding.openvino_export.quantise_openvino`.
+Like :mod:`ingest.embedding.onnx_runtime`, nothing here imports PyTorch or transformers; the
+export itself is made once by :func:`ingest.embedding.openvino_export.quantise_openvino`.
 """
 
 from __future__ import annotations
@@ -9,45 +9,11 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from ingest.embedding.onnx_runtime import THREADS_ENV, BatchEncoder
-
-
-def import_openvino() -> Any:
-    """The ``openvino`` module, imported without its usage statistics.
-
-    Importing OpenVINO sets up the usage reporting of its model converter, which writes a
-    client id and a counter under ``~/intel`` unless it believes it runs unattended (``CI``);
-    docqa never converts models with it, so it is told so for the import only.
-    """
-    from ingest.environment import environment
-
-    with environment({"CI": "true"}):
-        import openvino
-    return openvino
-
-
-def compile_model(
-    model: Path, *, threads: int | None = None, cache_dir: Path | None = None
-) -> object:
-    """``model`` (``.xml`` IR or ``.onnx``) compiled for the CPU, tuned for one batch at a time.
-
-    With ``cache_dir`` (a writable folder), OpenVINO keeps the compiled model there and later
-    loads it instead of compiling again (0.14 s instead of 0.6 s for all-MiniLM-L6-v2); the
-    cache is keyed by the model, the settings and the OpenVINO version.
-    """
-    ov = import_openvino()
-    config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY"}
-    threads = threads or int(os.environ.get(THREADS_ENV) or 0)
-    if threads:
-        config["INFERENCE_NUM_THREADS"] = threads
-    core = ov.Core()
-    if cache_dir is not None:
-        core.set_property({"CACHE_DIR": str(cache_dir)})
-    return core.compile_model(str(model), "CPU", config)
+from ingest.embedding.batching import BatchEncoder
+from ingest.embedding.openvino_import import compile_model
 
 
 class OpenVinoEncoder(BatchEncoder):
@@ -60,7 +26,7 @@ class OpenVinoEncoder(BatchEncoder):
 
     Args:
         folder: An ``openvino-int8`` export.
-        threads: CPU threads per inference (default ``$DOCQA_EMBED_THREADS`` or all cores).
+        threads: CPU threads per inference (default: one per core).
     """
 
     width_step = 16

@@ -1,9 +1,11 @@
-"""Read files into :class:`Document` objects: the loader registry, plain text and Markdown."""
+"""Read files into :class:`Document` objects: the loader registry, plain text and Markdown.
+
+Markdown is parsed in :mod:`ingest.formats.markdown`; this module decodes its bytes.
+"""
 
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -12,14 +14,11 @@ from ingest.errors import InvalidInputError, UnsupportedFileError
 from ingest.formats.document import Document, Section
 from ingest.formats.docx import load_docx
 from ingest.formats.html import load_html
+from ingest.formats.markdown import parse_markdown
 from ingest.formats.pdf import load_pdf
 
 #: Largest file docqa reads, in bytes, unless the caller says otherwise.
 DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
-
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
-_FENCE = re.compile(r"^(```|~~~)", re.MULTILINE)
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -50,61 +49,17 @@ def load_text(path: Path, doc_id: str, data: bytes) -> Document:
     return Document(doc_id, path.stem, str(path), "txt", text, sections)
 
 
-def _fenced_ranges(text: str) -> list[tuple[int, int]]:
-    marks = [m.start() for m in _FENCE.finditer(text)]
-    return [(marks[i], marks[i + 1]) for i in range(0, len(marks) - 1, 2)]
-
-
-def _parse_front_matter(block: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for line in block.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() and not line.startswith((" ", "\t", "-")):
-            pairs.append((key.strip(), value.strip().strip("\"'")))
-    return tuple(pairs)
-
-
 def load_markdown(path: Path, doc_id: str, data: bytes) -> Document:
-    """Load Markdown: ATX headings give the section path, front matter gives metadata.
+    """Load Markdown: headings give the section path, front matter gives metadata.
 
     The document text is the file's text (so offsets point into the file as written);
-    section spans exclude heading lines and front matter.
+    section spans exclude heading lines and front matter. Parsing is
+    :func:`ingest.formats.markdown.parse_markdown`.
+
+    Raises:
+        UnsupportedFileError: the file is binary or not UTF-8.
     """
-    text = _decode(path, data)
-    body_start = 0
-    metadata: tuple[tuple[str, str], ...] = ()
-    front = _FRONT_MATTER.match(text)
-    if front:
-        metadata = _parse_front_matter(front.group(1))
-        body_start = front.end()
-    fences = _fenced_ranges(text)
-    headings = [
-        m
-        for m in _HEADING.finditer(text, body_start)
-        if not any(a <= m.start() < b for a, b in fences)
-    ]
-    sections: list[Section] = []
-    path_stack: list[tuple[int, str]] = []
-    cursor, current = body_start, ()  # type: tuple[int, tuple[str, ...]]
-    title = dict(metadata).get("title", "")
-    for m in headings:
-        start, end = _strip_span(text, cursor, m.start())
-        if end > start:
-            sections.append(Section(current, start, end))
-        level, heading = len(m.group(1)), m.group(2).strip()
-        if level == 1 and not title:
-            title = heading
-        while path_stack and path_stack[-1][0] >= level:
-            path_stack.pop()
-        path_stack.append((level, heading))
-        current = tuple(h for _, h in path_stack)
-        cursor = m.end()
-    start, end = _strip_span(text, cursor, len(text))
-    if end > start:
-        sections.append(Section(current, start, end))
-    return Document(
-        doc_id, title or path.stem, str(path), "md", text, tuple(sections), (), metadata
-    )
+    return parse_markdown(path, doc_id, _decode(path, data))
 
 
 Loader = Callable[[Path, str, bytes], Document]

@@ -6,6 +6,12 @@ finds a column gutter (a vertical strip of blank characters with text on both si
 lines), reads the left column before the right one, and reflows the lines of each
 paragraph into one line (joining words hyphenated across lines). Pages are separated by a
 blank line in the document text and recorded as :class:`~ingest.formats.document.Page` spans.
+
+The PDF's outline (its bookmarks) gives the sections: each bookmark starts a section where its
+title first appears on its page (else at the page's start), nested bookmarks give the path
+(parent > child), and a section ends where the next one starts. Text before the first
+bookmark is a section with an empty path. Without a usable outline the whole text is one
+section.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import io
 import logging
 import re
 import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +35,7 @@ MIN_COLUMN_CHARS = 12
 
 _SPACE_RUN = re.compile(r"[ \t\u00a0]{2,}")
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
+_END = object()  # end of an outline level (None may be an item of a broken outline)
 
 
 def _gutter(lines: list[str]) -> int | None:
@@ -125,8 +134,147 @@ def _page_text(page: Any) -> str:
     return reflow(reading_order(_normalise(grid).split("\n")))
 
 
+@dataclass(frozen=True)
+class Bookmark:
+    """An outline entry that resolved to a page.
+
+    Attributes:
+        path: Titles from the top-level bookmark down to this one (blank titles skipped).
+        page: Index of the target page (0 = first page).
+    """
+
+    path: tuple[str, ...]
+    page: int
+
+
+def _bookmark_title(item: Any) -> str:
+    title = getattr(item, "title", None)
+    if isinstance(title, bytes):
+        title = title.decode("utf-8", "replace")
+    if not isinstance(title, str):
+        return ""
+    return " ".join(_normalise(title).split())
+
+
+def _bookmark_page(reader: Any, item: Any, page_count: int) -> int | None:
+    try:
+        number = reader.get_destination_page_number(item)
+    except Exception:  # a destination pypdf cannot resolve is skipped, never fatal
+        return None
+    if isinstance(number, int) and not isinstance(number, bool) and 0 <= number < page_count:
+        return number
+    return None
+
+
+def outline_bookmarks(reader: Any) -> list[Bookmark]:
+    """The bookmarks of a pypdf ``PdfReader`` that point at one of its pages, in outline order.
+
+    pypdf gives the outline as a list of destinations in which a nested list holds the
+    children of the destination before it. Entries that do not resolve to a page, or are
+    not destinations at all, are skipped (their children keep their place in the tree); an
+    outline that cannot be read gives no bookmarks. Never raises.
+    """
+    try:
+        return _walk_outline(reader, reader.outline, len(reader.pages))
+    except Exception:  # a damaged outline must not cost the document its text
+        return []
+
+
+def _walk_outline(reader: Any, outline: Any, page_count: int) -> list[Bookmark]:
+    # Iterative, so that no outline depth can exhaust the stack.
+    found: list[Bookmark] = []
+    seen: set[int] = set()  # lists already walked: a cycle is walked once
+    # One frame per open level: its remaining items, its parent path, its latest item's path.
+    levels: list[tuple[Iterator[Any], tuple[str, ...]]] = []
+    latest: list[tuple[str, ...]] = []
+
+    def enter(items: Any, parent: tuple[str, ...]) -> None:
+        if isinstance(items, list) and id(items) not in seen:
+            seen.add(id(items))
+            levels.append((iter(items), parent))
+            latest.append(parent)
+
+    enter(outline, ())
+    while levels:
+        items, parent = levels[-1]
+        item = next(items, _END)
+        if item is _END:
+            levels.pop()
+            latest.pop()
+        elif isinstance(item, list):
+            enter(item, latest[-1])
+        elif title := _bookmark_title(item):
+            latest[-1] = (*parent, title)
+            page = _bookmark_page(reader, item, page_count)
+            if page is not None:
+                found.append(Bookmark(latest[-1], page))
+        else:
+            latest[-1] = parent
+    return found
+
+
+def _find_title(text: str, title: str, start: int, end: int) -> int | None:
+    """Where ``title`` first appears in ``text[start:end]``, ignoring case and spacing."""
+    pattern = r"\s+".join(re.escape(word) for word in title.split())
+    found = re.compile(pattern, re.IGNORECASE).search(text, start, end)
+    return found.start() if found else None
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def outline_sections(
+    text: str, pages: Sequence[Page], bookmarks: Sequence[Bookmark]
+) -> tuple[Section, ...]:
+    """Cut a PDF's text into sections at its bookmarks.
+
+    A bookmark starts at the first match of its title on its page, searched after the
+    previous bookmark on the same page; when the title is not found it starts at the page's
+    start (or at the previous bookmark on that page, which it then replaces). Sections are
+    trimmed, in text order, and end where the next one starts; text before the first
+    bookmark keeps the empty path. No bookmarks: no sections.
+
+    Example:
+        >>> text = "Cover.\\n\\nChapter 2\\n\\nStars."
+        >>> pages = [Page(1, 0, 6), Page(2, 8, len(text))]
+        >>> sections = outline_sections(text, pages, [Bookmark(("Chapter 2",), 1)])
+        >>> [(s.path, text[s.start : s.end]) for s in sections]
+        [((), 'Cover.'), (('Chapter 2',), 'Chapter 2\\n\\nStars.')]
+    """
+    starts: list[tuple[int, int, tuple[str, ...]]] = [(0, -1, ())]
+    previous: dict[int, int] = {}  # page index -> start of its latest bookmark
+    for order, mark in enumerate(bookmarks):
+        page = pages[mark.page]
+        before = previous.get(mark.page)
+        search_from = page.start if before is None else before + 1
+        found = _find_title(text, mark.path[-1], search_from, page.end)
+        at = found if found is not None else page.start if before is None else before
+        previous[mark.page] = at
+        starts.append((at, order, mark.path))
+    if len(starts) == 1:
+        return ()
+    # Stable on equal offsets: of bookmarks starting at one place the last one keeps the text.
+    starts.sort(key=lambda entry: (entry[0], entry[1]))
+    sections: list[Section] = []
+    for (begin, _, path), (finish, _, _) in zip(
+        starts, [*starts[1:], (len(text), 0, ())], strict=True
+    ):
+        a, b = _trim(text, begin, finish)
+        if b > a:
+            sections.append(Section(path, a, b))
+    return tuple(sections)
+
+
 def load_pdf(path: Path, doc_id: str, data: bytes) -> Document:
-    """Load a PDF: one text per page (in reading order), pages as spans, one section.
+    """Load a PDF: one text per page (in reading order), pages as spans, outline sections.
+
+    The sections follow the outline (see :func:`outline_sections`); a PDF without a usable
+    outline is one section.
 
     Raises:
         UnsupportedFileError: the file is not a readable PDF, or needs a password.
@@ -142,6 +290,7 @@ def load_pdf(path: Path, doc_id: str, data: bytes) -> Document:
                 f"{path}: the PDF is encrypted and needs a password; save an unprotected copy"
             )
         texts = [_page_text(page) for page in reader.pages]
+        bookmarks = outline_bookmarks(reader)
         metadata = reader.metadata
         title = str(metadata.get("/Title") or "").strip() if metadata else ""
     except UnsupportedFileError:
@@ -165,5 +314,8 @@ def load_pdf(path: Path, doc_id: str, data: bytes) -> Document:
         parts.append(text)
         pos += len(text)
     full = "".join(parts)
-    sections = (Section((), 0, len(full)),) if full.strip() else ()
+    sections: tuple[Section, ...] = ()
+    if full.strip():
+        # Without a usable outline the whole text is one section, as it always was.
+        sections = outline_sections(full, pages, bookmarks) or (Section((), 0, len(full)),)
     return Document(doc_id, title or path.stem, str(path), "pdf", full, sections, tuple(pages))

@@ -9,7 +9,8 @@ citations), chunk spans, sentence units with their vectors, section BM25 and tok
 only the chunk vectors and the chunk keyword index move. ``backend.json`` in a version folder
 says where they are (absent: FAISS files in the folder). Retrieval sees them through two
 row-based views, a dense one (:class:`DenseRows`) and a keyword one (:class:`KeywordRows`),
-which :class:`~ingest.index.dense.DenseIndex` and :class:`~ingest.index.sparse.SparseIndex` already are.
+which :class:`~ingest.index.dense.DenseIndex` and :class:`~ingest.index.sparse.SparseIndex`
+already are.
 
 Settings: ``$DOCQA_BACKEND`` (``faiss`` or ``milvus``) and ``$DOCQA_MILVUS_URI`` (a file
 path: embedded milvus-lite; ``http://host:19530``: a Milvus server or cluster).
@@ -20,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
@@ -32,7 +33,9 @@ from ingest.text.chunker import Chunk
 
 BackendKind = Literal["faiss", "milvus"]
 BACKENDS: tuple[BackendKind, ...] = ("faiss", "milvus")
-BACKEND_ENV = "DOCQA_BACKEND"
+#: Environment variable that chooses where chunk vectors and BM25 live.
+INDEX_BACKEND_ENV = "DOCQA_BACKEND"
+#: Environment variable naming the Milvus server or milvus-lite file.
 MILVUS_URI_ENV = "DOCQA_MILVUS_URI"
 BACKEND_FILE = "backend.json"
 
@@ -59,10 +62,15 @@ class BackendSettings:
             )
 
     @classmethod
-    def from_env(cls) -> BackendSettings:
-        """Settings from ``$DOCQA_BACKEND`` and ``$DOCQA_MILVUS_URI`` (unset: None)."""
-        kind = os.environ.get(BACKEND_ENV) or None
-        return cls(kind=cast(BackendKind | None, kind), milvus_uri=os.environ.get(MILVUS_URI_ENV))
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> BackendSettings:
+        """Settings from ``$DOCQA_BACKEND`` and ``$DOCQA_MILVUS_URI`` (unset or empty: None).
+
+        Raises:
+            InvalidInputError: an unknown backend.
+        """
+        env = os.environ if environ is None else environ
+        kind = env.get(INDEX_BACKEND_ENV) or None
+        return cls(kind=cast(BackendKind | None, kind), milvus_uri=env.get(MILVUS_URI_ENV) or None)
 
 
 @dataclass(frozen=True)

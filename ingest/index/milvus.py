@@ -3,8 +3,9 @@
 A URI that is a file path (ending ``.db``) runs milvus-lite in-process; ``http://host:19530``
 reaches a Milvus server or cluster. Each row holds a chunk's key (primary key), text, terms
 (analysed for Milvus's built-in BM25 function, i.e. full-text search), document id, offsets,
-section and page, and its dense vector. The dense index type follows the collection's size as on the
-FAISS side: ``FLAT`` (exact) up to :data:`ingest.index.dense.EXACT_MAX_ROWS` rows, ``IVF_SQ8`` above.
+section and page, and its dense vector. The dense index type follows the collection's size as
+on the FAISS side: ``FLAT`` (exact) up to :data:`ingest.index.dense.EXACT_MAX_ROWS` rows,
+``IVF_SQ8`` above.
 
 The collection may briefly hold rows no live version lists (a version being written, or
 the one before the live one, kept for readers still using it); the row views map keys to

@@ -233,7 +233,7 @@ def load_version(index_dir: str | Path, backend: BackendSettings | None = None) 
         BackendUnavailableError: the index's Milvus cannot be reached.
     """
     index_dir = Path(index_dir)
-    backend = backend or BackendSettings.from_env()
+    backend = backend or BackendSettings.from_environment()
     for attempt in range(LOAD_ATTEMPTS):
         seen = _current_name(index_dir)
         try:

@@ -7,21 +7,40 @@ vectors are read from the live version's backend and written to the other one.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+from ingest.embedding.embedder import Embedder
+from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import InvalidInputError
 from ingest.index.backend import BackendSettings
 from ingest.index.chunk_index import resolve_target
 from ingest.index.lock import writer_lock
 from ingest.index.store import current_version_path, load_version, read_manifest
-from ingest.sync.pipeline import Ingestor, IngestReport
+from ingest.sync.models import embedder_for
+from ingest.sync.reports import IngestReport, ProgressFactory, no_progress
 from ingest.sync.update import build_content, write_content
 
 
-def migrate(ingestor: Ingestor, to: BackendSettings) -> IngestReport:
+def migrate(
+    index_dir: Path,
+    to: BackendSettings,
+    *,
+    embedder: Embedder | None = None,
+    embedding: EmbeddingSettings | None = None,
+    progress: ProgressFactory = no_progress,
+) -> IngestReport:
     """Move the index's chunk vectors and BM25 to another backend, embedding nothing.
 
     The next version holds the same documents and chunks; vectors come from the live
     version (or the embedding cache), so no model runs.
+
+    Args:
+        index_dir: The index.
+        to: The backend to move to.
+        embedder: The index's model, if already loaded (it is only needed for texts that
+            neither the live version nor the embedding cache holds).
+        embedding: How the model runs, if it must be loaded.
+        progress: Progress display.
 
     Raises:
         IndexNotFoundError: there is no index.
@@ -31,26 +50,26 @@ def migrate(ingestor: Ingestor, to: BackendSettings) -> IngestReport:
     if to.kind is None:
         raise InvalidInputError("name the backend to move to: --to faiss or --to milvus")
     started = time.perf_counter()
-    current_version_path(ingestor.index_dir)  # raises when there is no index
-    with writer_lock(ingestor.index_dir):
-        path = current_version_path(ingestor.index_dir)
+    current_version_path(index_dir)  # raises when there is no index
+    with writer_lock(index_dir):
+        path = current_version_path(index_dir)
         live = read_manifest(path)
-        target = resolve_target(ingestor.index_dir, to, path)
-        if target == resolve_target(ingestor.index_dir, BackendSettings(), path):
-            raise InvalidInputError(f"{ingestor.index_dir} is already on {target.kind} there")
-        previous = load_version(ingestor.index_dir, BackendSettings())
+        target = resolve_target(index_dir, to, path)
+        if target == resolve_target(index_dir, BackendSettings(), path):
+            raise InvalidInputError(f"{index_dir} is already on {target.kind} there")
+        previous = load_version(index_dir, BackendSettings())
         content = build_content(
             previous,
             list(previous.documents.values()),
             keep=set(previous.documents),
             chunking=live.chunking,
             sparse=live.sparse,
-            embedder=ingestor._embedder_for(live),
+            embedder=embedder_for(index_dir, live, embedder, embedding),
             dimension=live.dimension,
-            cache_dir=ingestor.index_dir / "cache",
-            progress=ingestor.progress,
+            cache_dir=index_dir / "cache",
+            progress=progress,
         )
-        written = write_content(ingestor.index_dir, live, content, target)
+        written = write_content(index_dir, live, content, target)
         return IngestReport.written(
-            ingestor.index_dir, content, written, started, unchanged=tuple(previous.documents)
+            index_dir, content, written, started, unchanged=tuple(previous.documents)
         )

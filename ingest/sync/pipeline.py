@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ingest.embedding.embedder import Embedder, make_embedder
-from ingest.errors import IndexMismatchError, IndexNotFoundError, InvalidInputError
+from ingest.embedding.embedder import Embedder
+from ingest.embedding.settings import EmbeddingSettings
+from ingest.errors import IndexNotFoundError, InvalidInputError
 from ingest.formats.document import Document
 from ingest.formats.loaders import DEFAULT_MAX_FILE_BYTES
 from ingest.index.backend import BackendSettings, check_backend, read_backend_file
@@ -30,7 +31,10 @@ from ingest.index.store import (
     load_version,
     read_manifest,
 )
+from ingest.sync.migrate import migrate
+from ingest.sync.models import check_model, embedder_for
 from ingest.sync.plan import Incoming, known_files, make_plan
+from ingest.sync.reports import IngestReport, ProgressFactory, no_progress
 from ingest.sync.sources import (
     NOTHING_TO_READ,
     Rejected,
@@ -39,80 +43,10 @@ from ingest.sync.sources import (
     parse_again,
     read_sources,
 )
-from ingest.sync.update import Content, build_content, write_content
+from ingest.sync.update import build_content, write_content
 from ingest.text.chunker import ChunkSettings
 
 __all__ = ["IngestReport", "Ingestor", "ProgressFactory", "Rejected", "ingest"]
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    """What one ingest run did."""
-
-    index_dir: str
-    added: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    rejected: tuple[Rejected, ...] = ()
-    n_documents: int = 0
-    n_chunks: int = 0
-    chunks_embedded: int = 0
-    chunks_reused: int = 0
-    sentences_embedded: int = 0
-    seconds: float = 0.0
-    version: str | None = None
-
-    def summary(self) -> str:
-        """One line for people."""
-        return (
-            f"{len(self.added)} added, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-            f"{len(self.rejected)} rejected; "
-            f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused, "
-            f"{self.sentences_embedded} sentences embedded; "
-            f"index: {self.n_documents} documents, {self.n_chunks} chunks "
-            f"({self.seconds:.1f} s) -> {self.index_dir}"
-        )
-
-    @classmethod
-    def written(
-        cls,
-        index_dir: Path,
-        content: Content,
-        version: Path,
-        started: float,
-        *,
-        added: tuple[str, ...] = (),
-        updated: tuple[str, ...] = (),
-        unchanged: tuple[str, ...] = (),
-        removed: tuple[str, ...] = (),
-        rejected: tuple[Rejected, ...] = (),
-    ) -> IngestReport:
-        """The report of a run that wrote ``content`` as ``version`` (begun at ``started``,
-        a :func:`time.perf_counter` reading)."""
-        return cls(
-            index_dir=str(index_dir),
-            added=added,
-            updated=updated,
-            unchanged=unchanged,
-            removed=removed,
-            rejected=rejected,
-            n_documents=len(content.documents),
-            n_chunks=len(content.chunks),
-            chunks_embedded=content.n_embedded,
-            chunks_reused=len(content.chunks) - content.n_embedded,
-            sentences_embedded=content.n_units_embedded,
-            seconds=time.perf_counter() - started,
-            version=version.name,
-        )
-
-
-ProgressFactory = Callable[[int, str], Callable[[int], None]]
-
-
-def _no_progress(total: int, label: str) -> Callable[[int], None]:
-    return lambda n: None
 
 
 @dataclass
@@ -129,6 +63,8 @@ class Ingestor:
         progress: ``factory(total, label) -> advance(n)`` for progress display.
         backend: Where chunk vectors and BM25 live (default: ``$DOCQA_BACKEND``, else the
             index's own backend, FAISS for a new index); see :mod:`ingest.index.backend`.
+        embedding: How the model runs when ``embedder`` is not given (default: from the
+            environment, :meth:`EmbeddingSettings.from_environment`).
     """
 
     index_dir: Path
@@ -136,8 +72,9 @@ class Ingestor:
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     sparse: SparseSettings = field(default_factory=SparseSettings)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-    progress: ProgressFactory = _no_progress
-    backend: BackendSettings = field(default_factory=BackendSettings.from_env)
+    progress: ProgressFactory = no_progress
+    backend: BackendSettings = field(default_factory=BackendSettings.from_environment)
+    embedding: EmbeddingSettings | None = None
 
     def run(
         self, paths: Sequence[str | Path], *, prune: bool = False, rebuild: bool = False
@@ -159,7 +96,7 @@ class Ingestor:
         started = time.perf_counter()
         snapshot = None if rebuild else self._live_manifest()
         if snapshot is not None:
-            self._check_model(snapshot.model)
+            check_model(self.index_dir, snapshot.model, self.embedder)
         scan = discover(paths)
         if prune:  # an emptied folder is how every document from it gets removed
             scan.rejected = [r for r in scan.rejected if r.reason != NOTHING_TO_READ]
@@ -307,9 +244,13 @@ class Ingestor:
 
         See :func:`ingest.sync.migrate.migrate`.
         """
-        from ingest.sync.migrate import migrate
-
-        return migrate(self, to)
+        return migrate(
+            self.index_dir,
+            to,
+            embedder=self.embedder,
+            embedding=self.embedding,
+            progress=self.progress,
+        )
 
     def _target(self, *, check: bool) -> Target:
         """The backend of the next version; with ``check``, the live one must match it."""
@@ -347,19 +288,8 @@ class Ingestor:
         except IndexNotFoundError:
             return None
 
-    def _check_model(self, model: str) -> None:
-        if self.embedder is not None and self.embedder.model_id != model:
-            raise IndexMismatchError(
-                f"{self.index_dir} was built with model {model!r}, not "
-                f"{self.embedder.model_id!r}; add --rebuild to re-index everything with the new "
-                "model"
-            )
-
     def _embedder_for(self, live: Manifest | None) -> Embedder:
-        if live is None:
-            return self.embedder or make_embedder(None)
-        self._check_model(live.model)
-        return self.embedder or make_embedder(live.model)
+        return embedder_for(self.index_dir, live, self.embedder, self.embedding)
 
 
 def _under(source: str, root: Path) -> bool:
@@ -376,7 +306,7 @@ def ingest(
     prune: bool = False,
     rebuild: bool = False,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-    progress: ProgressFactory = _no_progress,
+    progress: ProgressFactory = no_progress,
 ) -> IngestReport:
     """Ingest files and folders into the index at ``index`` (created if missing).
 

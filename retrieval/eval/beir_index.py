@@ -10,7 +10,8 @@ from typing import Any
 from ingest.embedding.embedder import Embedder
 from ingest.errors import InvalidInputError
 from ingest.formats.document import Document, Section
-from ingest.sync.pipeline import Ingestor, ProgressFactory, _no_progress
+from ingest.sync.pipeline import Ingestor
+from ingest.sync.reports import ProgressFactory, no_progress
 from ingest.text.chunker import ChunkSettings
 from retrieval.eval.beir import evaluate_beir
 from retrieval.retriever import Retriever, SearchSettings
@@ -62,7 +63,7 @@ def run_beir(
     embedder: Embedder | None = None,
     chunking: ChunkSettings | None = None,
     settings: SearchSettings | None = None,
-    progress: ProgressFactory = _no_progress,
+    progress: ProgressFactory = no_progress,
 ) -> dict[str, Any]:
     """Index ``folder`` into ``index`` (reusing what is there) and score ``split``."""
     folder = Path(folder)
