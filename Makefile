@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-INDEX ?= .docqa/index
+# Empty: docqa's default index (README, "Which index"); `make run INDEX=DIR` for another.
+INDEX ?=
+INDEX_FLAG := $(if $(INDEX),--index $(INDEX))
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
@@ -22,8 +24,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(VENV)/bin/docqa ingest corpus/ --index $(INDEX)
-	$(VENV)/bin/docqa serve --index $(INDEX)
+	$(VENV)/bin/docqa ingest corpus/ $(INDEX_FLAG)
+	$(VENV)/bin/docqa serve $(INDEX_FLAG)
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 browser:

@@ -25,3 +25,7 @@ class IndexMismatchError(DocqaError, ValueError):
 
 class CorruptIndexError(DocqaError, ValueError):
     """An index directory whose files are missing or inconsistent."""
+
+
+class IndexUnwritableError(DocqaError, OSError):
+    """The index directory cannot be created or written (read-only, a file in the way)."""

@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Collection
 from pathlib import Path
+
+from platformdirs import user_data_path
 
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexNotFoundError
 from ingest.index.backend import BackendSettings
 from ingest.index.store import current_version_path
 from ingest.sync.pipeline import Ingestor
+from ingest.sync.reports import ProgressFactory, no_progress
 from retrieval.retriever import Retriever, SearchMode
 from retrieval.types import Answer
 
 #: Environment variable naming the default index directory.
 INDEX_ENV = "DOCQA_INDEX"
 
+_log = logging.getLogger("docqa")
 _lock = threading.Lock()
 _retrievers: dict[tuple[Path, BackendSettings, EmbeddingSettings], Retriever] = {}
 
 
 def default_index_dir() -> Path:
-    """``$DOCQA_INDEX`` if set, else ``.docqa/index`` in the working directory."""
-    return Path(os.environ.get(INDEX_ENV) or Path.cwd() / ".docqa" / "index")
+    """``$DOCQA_INDEX`` if set, else ``index`` in the user's data folder for docqa
+    (``$XDG_DATA_HOME/docqa/index``, ``~/.local/share/docqa/index`` on Linux): the same
+    index whichever folder a command runs from."""
+    named = os.environ.get(INDEX_ENV)
+    return Path(named) if named else user_data_path("docqa") / "index"
 
 
 def bundled_corpus() -> Path | None:
@@ -38,6 +46,7 @@ def ensure_default_index(
     *,
     backend: BackendSettings | None = None,
     embedding: EmbeddingSettings | None = None,
+    progress: ProgressFactory = no_progress,
 ) -> None:
     """Build the default index from the bundled corpus when it is missing.
 
@@ -51,7 +60,10 @@ def ensure_default_index(
         corpus = bundled_corpus()
         if corpus is None:
             raise
-    Ingestor(index_dir, backend=backend or BackendSettings(), embedding=embedding).run([corpus])
+    _log.info("no index at %s yet: building it from the bundled %s (once)", index_dir, corpus)
+    Ingestor(
+        index_dir, backend=backend or BackendSettings(), embedding=embedding, progress=progress
+    ).run([corpus])
 
 
 def get_retriever(

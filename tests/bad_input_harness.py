@@ -28,7 +28,9 @@ from retrieval.api import get_retriever
 from retrieval.types import Answer
 from ui.cli import main
 
-Kind = Literal["answered", "ingested", "error", "rejected"]
+#: What a case ends in: an answer; an ingest; a usage error (exit 2); some input rejected
+#: (exit 1, with a report); a failure such as a missing or damaged index (exit 1, one error).
+Kind = Literal["answered", "ingested", "error", "rejected", "failed"]
 #: The account that permission cases run as when the tests run as root (root ignores modes).
 UNPRIVILEGED_UID = 65534
 
@@ -243,7 +245,12 @@ def cli(env: Env, *argv: str, index: Path | None = None) -> Outcome:
         2: "error",
     }
     assert code in kinds, f"exit code {code}: {err.getvalue()}"
-    return Outcome(kinds[code], _stderr_lines(err.getvalue()), {"stdout": out.getvalue()})
+    kind = kinds[code]
+    if code == 1 and any(
+        line.startswith("docqa: error:") for line in _stderr_lines(err.getvalue())
+    ):
+        kind = "failed"
+    return Outcome(kind, _stderr_lines(err.getvalue()), {"stdout": out.getvalue()})
 
 
 _ERROR = re.compile(r'<p class="dq-error">⚠ (.*?)</p>', re.DOTALL)

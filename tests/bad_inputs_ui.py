@@ -74,7 +74,7 @@ CLI_CASES = [
     Case(
         "cli-ask-other-format-version",
         lambda e: cli(e, "ask", BRICS),
-        "error",
+        "failed",
         rf"^docqa: error: .*version 99.*{REBUILD}",
         setup=edit_manifest(format_version=99),
         breaks_index=True,
@@ -109,20 +109,20 @@ CLI_CASES = [
     Case(
         "cli-ingest-index-is-a-file",
         lambda e: cli(e, "ingest", str(e.file("n.md", NOTE)), index=e.file("idx", "x")),
-        "error",
+        "failed",
         r"^docqa: error: cannot write the index at .*idx \(File exists\)",
     ),
     Case(
         "cli-ingest-read-only-index",
         lambda e: cli(e, "ingest", str(e.work / "note.md")),
-        "error",
+        "failed",
         r"^docqa: error: cannot write the index at .*\(Permission denied\)",
         setup=read_only_index,
     ),
     Case(
         "cli-ingest-other-model",
         lambda e: cli(e, "ingest", str(e.file("n.md", NOTE)), "--model", "fake-hashing-64"),
-        "error",
+        "failed",
         rf"^docqa: error: .*'fake-hashing-256', not 'fake-hashing-64'; .*{REBUILD}",
     ),
     Case(

@@ -9,6 +9,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,16 @@ from ingest.sync.pipeline import ingest
 from tests.fakes import FakeEmbedder, register
 
 register()  # indexes the tests build name the fake model; docqa builds it back from that
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Never the user's folders: model exports and the default index go to a scratch folder
+    of this test session (subprocesses inherit it), removed at the end."""
+    scratch = tempfile.mkdtemp(prefix="docqa-tests-")
+    config.add_cleanup(lambda: shutil.rmtree(scratch, ignore_errors=True))
+    os.environ["DOCQA_MODEL_CACHE"] = os.path.join(scratch, "models")
+    os.environ["XDG_DATA_HOME"] = os.path.join(scratch, "data")
+    os.environ.pop("DOCQA_INDEX", None)
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -79,7 +79,7 @@ def test_bad_input(case: Case, env: Env, template_index: Path) -> None:
     outcome = case.run(env)
 
     assert outcome.kind == case.expect, outcome
-    if case.expect in ("error", "rejected"):
+    if case.expect in ("error", "rejected", "failed"):
         (line,) = outcome.lines  # exactly one message, on one line
         assert "\n" not in line and 10 < len(line) < 400, line
         assert re.search(case.says, line), line

@@ -58,10 +58,10 @@ def test_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
-def test_missing_index_exits_2_and_says_how(
+def test_missing_index_exits_1_and_says_how(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["ask", "q", "--index", str(tmp_path / "none")]) == 2
+    assert main(["ask", "q", "--index", str(tmp_path / "none")]) == 1
     assert "docqa ingest" in capsys.readouterr().err
 
 

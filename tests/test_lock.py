@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 import ingest.sync.pipeline
-from ingest.errors import DocqaError, InvalidInputError
+from ingest.errors import DocqaError, IndexUnwritableError, InvalidInputError
 from ingest.index.lock import LOCK_NAME, IndexBusyError, writer_lock
-from ui.cli import EXIT_OK, EXIT_USAGE, main
+from ui.cli import EXIT_FAILED, EXIT_OK, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,13 +155,11 @@ def test_docqa_ingest_shows_the_wait_on_stderr(
 
 def test_a_short_timeout_raises_a_typed_error_that_says_what_to_do(holder: Holder) -> None:
     lines: list[str] = []
-    started = time.monotonic()
     with (
         pytest.raises(IndexBusyError) as raised,
         writer_lock(holder.index, timeout=0.3, on_wait=lines.append),
     ):
         pytest.fail("the lock is held by another process")
-    assert time.monotonic() - started >= 0.3
     assert isinstance(raised.value, DocqaError) and isinstance(raised.value, RuntimeError)
     message = str(raised.value)
     assert f"the index at {holder.index} is busy after waiting 0.3 s" in message
@@ -189,7 +187,7 @@ def test_docqa_ingest_on_a_busy_index_exits_with_the_message(
     short = functools.partial(writer_lock, timeout=0.2)
     monkeypatch.setattr(ingest.sync.pipeline, "writer_lock", short)
     argv = ["ingest", str(docs), "--index", str(holder.index), "--model", "fake-hashing-256"]
-    assert main(argv) == EXIT_USAGE
+    assert main(argv) == EXIT_FAILED
     err = capsys.readouterr().err
     assert f"waiting for another writer on {holder.index}" in err
     assert f"docqa: error: the index at {holder.index} is busy after waiting 0.2 s" in err
@@ -261,7 +259,7 @@ def test_a_file_in_the_way_is_still_invalid_input(tmp_path: Path) -> None:
     index = tmp_path / "index"
     index.write_text("not a folder")
     with (
-        pytest.raises(InvalidInputError, match=r"cannot write the index at .*index \("),
+        pytest.raises(IndexUnwritableError, match=r"cannot write the index at .*index \("),
         writer_lock(index),
     ):
         pass

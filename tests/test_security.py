@@ -7,7 +7,6 @@ import inspect
 import json
 import os
 import pickle
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from ingest.sync.pipeline import ingest
 from retrieval import ask
 from retrieval.types import Answer, Passage
 from tests.fakes import FakeEmbedder
+from tests.servers import served
 from ui import render
 from ui.cli import build_parser
 from ui.server import serve
@@ -62,23 +62,11 @@ def _listening_addresses(pid: int, port: int) -> set[str]:
 @pytest.fixture
 def served_with_defaults(fake_index: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """``docqa serve --index I --port P``: no host given."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     command = [sys.executable, "-m", "tests.fake_cli", "serve", "--index", str(fake_index)]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    log_path = fake_index.parent / "server.log"
+    with served([*command, "--port", "0"], env=env, log_path=log_path) as (process, _, port):
         yield process, port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_the_chat_server_listens_on_127_0_0_1_only(

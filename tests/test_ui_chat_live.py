@@ -11,8 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -25,6 +23,7 @@ import pytest
 
 from ingest.embedding.embedder import Embedder
 from ingest.sync.pipeline import ingest
+from tests.servers import served
 from ui.cli import main as docqa
 from ui.render import ABSTAIN_TEXT
 
@@ -63,12 +62,6 @@ converted to electricity in 1931, and the last keeper left the tower in 1968.
 UPLOAD_LIMIT_MB = 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _ready(url: str) -> bool:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
@@ -92,7 +85,6 @@ def chat_index(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder
 @pytest.fixture(scope="module")
 def chat_url(chat_index: Path) -> Iterator[str]:
     """``docqa serve`` on 127.0.0.1 and a free port, with a 1 MB upload limit."""
-    port = _free_port()
     log_path = chat_index.parent / "server.log"
     env = {
         **os.environ,
@@ -109,27 +101,17 @@ def chat_url(chat_index: Path) -> Iterator[str]:
         "--index",
         str(chat_index),
         "--port",
-        str(port),
+        "0",
         "--max-upload-mb",
         str(UPLOAD_LIMIT_MB),
     ]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 240
+    with served(command, env=env, log_path=log_path) as (process, url, _port):
+        deadline = time.monotonic() + 60
         while not _ready(url):
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"docqa serve did not start:\n{log_path.read_text()}")
+                pytest.fail(f"docqa serve does not answer:\n{log_path.read_text()}")
             time.sleep(0.5)
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")

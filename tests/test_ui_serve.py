@@ -117,6 +117,7 @@ def test_serve_loads_the_index_once_and_launches_locally_with_the_login(
 
     launched: list[dict[str, Any]] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: launched.append(kwargs))
+    monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)
     server.serve(
         Settings(index=fake_index),
         host="127.0.0.1",

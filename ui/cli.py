@@ -6,32 +6,20 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+
+from ui.terminal import format_answer, print_figures, progress_factory, show_notices
 
 if TYPE_CHECKING:
     from ui.settings import Settings
 
+#: Exit codes: done; some input rejected or a failure (no index, a damaged one, a busy or
+#: unwritable one, an unreachable Milvus); wrong usage (a bad flag, value or variable).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def _progress_factory(enabled: bool) -> Callable[[int, str], Callable[[int], None]]:
-    def factory(total: int, label: str) -> Callable[[int], None]:
-        if not enabled or total == 0:
-            return lambda n: None
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, desc=label, unit="item", file=sys.stderr, leave=False)
-
-        def advance(n: int) -> None:
-            bar.update(n)
-            if bar.n >= total:
-                bar.close()
-
-        return advance
-
-    return factory
+#: The fix hints of index errors, completed with ``--index`` when the command was given one.
+_REBUILD_HINTS = ("docqa ingest PATH --rebuild", "docqa ingest --rebuild")
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -51,7 +39,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         embedding=settings.embedding,
         chunking=ChunkSettings(max_chars=args.max_chars),
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
-        progress=_progress_factory(not args.json),
+        progress=progress_factory(not args.json),
     )
     report = ingestor.run(args.paths, prune=args.prune, rebuild=args.rebuild)
     if args.json:
@@ -59,6 +47,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for rejected in report.rejected:
             print(f"skipped {rejected.path}: {rejected.reason}", file=sys.stderr)
+        for path, doc_id in report.renamed:
+            print(f"{path} is indexed as {doc_id!r}: another file has its name", file=sys.stderr)
         print(report.summary())
     return EXIT_FAILED if report.rejected else EXIT_OK
 
@@ -80,48 +70,38 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.index.backend import BackendSettings
     from ingest.sync.migrate import migrate
 
-    # --milvus-uri (or $DOCQA_MILVUS_URI) names the Milvus moved to; the source is the
-    # index's own backend, wherever it records it.
-    target = BackendSettings(kind=args.to, milvus_uri=settings.backend.milvus_uri)
+    # --milvus-uri (or $DOCQA_MILVUS_URI) names the index's Milvus, as for every command: the
+    # one moved to with --to milvus, the one moved from with --to faiss.
+    uri = settings.backend.milvus_uri
+    moving_in = args.to == "milvus"
     report = migrate(
         settings.index_dir,
-        target,
+        BackendSettings(kind=args.to, milvus_uri=uri if moving_in else None),
+        source=BackendSettings(milvus_uri=None if moving_in else uri),
         embedding=settings.embedding,
-        progress=_progress_factory(not args.json),
+        progress=progress_factory(not args.json),
     )
     print(json.dumps(asdict(report), indent=1) if args.json else report.summary())
     return EXIT_OK
 
 
-def _format_answer(answer: Any) -> str:
-    lines = [f"Q: {answer.question}"]
-    if answer.abstained:
-        lines.append("Nothing in these documents answers that. Nearest passages:")
-    elif answer.answer_sentence:
-        lines.append(f"A: {answer.answer_sentence} [1]")
-    for n, p in enumerate(answer.passages, 1):
-        where = " > ".join(p.section) or p.title
-        page = f", page {p.page}" if p.page is not None else ""
-        lines.append(
-            f"\n[{n}] {p.title} | {where}{page} | chars {p.start}-{p.end} | score {p.score:.4f}"
+def _first_run(settings: Settings, *, quiet: bool = False) -> None:
+    """Build the default index from the bundled corpus when it is missing, saying so."""
+    if settings.index is None:
+        from retrieval.api import ensure_default_index
+
+        ensure_default_index(
+            settings.index_dir,
+            backend=settings.backend,
+            embedding=settings.embedding,
+            progress=progress_factory(not quiet),
         )
-        text = p.text
-        for a, b in sorted(p.highlights, reverse=True):
-            text = (
-                text[: a - p.start]
-                + ">>"
-                + text[a - p.start : b - p.start]
-                + "<<"
-                + text[b - p.start :]
-            )
-        lines.append("    " + text.replace("\n", "\n    "))
-    lines.append(f"\n({answer.elapsed_ms:.0f} ms)")
-    return "\n".join(lines)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval import ask
 
+    _first_run(settings, quiet=args.json)
     answer = ask(
         args.question,
         k=args.k,
@@ -130,7 +110,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         backend=settings.backend,
         embedding=settings.embedding,
     )
-    print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else _format_answer(answer))
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print(format_answer(answer) + f"\nindex: {settings.index_dir}")
     return EXIT_OK
 
 
@@ -167,7 +150,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         by_format = ", ".join(f"{n} {f}" for f, n in sorted(formats.items()))
         print(
             f"{len(rows)} documents ({by_format or 'none'}), {manifest.n_chunks} chunks, "
-            f"model {manifest.model}"
+            f"model {manifest.model}; index: {settings.index_dir}"
         )
     return EXIT_OK
 
@@ -177,12 +160,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.eval.evaluation import evaluate, load_questions
 
     questions = load_questions(args.questions)
+    _first_run(settings, quiet=args.json)
     retriever = get_retriever(
         settings.index, backend=settings.backend, embedding=settings.embedding
     )
     docs = retriever.version.documents
     figures = evaluate(questions, lambda q: retriever.answer(q, k=5), lambda d: docs[d].text)
-    _print_figures(figures, args.json)
+    print_figures(figures if args.json else {"index": settings.index_dir, **figures}, args.json)
     return EXIT_OK
 
 
@@ -191,19 +175,10 @@ def cmd_beir(args: argparse.Namespace, settings: Settings) -> int:
 
     folder = Path(args.folder)
     index = Path(args.index) if args.index else Path(".docqa") / "beir" / folder.name
-    figures = run_beir(folder, index, split=args.split, progress=_progress_factory(not args.json))
+    figures = run_beir(folder, index, split=args.split, progress=progress_factory(not args.json))
     figures.pop("query_seconds", None)
-    _print_figures(figures, args.json)
+    print_figures(figures, args.json)
     return EXIT_OK
-
-
-def _print_figures(figures: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(figures))
-    else:
-        width = max(map(len, figures))
-        for key, value in figures.items():
-            print(f"{key:<{width}}  {value}")
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -213,6 +188,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     max_upload_mb = check_upload_limit(args.max_upload_mb)
     if args.no_auth:
         print(NO_AUTH_WARNING.format(host=args.host), file=sys.stderr)
+    _first_run(settings)
     serve(
         settings,
         host=args.host,
@@ -230,11 +206,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("docqa")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``docqa``."""
     parser = _Parser(prog="docqa", description="Cited answers from your documents.")
+    parser.add_argument("--version", action="version", version=f"docqa {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    index_help = "index directory (default: $DOCQA_INDEX or .docqa/index)"
+    index_help = "index directory (default: $DOCQA_INDEX, else docqa's folder in your data dir)"
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument(
         "--backend",
@@ -296,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("serve", help="open the chat in a browser")
     p.add_argument("--index", help=index_help)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument(
+        "--port", type=int, default=7860, help="port (default: 7860; 0: the first free one)"
+    )
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
     p.add_argument(
         "--no-auth", action="store_true", help="serve a non-loopback host without a login"
@@ -327,11 +315,21 @@ class _WithBackend:
         return parser
 
 
+def _with_index(message: str, args: argparse.Namespace) -> str:
+    """``message`` with its rebuild hint naming the ``--index`` the command was given."""
+    index = getattr(args, "index", None)
+    if index:
+        for hint in _REBUILD_HINTS:
+            message = message.replace(hint, f"{hint} --index {index}")
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``docqa``; returns the exit code (0 ok, 1 some files failed, 2 bad input)."""
+    """Run ``docqa``; returns the exit code (see :data:`EXIT_OK`)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from ingest.errors import DocqaError
+    show_notices()
+    from ingest.errors import DocqaError, InvalidInputError
     from ui.settings import Settings
 
     args = build_parser().parse_args(argv)
@@ -341,8 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return int(args.func(args, settings))
     except DocqaError as exc:
-        print(f"docqa: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        print(f"docqa: error: {_with_index(str(exc), args)}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, InvalidInputError) else EXIT_FAILED
     except OSError as exc:  # the disk or the file system refused: full, read-only, gone
         where = f": {exc.filename}" if exc.filename else ""
         print(f"docqa: error: {exc.strerror or exc}{where}", file=sys.stderr)

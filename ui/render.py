@@ -151,7 +151,7 @@ def render_error(message: str) -> str:
 
 _STATUS_MARK = {
     "added": "✓ added",
-    "updated": "✓ updated",
+    "updated": "✓ replaced the earlier upload of this name",
     "unchanged": "= unchanged",
     "rejected": "✗ rejected",
 }

@@ -100,10 +100,11 @@ def serve(
     )
     chat.retriever().answer("warm-up", k=1)  # first model call pays the one-off start-up costs
     app = build_app(chat)
-    print(f"docqa: serving {index_dir} on http://{host}:{port}", file=sys.stderr)
-    app.queue(default_concurrency_limit=2).launch(
+    served = app.queue(default_concurrency_limit=2)
+    served.launch(
         server_name=host,
-        server_port=port,
+        server_port=port or None,  # 0: the first free port from 7860 up, Gradio retrying
+        prevent_thread_lock=True,
         auth=auth,
         share=False,
         ssr_mode=False,
@@ -112,6 +113,10 @@ def serve(
         theme=theme(),
         css=CSS,
     )
+    # The port actually bound (with --port 0, tests and scripts read it from this line).
+    bound = getattr(served, "server_port", None) or port
+    print(f"docqa: serving {index_dir} on http://{host}:{bound}", file=sys.stderr)
+    served.block_thread()
 
 
 def _gradio_upload_cap(megabytes: float) -> int:

@@ -200,19 +200,22 @@ def _ingest_uploads(
             _put_back(previous, name)
         return outcomes
     reasons = {Path(r.path).name: _strip_path(r.reason, r.path) for r in report.rejected}
+    # An upload named like a document from elsewhere is indexed beside it, under a longer id.
+    ids = {Path(path).name: doc_id for path, doc_id in report.renamed}
     accepted: list[UploadOutcome] = []
     for path in saved:
         name = path.name
+        doc_id = ids.get(name, name)
         if name in reasons:
             accepted.append(UploadOutcome(name, "rejected", reasons[name]))
             path.unlink(missing_ok=True)
             _put_back(previous, name)
-        elif name in report.added:
-            accepted.append(UploadOutcome(name, "added"))
-        elif name in report.updated:
-            accepted.append(UploadOutcome(name, "updated"))
+        elif doc_id in report.added:
+            accepted.append(UploadOutcome(doc_id, "added"))
+        elif doc_id in report.updated:
+            accepted.append(UploadOutcome(doc_id, "updated"))
         else:
-            accepted.append(UploadOutcome(name, "unchanged"))
+            accepted.append(UploadOutcome(doc_id, "unchanged"))
         earlier = previous.pop(name, None)  # accepted (or rejected and put back above)
         if earlier is not None:
             earlier.unlink(missing_ok=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 from ingest.embedding.model_files import EXPORT_KINDS, EXPORT_VERSION, fingerprint, read_layout
+
+_log = logging.getLogger("docqa")
 
 
 def export_folder(model: str, folder: Path, *, kind: str, cache_dir: Path) -> Path:
@@ -34,5 +37,11 @@ def exported_model(model: str, folder: Path, *, kind: str, cache_dir: Path) -> P
     if not (target / "export.json").is_file():
         from ingest.embedding.onnx_export import export_model
 
+        _log.info(
+            "preparing the embedding model %s for this machine (%s, once; about 20 s) in %s",
+            model,
+            kind,
+            cache_dir,
+        )
         export_model(read_layout(folder), target, kind=kind, source_id=model)
     return target

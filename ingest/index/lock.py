@@ -14,7 +14,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ingest.errors import DocqaError, InvalidInputError
+from ingest.errors import DocqaError, IndexUnwritableError, InvalidInputError
 
 __all__ = ["DEFAULT_TIMEOUT", "LOCK_NAME", "IndexBusyError", "writer_lock"]
 
@@ -59,8 +59,9 @@ def writer_lock(
 
     Raises:
         IndexBusyError: another writer still held the lock after ``timeout`` seconds.
-        InvalidInputError: a negative or NaN ``timeout``; or the index directory cannot be
-            created or written (a read-only folder, a file in the way).
+        InvalidInputError: a negative or NaN ``timeout``.
+        IndexUnwritableError: the index directory cannot be created or written (a read-only
+            folder, a file in the way).
 
     Example::
 
@@ -106,8 +107,8 @@ def _acquire(lock: FileLock, index_dir: Path, *, timeout: float) -> bool:
     return True
 
 
-def _unwritable(index_dir: Path, exc: OSError) -> InvalidInputError:
-    return InvalidInputError(
+def _unwritable(index_dir: Path, exc: OSError) -> IndexUnwritableError:
+    return IndexUnwritableError(
         f"cannot write the index at {index_dir} ({exc.strerror or exc}); "
         "choose another --index or make it writable"
     )

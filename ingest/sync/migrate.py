@@ -25,6 +25,7 @@ def migrate(
     index_dir: Path,
     to: BackendSettings,
     *,
+    source: BackendSettings | None = None,
     embedder: Embedder | None = None,
     embedding: EmbeddingSettings | None = None,
     progress: ProgressFactory = no_progress,
@@ -37,6 +38,8 @@ def migrate(
     Args:
         index_dir: The index.
         to: The backend to move to.
+        source: Where the live index is read from (default: where it records; give the
+            address of its Milvus when that moved).
         embedder: The index's model, if already loaded (it is only needed for texts that
             neither the live version nor the embedding cache holds).
         embedding: How the model runs, if it must be loaded.
@@ -55,9 +58,10 @@ def migrate(
         path = current_version_path(index_dir)
         live = read_manifest(path)
         target = resolve_target(index_dir, to, path)
-        if target == resolve_target(index_dir, BackendSettings(), path):
+        source = source or BackendSettings()
+        if target == resolve_target(index_dir, source, path):
             raise InvalidInputError(f"{index_dir} is already on {target.kind} there")
-        previous = load_version(index_dir, BackendSettings())
+        previous = load_version(index_dir, source)
         content = build_content(
             previous,
             list(previous.documents.values()),

@@ -97,7 +97,7 @@ class Ingestor:
         snapshot = None if rebuild else self._live_manifest()
         if snapshot is not None:
             check_model(self.index_dir, snapshot.model, self.embedder)
-        scan = discover(paths)
+        scan = discover(paths, snapshot.documents if snapshot else {})
         if prune:  # an emptied folder is how every document from it gets removed
             scan.rejected = [r for r in scan.rejected if r.reason != NOTHING_TO_READ]
         read_sources(
@@ -108,6 +108,11 @@ class Ingestor:
         )
         if not scan.readable and not (prune and scan.roots and snapshot):
             return self._report(snapshot, started, rejected=scan.rejected)
+        report = self._write(scan, prune=prune, rebuild=rebuild, started=started)
+        return replace(report, renamed=tuple(scan.renamed.items()))
+
+    def _write(self, scan: Scan, *, prune: bool, rebuild: bool, started: float) -> IngestReport:
+        """Under the writer lock: the next version from ``scan`` (and ``prune``)."""
         with writer_lock(self.index_dir):
             live = None if rebuild else self._live_manifest()
             incoming = self._incoming(scan, live)

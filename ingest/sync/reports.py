@@ -21,6 +21,9 @@ class IngestReport:
     unchanged: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     rejected: tuple[Rejected, ...] = ()
+    #: Files indexed under a longer id than their name because another file holds that
+    #: name: ``(path, doc_id)``.
+    renamed: tuple[tuple[str, str], ...] = ()
     n_documents: int = 0
     n_chunks: int = 0
     chunks_embedded: int = 0

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ingest.errors import DocqaError
 from ingest.formats.document import Document
@@ -91,6 +93,7 @@ class Scan:
         files: What is known of each file read (or known unchanged), by doc id.
         parsed: Documents parsed because their file differs from the known one.
         rejected: Paths and files that could not be used, with the reason.
+        renamed: Files whose natural id another file holds, and the id they got instead.
     """
 
     sources: dict[str, Source] = field(default_factory=dict)
@@ -98,6 +101,7 @@ class Scan:
     files: dict[str, FileState] = field(default_factory=dict)
     parsed: dict[str, Document] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
 
     @property
     def readable(self) -> list[str]:
@@ -110,15 +114,22 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def discover(paths: Iterable[str | Path]) -> Scan:
-    """Expand files and folders into sources with stable doc ids.
+def discover(
+    paths: Iterable[str | Path], known: Mapping[str, Mapping[str, Any]] | None = None
+) -> Scan:
+    """Expand files and folders into sources with stable doc ids (see :func:`assign_ids`).
 
-    A file given directly gets its file name as id; a file found in a folder gets its path
-    relative to that folder. Folders are walked recursively, hidden entries skipped, files
-    of unsupported types ignored. Paths that do not exist, folders without any file docqa
-    reads (:data:`NOTHING_TO_READ`) and file names that are not UTF-8 are rejected.
+    Folders are walked recursively, hidden entries skipped, files of unsupported types
+    ignored. Paths that do not exist, folders without any file docqa reads
+    (:data:`NOTHING_TO_READ`) and file names that are not UTF-8 are rejected.
+
+    Args:
+        paths: Files and folders.
+        known: The live index's documents (``doc_id -> manifest entry``), whose recorded
+            sources keep their ids.
     """
     scan = Scan()
+    candidates: list[tuple[Path, str]] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -127,14 +138,78 @@ def discover(paths: Iterable[str | Path]) -> Scan:
         root = path.resolve()
         scan.roots.append(root)
         if not path.is_dir():
-            _add(scan, root, path.name)
+            _add(scan, candidates, root, path.name)
             continue
         found = _walk(root)
         if not found:
             scan.rejected.append(Rejected(printable(path), NOTHING_TO_READ))
         for doc_id in found:
-            _add(scan, root / doc_id, doc_id)
+            _add(scan, candidates, root / doc_id, doc_id)
+    natural = {path: doc_id for path, doc_id in reversed(candidates)}
+    for source in assign_ids(candidates, known or {}):
+        scan.sources[source.doc_id] = source
+        if source.doc_id != natural[source.path]:
+            scan.renamed[printable(source.path)] = source.doc_id
     return scan
+
+
+def assign_ids(
+    candidates: Sequence[tuple[Path, str]], known: Mapping[str, Mapping[str, Any]]
+) -> list[Source]:
+    """Give every file its own document id, the same on every run.
+
+    A file's natural id is its path relative to the folder it was found in (its name when
+    given directly). A file the index already holds keeps the id it has. Otherwise it gets
+    its natural id, unless another file holds that: another file of this run, or the file an
+    indexed document came from when that file still exists. Then the id takes as many of the
+    file's parent folders as it needs to be unique (``b/notes.md``, ``x/b/notes.md``), so
+    no file given is ever dropped or put in another's place.
+
+    Args:
+        candidates: ``(resolved path, natural id)`` in the order given; a path given twice
+            counts once.
+        known: The live index's documents, ``doc_id -> manifest entry`` (``source``).
+    """
+    by_source = {str(info.get("source", "")): doc_id for doc_id, info in known.items()}
+    unique = list(dict.fromkeys(path for path, _ in candidates))
+    natural = {path: doc_id for path, doc_id in reversed(candidates)}  # first claim wins
+    ids: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path in unique:
+        doc_id = by_source.get(str(path))
+        if doc_id is not None and doc_id not in taken:
+            ids[path] = doc_id
+            taken.add(doc_id)
+
+    def held(doc_id: str, path: Path) -> bool:
+        if doc_id in taken:
+            return True
+        source = str(known.get(doc_id, {}).get("source", ""))
+        return bool(source) and source != str(path) and Path(source).exists()
+
+    for path in unique:
+        if path in ids:
+            continue
+        doc_id = natural[path]
+        if held(doc_id, path):
+            doc_id = _qualified(path, doc_id, functools.partial(held, path=path))
+        ids[path] = doc_id
+        taken.add(doc_id)
+    return [Source(path, ids[path]) for path in unique]
+
+
+def _qualified(path: Path, doc_id: str, held: Callable[[str], bool]) -> str:
+    """``doc_id`` with parent folders of ``path`` in front until no other file holds it."""
+    depth = doc_id.count("/") + 1
+    parts = path.parts
+    for extra in range(1, len(parts) - depth):
+        candidate = "/".join(parts[-(depth + extra) :])
+        if not held(candidate):
+            return candidate
+    n = 2  # every parent folder is taken too (the same file name at the file system's root)
+    while held(f"{doc_id}~{n}"):
+        n += 1
+    return f"{doc_id}~{n}"
 
 
 #: Why a folder given to ingest was rejected when it holds no file docqa reads.
@@ -146,7 +221,7 @@ def printable(path: Path) -> str:
     return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _add(scan: Scan, path: Path, doc_id: str) -> None:
+def _add(scan: Scan, candidates: list[tuple[Path, str]], path: Path, doc_id: str) -> None:
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:  # the id and the source are stored and shown as text
@@ -154,7 +229,7 @@ def _add(scan: Scan, path: Path, doc_id: str) -> None:
             Rejected(printable(path), "the path is not valid UTF-8; rename the file or folder")
         )
         return
-    scan.sources.setdefault(doc_id, Source(path, doc_id))
+    candidates.append((path, doc_id))
 
 
 def _walk(root: Path) -> list[str]:

@@ -63,6 +63,8 @@ def contains_evidence(text: str, evidence: Sequence[str]) -> bool:
 METRIC_KEYS = (
     "hit@1",
     "hit@3",
+    "answered_hit@1",
+    "answered_hit@3",
     "mrr@5",
     "sentence_hit@1",
     "abstention_accuracy",
@@ -81,14 +83,18 @@ def evaluate(
 ) -> dict[str, Any]:
     """Run every question through ``answer`` and compute the protocol's figures.
 
-    Passage ranks ignore abstention (they measure retrieval); abstention is scored apart.
+    Passage ranks ignore abstention: ``hit@k``, ``mrr@5`` and ``sentence_hit@1`` measure
+    retrieval, and abstention is scored apart. ``answered_hit@k`` is what a user gets: over
+    the answerable questions, a hit in the top k that was not abstained (an abstained
+    answer counts as a miss whatever its passages).
 
     Args:
         questions: The questions.
         answer: ``question -> Answer`` (with at least 5 passages requested).
         document_text: ``doc_id -> extracted text``, to check citations.
     """
-    hits1, hits3, rr, sent, false_abst, abst_ok, valid, total, times = ([] for _ in range(9))
+    hits1, hits3, answered1, answered3, rr, sent = ([] for _ in range(6))
+    false_abst, abst_ok, valid, total, times = ([] for _ in range(5))
     for q in questions:
         started = time.perf_counter()
         result = answer(q.question)
@@ -105,6 +111,8 @@ def evaluate(
         first = ranks[0] if ranks else None
         hits1.append(first == 0)
         hits3.append(first is not None and first < 3)
+        answered1.append(hits1[-1] and not result.abstained)
+        answered3.append(hits3[-1] and not result.abstained)
         rr.append(1.0 / (first + 1) if first is not None else 0.0)
         sentence = ""
         if result.passages and result.passages[0].highlights:
@@ -120,6 +128,8 @@ def evaluate(
     return {
         "hit@1": mean(hits1),
         "hit@3": mean(hits3),
+        "answered_hit@1": mean(answered1),
+        "answered_hit@3": mean(answered3),
         "mrr@5": mean(rr),
         "sentence_hit@1": mean(sent),
         "abstention_accuracy": mean(abst_ok),

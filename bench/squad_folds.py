@@ -1,0 +1,248 @@
+"""SQuAD 2.0 by article folds: docqa's default settings on eight Wikipedia articles.
+
+Converts ``squad2-8-articles.json`` (``retrieval.eval.squad``) into one Markdown file per
+article and a question file per fold, builds one index per fold holding only that fold's two
+articles (questions are asked only against their own articles), and evaluates the fold's
+questions with the default ``SearchSettings``. Prints per-fold and pooled figures (hit@k,
+answered_hit@k, where an abstained answer is a miss, sentence_hit@1, abstention on the
+unanswerable questions, false abstention) and the passage-unit statistic: SQuAD paragraphs
+cut across two chunks, chunks holding pieces of two paragraphs, and answers that no chunk
+holds whole.
+
+Each fold's index is rebuilt from the files every run (so chunks follow the current code)
+while its embedding cache (``fold-K/index/cache``) is kept: a re-run embeds nothing.
+Writes ``squad_folds.md`` and ``squad_folds.json`` to ``--out``; the articles, question files
+and indexes go to ``--out/squad_folds/``, so a fold is also ``docqa eval
+OUT/squad_folds/fold-K/questions.jsonl --index OUT/squad_folds/fold-K/index``.
+
+    python bench/squad_folds.py [--squad FILE] [--folds 4] [--only 0,2] [--json]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SQUAD = ROOT.parent / "shared" / "eval" / "squad2-train" / "squad2-8-articles.json"
+
+#: The figures printed per fold, in order (keys of ``retrieval.eval.evaluation.evaluate``).
+FIGURES = (
+    "hit@1",
+    "hit@3",
+    "answered_hit@1",
+    "answered_hit@3",
+    "sentence_hit@1",
+    "abstention_accuracy",
+    "false_abstention_rate",
+    "citation_validity",
+)
+
+Span = tuple[int, int]
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def passage_units(
+    paragraphs: Sequence[Span], chunks: Sequence[Span], answers: Sequence[Sequence[Span]] = ()
+) -> dict[str, int]:
+    """How well one document's chunks follow its paragraphs.
+
+    Args:
+        paragraphs: ``(start, end)`` of each paragraph.
+        chunks: ``(start, end)`` of each chunk of the same document.
+        answers: Per answerable question, the spans of its answers.
+
+    Returns:
+        ``paragraphs``, ``chunks``, ``paragraphs_cut`` (paragraphs overlapping two or more
+        chunks), ``chunks_mixed`` (chunks overlapping two or more paragraphs), ``answers``
+        and ``answers_cut`` (questions none of whose answer spans lies whole in one chunk).
+    """
+    cut = sum(sum(_overlaps(p, c) for c in chunks) > 1 for p in paragraphs)
+    mixed = sum(sum(_overlaps(c, p) for p in paragraphs) > 1 for c in chunks)
+    unheld = sum(
+        not any(c[0] <= a[0] and a[1] <= c[1] for a in spans for c in chunks) for spans in answers
+    )
+    return {
+        "paragraphs": len(paragraphs),
+        "chunks": len(chunks),
+        "paragraphs_cut": cut,
+        "chunks_mixed": mixed,
+        "answers": len(answers),
+        "answers_cut": unheld,
+    }
+
+
+def _replay(questions: Sequence[Any], answers: Sequence[Any]) -> Callable[[str], Any]:
+    """``question -> Answer`` handing back precomputed answers, in the questions' order."""
+    pending: Iterator[tuple[Any, Any]] = iter(zip(questions, answers, strict=True))
+
+    def answer(question: str) -> Any:
+        asked, result = next(pending)
+        if asked.question != question:
+            raise RuntimeError(f"answers replayed out of order at {question!r}")
+        return result
+
+    return answer
+
+
+def run_fold(
+    k: int, titles: Sequence[str], squad: Any, articles: Path, folder: Path, embedder: Any
+) -> tuple[dict[str, Any], list[Any], list[Any], dict[str, str]]:
+    """Index fold ``k``'s articles, answer its questions; returns (row, questions, answers,
+    doc texts)."""
+    from ingest.sync.pipeline import Ingestor
+    from retrieval.eval.evaluation import evaluate
+    from retrieval.eval.squad import write_questions
+    from retrieval.retriever import Retriever
+
+    chosen = [a for a in squad.articles if a.title in set(titles)]
+    fold_questions = squad.questions_of(titles)
+    write_questions(fold_questions, folder / "questions.jsonl")
+    index = folder / "index"
+    report = Ingestor(index, embedder=embedder).run(
+        [articles / a.file_name for a in chosen], rebuild=True
+    )
+    print(f"fold {k}: {report.summary()}", file=sys.stderr, flush=True)
+    retriever = Retriever(index, embedder=embedder)
+    docs = {d: doc.text for d, doc in retriever.version.documents.items()}
+    questions = [q.as_question() for q in fold_questions]
+    answers, times = [], []
+    for q in questions:
+        started = time.perf_counter()
+        answers.append(retriever.answer(q.question, k=5))
+        times.append((time.perf_counter() - started) * 1000)
+    figures = evaluate(questions, _replay(questions, answers), docs.__getitem__)
+    units = _units(chosen, fold_questions, retriever.version)
+    times.sort()
+    row = {
+        "fold": str(k),
+        "articles": ", ".join(titles),
+        "questions": len(questions),
+        "answerable": figures["n_answerable"],
+        "unanswerable": figures["n_unanswerable"],
+        **{key: figures[key] for key in FIGURES},
+        "p50_ms": round(times[len(times) // 2], 1) if times else 0.0,
+        **units,
+        "chunks_embedded": report.chunks_embedded,
+        "sentences_embedded": report.sentences_embedded,
+    }
+    return row, questions, answers, docs
+
+
+def _units(articles: Sequence[Any], questions: Sequence[Any], version: Any) -> dict[str, int]:
+    """:func:`passage_units` summed over the fold's articles (found by their file names)."""
+    documents, chunks = version.documents, version.chunks
+    by_file = {Path(doc.source).name: doc_id for doc_id, doc in documents.items()}
+    by_doc: dict[str, list[Span]] = {}
+    for c in chunks:
+        by_doc.setdefault(c.doc_id, []).append((c.start, c.end))
+    total: dict[str, int] = {}
+    for article in articles:
+        spans = [q.spans for q in questions if q.title == article.title and q.spans]
+        held = by_doc[by_file[article.file_name]]
+        counts = passage_units(article.paragraphs, held, spans)
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def pooled_row(
+    rows: Sequence[dict[str, Any]],
+    n_articles: int,
+    questions: Sequence[Any],
+    answers: Sequence[Any],
+    docs: dict[str, str],
+) -> dict[str, Any]:
+    """All folds' questions scored as one set (not a mean of fold means)."""
+    from retrieval.eval.evaluation import evaluate
+
+    figures = evaluate(questions, _replay(questions, answers), docs.__getitem__)
+    row: dict[str, Any] = {
+        "fold": "pooled",
+        "articles": f"{n_articles} articles",
+        "questions": len(questions),
+        "answerable": figures["n_answerable"],
+        "unanswerable": figures["n_unanswerable"],
+        **{key: figures[key] for key in FIGURES},
+        "p50_ms": "-",
+    }
+    for key in rows[0]:
+        if key not in row:
+            row[key] = sum(r[key] for r in rows)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the fold indexes, evaluate, print and write the tables."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--squad", type=Path, default=SQUAD)
+    parser.add_argument("--folds", type=int, default=4, help="number of folds (default 4)")
+    parser.add_argument("--only", help="comma-separated fold numbers to run (default: all)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    from bench.quality import markdown_table
+    from ingest.embedding.embedder import make_embedder
+    from retrieval.eval.squad import read_squad, squad_folds, write_articles
+
+    squad = read_squad(args.squad)
+    folds = squad_folds([a.title for a in squad.articles], n=args.folds)
+    wanted = [int(k) for k in args.only.split(",")] if args.only else list(range(len(folds)))
+    work = args.out / "squad_folds"
+    articles = work / "articles"
+    write_articles(squad.articles, articles)
+    embedder = make_embedder(None)
+    rows: list[dict[str, Any]] = []
+    all_questions: list[Any] = []
+    all_answers: list[Any] = []
+    all_docs: dict[str, str] = {}
+    for k in wanted:
+        row, questions, answers, docs = run_fold(
+            k, folds[k], squad, articles, work / f"fold-{k}", embedder
+        )
+        rows.append(row)
+        all_questions += questions
+        all_answers += answers
+        all_docs.update(docs)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    n_articles = sum(len(folds[k]) for k in wanted)
+    rows.append(pooled_row(rows, n_articles, all_questions, all_answers, all_docs))
+
+    unit_keys = ("paragraphs", "chunks", "paragraphs_cut", "chunks_mixed", "answers", "answers_cut")
+    run_keys = ("chunks_embedded", "sentences_embedded")
+    figures = [{k: v for k, v in r.items() if k not in unit_keys + run_keys} for r in rows]
+    units = [{"fold": r["fold"], **{k: r[k] for k in unit_keys}} for r in rows]
+    result = {"squad": str(args.squad), "folds": [list(f) for f in folds], "rows": rows}
+    pooled = rows[-1]
+    tables = (
+        markdown_table(figures)
+        + "\n\nPassage units (SQuAD paragraphs against docqa chunks; answers_cut: answerable"
+        + " questions none of whose answers lies whole in one chunk):\n\n"
+        + markdown_table(units)
+        + f"\n\nEmbedded this run: {pooled['chunks_embedded']} chunks,"
+        + f" {pooled['sentences_embedded']} sentences (the rest came from the embedding caches)."
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "squad_folds.md").write_text(tables + "\n", encoding="utf-8")
+    (args.out / "squad_folds.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(json.dumps(result, indent=1) if args.json else tables)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

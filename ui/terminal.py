@@ -1,0 +1,85 @@
+"""What the ``docqa`` command shows on a terminal: progress bars, answers, figures, notices."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def progress_factory(enabled: bool) -> Callable[[int, str], Callable[[int], None]]:
+    """Progress bars on stderr (tqdm), or nothing when not ``enabled``."""
+
+    def factory(total: int, label: str) -> Callable[[int], None]:
+        if not enabled or total == 0:
+            return lambda n: None
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=label, unit="item", file=sys.stderr, leave=False)
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            if bar.n >= total:
+                bar.close()
+
+        return advance
+
+    return factory
+
+
+def format_answer(answer: Any) -> str:
+    """An :class:`~retrieval.types.Answer` for people: the answer, then each cited passage
+    with its highlight between ``>>`` and ``<<``."""
+    lines = [f"Q: {answer.question}"]
+    if answer.abstained:
+        lines.append("Nothing in these documents answers that. Nearest passages:")
+    elif answer.answer_sentence:
+        lines.append(f"A: {answer.answer_sentence} [1]")
+    for n, p in enumerate(answer.passages, 1):
+        where = " > ".join(p.section) or p.title
+        page = f", page {p.page}" if p.page is not None else ""
+        lines.append(
+            f"\n[{n}] {p.title} | {where}{page} | chars {p.start}-{p.end} | score {p.score:.4f}"
+        )
+        text = p.text
+        for a, b in sorted(p.highlights, reverse=True):
+            text = (
+                text[: a - p.start]
+                + ">>"
+                + text[a - p.start : b - p.start]
+                + "<<"
+                + text[b - p.start :]
+            )
+        lines.append("    " + text.replace("\n", "\n    "))
+    lines.append(f"\n({answer.elapsed_ms:.0f} ms)")
+    return "\n".join(lines)
+
+
+def print_figures(figures: dict[str, Any], as_json: bool) -> None:
+    """Evaluation figures as JSON, or one aligned ``name  value`` line each."""
+    if as_json:
+        print(json.dumps(figures))
+    else:
+        width = max(map(len, figures))
+        for key, value in figures.items():
+            print(f"{key:<{width}}  {value}")
+
+
+def show_notices() -> None:
+    """Show docqa's own notices (first-run work, waits) on stderr as ``docqa: ...`` lines."""
+
+    class ToStderr(logging.Handler):
+        """Writes to the ``sys.stderr`` of the moment (tests and callers may swap it)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            print(self.format(record), file=sys.stderr)
+
+    log = logging.getLogger("docqa")
+    if not log.handlers:
+        handler = ToStderr()
+        handler.setFormatter(logging.Formatter("docqa: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
