@@ -74,3 +74,17 @@ def test_the_environment_check_sees_every_kind_of_write() -> None:
         "x = os.environ.get('D')\n"
     )
     assert _environment_writes(ast.parse(code)) == [2, 3, 4, 5]
+
+
+def test_the_suite_uses_a_scratch_model_cache_and_data_folder() -> None:
+    import os
+    import tempfile
+
+    scratch = Path(tempfile.gettempdir())
+    for variable in ("DOCQA_MODEL_CACHE", "XDG_DATA_HOME"):
+        assert Path(os.environ[variable]).is_relative_to(scratch), variable
+    assert "DOCQA_INDEX" not in os.environ
+
+
+def test_every_test_has_a_time_limit(pytestconfig: pytest.Config) -> None:
+    assert float(pytestconfig.getini("timeout")) > 0
