@@ -42,7 +42,6 @@ FIGURES = (
     "sentence_hit@1",
     "abstention_accuracy",
     "false_abstention_rate",
-    "citation_validity",
 )
 
 Span = tuple[int, int]

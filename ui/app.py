@@ -24,13 +24,15 @@ from retrieval.retriever import SEARCH_MODES, Retriever
 from ui import render
 from ui.uploads import DEFAULT_MAX_UPLOAD_MB, ingest_uploads, megabytes_to_bytes
 
-#: Example questions, shown when the index holds the bundled document they are about.
+#: Example questions, shown when the index holds the bundled document they are about. None is
+#: taken or paraphrased from an evaluation file (a test checks it): the last one is not
+#: answered by the article, to show what abstaining looks like.
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "kazakhstan-brics-refusal.md": (
-        "When was the 16th BRICS summit held?",
-        "Why did Kazakhstan decline to join BRICS+?",
-        "Which products did Russia ban from Kazakhstan?",
-        "Which regional organisations is Kazakhstan a member of?",
+        "Is Kazakhstan part of the Conference on Interaction and Confidence-Building Measures "
+        "in Asia?",
+        "What share of Kazakhstan's exports goes to Russia, by rank?",
+        "What did the 2024 summit cost its host?",
     ),
 }
 
