@@ -51,6 +51,7 @@ from ingest.index.sparse import SparseIndex, SparseSettings, Tokenizer
 from ingest.index.tokens import TokenTable, assemble_tokens
 from ingest.index.units import UnitTable, chunk_sections, section_tokens
 from ingest.text.chunker import Chunk, ChunkSettings
+from ingest.text.sentences import SENTENCE_RULES
 
 FORMAT = "docqa-index"
 FORMAT_VERSION = 4
@@ -70,6 +71,8 @@ class Manifest:
     sparse: SparseSettings
     documents: dict[str, dict[str, Any]]
     n_chunks: int
+    #: The sentence rules its chunks and units were split by (absent in older manifests: 1).
+    sentence_rules: int = SENTENCE_RULES
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class Manifest:
             "sparse": self.sparse.as_dict(),
             "documents": self.documents,
             "n_chunks": self.n_chunks,
+            "sentence_rules": self.sentence_rules,
         }
 
     @classmethod
@@ -107,6 +111,7 @@ class Manifest:
                 sparse=SparseSettings(**data["sparse"]),
                 documents=dict(data["documents"]),
                 n_chunks=int(data.get("n_chunks", 0)),
+                sentence_rules=int(data.get("sentence_rules", 1)),
             )
         except (TypeError, ValueError) as exc:
             raise CorruptIndexError(f"{where}: invalid manifest ({exc})") from exc

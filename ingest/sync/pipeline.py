@@ -10,6 +10,7 @@ only when something did does it load the live version and write the next one
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
@@ -45,6 +46,9 @@ from ingest.sync.sources import (
 )
 from ingest.sync.update import build_content, write_content
 from ingest.text.chunker import ChunkSettings
+from ingest.text.sentences import SENTENCE_RULES
+
+_log = logging.getLogger("docqa")
 
 __all__ = ["IngestReport", "Ingestor", "ProgressFactory", "Rejected", "ingest"]
 
@@ -187,7 +191,17 @@ class Ingestor:
         """Write the next version if anything changed (the caller holds the writer lock)."""
         plan = make_plan(live.documents if live else {}, incoming, removed)
         target = self._target(check=live is not None)
-        if not plan.changed:
+        # An index split by other sentence rules is split again, all of it, from its stored
+        # texts (vectors are reused by text): chunks of one index never follow two rule sets.
+        resplit = live is not None and live.sentence_rules != SENTENCE_RULES
+        if resplit:
+            _log.info(
+                "splitting the %d documents of %s again with this docqa's sentence rules "
+                "(vectors are reused)",
+                len(plan.order),
+                self.index_dir,
+            )
+        if not plan.changed and not resplit:
             return self._report(
                 live,
                 started,
@@ -213,7 +227,7 @@ class Ingestor:
         content = build_content(
             previous,
             documents,
-            keep=plan.keep,
+            keep=set() if resplit else plan.keep,
             chunking=chunking,
             sparse=sparse,
             embedder=embedder,
