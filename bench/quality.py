@@ -83,7 +83,7 @@ def scifact_figures(
     from retrieval.eval.beir import evaluate_beir, read_qrels
     from retrieval.eval.beir_index import rank_documents
 
-    ranking = retriever.with_settings(replace(retriever.settings, highlight=False, candidates=300))
+    ranking = retriever.with_settings(replace(retriever.settings, highlight=False))
     figures = evaluate_beir(folder, lambda q, d: rank_documents(ranking, q, d), split=split)
     if not abstention:
         return {

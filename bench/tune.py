@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     retriever = Retriever(index)
     everything = FusionWeights(bm25=1, section=1, chunk=1, sentence=1)
     retriever = retriever.with_settings(
-        replace(retriever.settings, weights=everything, candidates=300, highlight=False)
+        replace(retriever.settings, weights=everything, highlight=False)
     )
     qrels = read_qrels(args.scifact, args.split)
     queries = read_queries(args.scifact)

@@ -78,7 +78,7 @@ def run_beir(
         embedder=embedder,
         settings=SearchSettings(
             mode=base.mode,
-            candidates=max(base.candidates, 300),
+            candidates=base.candidates,
             rrf_k=base.rrf_k,
             min_relevance=base.min_relevance,
             lexical_weight=base.lexical_weight,
