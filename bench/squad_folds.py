@@ -25,6 +25,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +96,17 @@ def _replay(questions: Sequence[Any], answers: Sequence[Any]) -> Callable[[str],
 
 
 def run_fold(
-    k: int, titles: Sequence[str], squad: Any, articles: Path, folder: Path, embedder: Any
+    k: int,
+    titles: Sequence[str],
+    squad: Any,
+    articles: Path,
+    folder: Path,
+    embedder: Any,
+    reader: Any = None,
 ) -> tuple[dict[str, Any], list[Any], list[Any], dict[str, str]]:
     """Index fold ``k``'s articles, answer its questions; returns (row, questions, answers,
-    doc texts)."""
+    doc texts). ``reader``: ``(scorer, ReaderSettings)`` of a second stage trained without
+    this fold's articles, or None for the shipped settings."""
     from ingest.sync.pipeline import Ingestor
     from retrieval.eval.evaluation import evaluate
     from retrieval.eval.squad import write_questions
@@ -113,6 +121,10 @@ def run_fold(
     )
     print(f"fold {k}: {report.summary()}", file=sys.stderr, flush=True)
     retriever = Retriever(index, embedder=embedder)
+    if reader is not None:
+        scorer, settings = reader
+        retriever = Retriever(index, embedder=embedder, scorer=scorer)
+        retriever = retriever.with_settings(replace(retriever.settings, reader=settings))
     docs = {d: doc.text for d, doc in retriever.version.documents.items()}
     questions = [q.as_question() for q in fold_questions]
     answers, times = [], []
@@ -193,6 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated fold numbers to run (default: all)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--reader-models",
+        type=Path,
+        help="folder of per-fold cross-encoders (foldK-model, trained without fold K's "
+        "articles: python -m bench.train.reranker --folds); answers then go through the reader",
+    )
+    parser.add_argument("--min-answer", type=float, default=0.5, help="reader: abstain below")
+    parser.add_argument("--weight", type=float, default=0.5, help="reader: learned share")
+    parser.add_argument("--name", default="squad_folds", help="output file name (no suffix)")
     args = parser.parse_args(argv)
 
     from bench.quality import markdown_table
@@ -211,8 +232,17 @@ def main(argv: list[str] | None = None) -> int:
     all_answers: list[Any] = []
     all_docs: dict[str, str] = {}
     for k in wanted:
+        reader = None
+        if args.reader_models is not None:
+            from retrieval.reader import ReaderSettings
+            from retrieval.rerank import SentenceScorer
+
+            reader = (
+                SentenceScorer(args.reader_models / f"fold{k}-model"),
+                ReaderSettings(weight=args.weight, min_answer=args.min_answer),
+            )
         row, questions, answers, docs = run_fold(
-            k, folds[k], squad, articles, work / f"fold-{k}", embedder
+            k, folds[k], squad, articles, work / f"fold-{k}", embedder, reader
         )
         rows.append(row)
         all_questions += questions
@@ -237,8 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         + f" {pooled['sentences_embedded']} sentences (the rest came from the embedding caches)."
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "squad_folds.md").write_text(tables + "\n", encoding="utf-8")
-    (args.out / "squad_folds.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    (args.out / f"{args.name}.md").write_text(tables + "\n", encoding="utf-8")
+    (args.out / f"{args.name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(json.dumps(result, indent=1) if args.json else tables)
     return 0
 
