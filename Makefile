@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test check format bench bench-scale bench-quality bench-ingest bench-load bench-experiments clean
+.PHONY: install browser run test check format train bench bench-scale bench-quality bench-ingest bench-load bench-experiments clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -77,6 +77,11 @@ bench-experiments: install
 	$(PY) bench/chunking.py
 	$(PY) bench/context_windows.py
 	$(PY) bench/learned_ranker.py
+
+# Rebuild every learned artifact from the repository (the answer-sentence cross-encoder in
+# retrieval/rerank/model, about 6 minutes on 2 cores; its model card says how it is made).
+train: install
+	$(PY) -m bench.train.reranker --final
 
 clean:
 	rm -rf $(VENV) .docqa .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,267 @@
+"""Train and measure docqa's answer-sentence cross-encoder; ship it as OpenVINO int8.
+
+    python -m bench.train.reranker --folds [--recipe NAME] [--fold K]   # held-out figures
+    python -m bench.train.reranker --report [--recipe NAME ...]         # their table again
+    python -m bench.train.reranker --final [--recipe NAME]              # the shipped model
+    python -m bench.train.reranker --requantise int8-weights [--fold K] # another int8 export
+
+``--folds`` trains one model per held-out fold (SQuAD 2.0's eight training articles, two per
+fold, :mod:`bench.train.squad`) and scores the held-out questions' top
+:data:`~bench.train.candidates.EVAL_CANDIDATES` sentences by bi-encoder cosine; the scores go
+to ``bench/out/train/RECIPE/foldK.npz`` and the table (:mod:`bench.train.metrics`) is printed.
+``--final`` trains on all eight articles and exports the int8 model, checked against the
+float model, to ``retrieval/rerank/model/`` (:mod:`bench.train.export`); ``--requantise``
+exports the saved fold weights another way and measures them again. Seeds are fixed and the
+data order is deterministic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.train.candidates import (
+    EVAL_CANDIDATES,
+    Group,
+    Ranked,
+    rank_by_cosine,
+    training_groups,
+)
+from bench.train.export import Quantisation, export_int8
+from bench.train.metrics import (
+    SCORERS,
+    FoldScores,
+    candidate_recall,
+    fold_figures,
+    head_figures,
+)
+from bench.train.squad import FOLDS, ROOT, Article, Question, load_squad
+from bench.train.trainer import Recipe, train
+from retrieval.rerank import SentenceScorer
+
+OUT = ROOT / "bench" / "out" / "train"
+MODEL_DIR = ROOT / "retrieval" / "rerank" / "model"
+
+#: The recipes compared on folds; ``SHIPPED`` is the one ``--final`` trains by default.
+RECIPES = {
+    "bce": Recipe(name="bce", loss="bce"),
+    "listwise": Recipe(name="listwise", loss="both"),
+}
+SHIPPED = "listwise"
+HEAD = "answerability head"
+
+
+def _score_fold(
+    scorer: SentenceScorer,
+    articles: dict[str, Article],
+    questions: list[Question],
+    ranked: list[Ranked],
+) -> FoldScores:
+    """Held-out questions' top candidates by cosine, scored by ``scorer``."""
+    logits, cosine, is_answer = [], [], []
+    for q, r in zip(questions, ranked, strict=True):
+        top = r.order[:EVAL_CANDIDATES]
+        sentences = [articles[q.title].sentences[int(j)] for j in top]
+        logits.append(scorer.logits(q.text, sentences))
+        cosine.append(r.cosine[:EVAL_CANDIDATES])
+        is_answer.append([int(j) in q.answers for j in top])
+    return FoldScores(
+        cosine=np.array(cosine, dtype=np.float32),
+        logit=np.array(logits, dtype=np.float32),
+        is_answer=np.array(is_answer, dtype=bool),
+        answerable=np.array([q.answerable for q in questions]),
+    )
+
+
+def calibration_pairs(groups: list[Group], count: int = 128) -> list[tuple[str, str]]:
+    """``count`` training pairs spread over ``groups`` (each group's first and last sentence),
+    for the int8 export's activation ranges."""
+    step = max(1, len(groups) // (count // 2))
+    chosen = groups[::step][: count // 2]
+    return [(g.question, s) for g in chosen for s in (g.sentences[0], g.sentences[-1])]
+
+
+def save_weights(model: Any, path: Path) -> None:
+    """The trained float weights, for later exports (``safetensors``, never pickle)."""
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+
+
+def run_folds(recipe: Recipe, folds: list[int]) -> None:
+    """Train without each fold in ``folds``, score its questions, save the scores."""
+    articles, questions = load_squad()
+    ranked = rank_by_cosine(articles, questions)
+    for k in folds:
+        started = time.monotonic()
+        train_rows = [i for i, q in enumerate(questions) if q.fold != k]
+        test_rows = [i for i, q in enumerate(questions) if q.fold == k]
+        groups = training_groups(
+            articles,
+            [questions[i] for i in train_rows],
+            [ranked[i] for i in train_rows],
+            hard=recipe.hard,
+            easy=recipe.easy,
+            seed=recipe.seed,
+        )
+        print(f"fold {k}: {len(groups)} training questions, recipe {recipe.name}", flush=True)
+        model = train(groups, recipe)
+        trained = time.monotonic() - started
+        # Scored as shipped: the int8 export, calibrated on training pairs only.
+        folder = OUT / recipe.name / f"fold{k}-model"
+        save_weights(model, OUT / recipe.name / f"fold{k}.safetensors")
+        export_int8(model, recipe, folder, calibration_pairs(groups), log=False, strict=False)
+        scores = _score_fold(
+            SentenceScorer(folder),
+            articles,
+            [questions[i] for i in test_rows],
+            [ranked[i] for i in test_rows],
+        )
+        scores.save(OUT / recipe.name / f"fold{k}.npz")
+        info = {
+            "recipe": asdict(recipe),
+            "train_seconds": round(trained, 1),
+            "total_seconds": round(time.monotonic() - started, 1),
+        }
+        (OUT / recipe.name / f"fold{k}.json").write_text(json.dumps(info, indent=1))
+        print(f"fold {k}: trained in {trained:.0f}s, {info['total_seconds']:.0f}s in all")
+
+
+def requantise(recipe: Recipe, mode: Quantisation, folds: list[int]) -> str:
+    """Export the saved fold weights of ``recipe`` with ``mode`` and score the held-out folds
+    again, as recipe ``NAME-MODE``; returns its name."""
+    from safetensors.torch import load_file
+
+    from bench.train.trainer import new_model
+
+    articles, questions = load_squad()
+    ranked = rank_by_cosine(articles, questions)
+    name = f"{recipe.name}-{mode}"
+    for k in folds:
+        model = new_model(recipe.layers, recipe.seed, recipe.pooling)
+        model.load_state_dict(load_file(str(OUT / recipe.name / f"fold{k}.safetensors")))
+        train_rows = [i for i, q in enumerate(questions) if q.fold != k]
+        groups = training_groups(
+            articles,
+            [questions[i] for i in train_rows],
+            [ranked[i] for i in train_rows],
+            hard=recipe.hard,
+            easy=recipe.easy,
+            seed=recipe.seed,
+        )
+        folder = OUT / name / f"fold{k}-model"
+        export_int8(model, recipe, folder, calibration_pairs(groups), strict=False, mode=mode)
+        test = [i for i, q in enumerate(questions) if q.fold == k]
+        _score_fold(
+            SentenceScorer(folder),
+            articles,
+            [questions[i] for i in test],
+            [ranked[i] for i in test],
+        ).save(OUT / name / f"fold{k}.npz")
+    return name
+
+
+def report(names: list[str]) -> str:
+    """The Markdown table of every recipe's saved fold scores (folds missing are skipped)."""
+    lines = [
+        "| recipe | scorer | fold | candidate recall | hit@1 | AUC | threshold | abstention "
+        "| false abstention |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        paths = {k: OUT / name / f"fold{k}.npz" for k in range(FOLDS)}
+        folds = {k: FoldScores.load(p) for k, p in paths.items() if p.is_file()}
+        for scorer in (*SCORERS, HEAD):
+            if scorer == HEAD and len(folds) < 2:
+                continue
+            rows = []
+            for k, fold in folds.items():
+                others = [f for j, f in folds.items() if j != k]
+                if scorer == HEAD:
+                    figures = head_figures(fold, others)
+                else:
+                    figures = fold_figures(fold, others, scorer)
+                rows.append(figures)
+                lines.append(_row(name, scorer, str(k), candidate_recall(fold), figures))
+            if len(rows) > 1:
+                mean = {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
+                recall = float(np.mean([candidate_recall(f) for f in folds.values()]))
+                lines.append(_row(name, scorer, "mean", recall, mean))
+    return "\n".join(lines)
+
+
+def _row(name: str, scorer: str, fold: str, recall: float, f: dict[str, float]) -> str:
+    def cell(key: str) -> str:
+        return f"{f[key]:.3f}" if key in f else "-"
+
+    keys = ("hit@1", "auc", "threshold", "abstention", "false_abstention")
+    return f"| {name} | {scorer} | {fold} | {recall:.3f} | " + " | ".join(map(cell, keys)) + " |"
+
+
+def run_final(recipe: Recipe, target: Path) -> None:
+    """Train on all eight articles and export the checked int8 model to ``target``."""
+    started = time.monotonic()
+    articles, questions = load_squad()
+    ranked = rank_by_cosine(articles, questions)
+    groups = training_groups(
+        articles, questions, ranked, hard=recipe.hard, easy=recipe.easy, seed=recipe.seed
+    )
+    print(f"final: {len(groups)} training questions, recipe {recipe.name}", flush=True)
+    model = train(groups, recipe)
+    trained = time.monotonic() - started
+    save_weights(model, OUT / "final.safetensors")
+    check = export_int8(model, recipe, target, calibration_pairs(groups))
+    total = time.monotonic() - started
+    print(f"final: trained in {trained:.0f}s, exported and checked in {total:.0f}s in all")
+    print(json.dumps(check, indent=1))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--folds", action="store_true", help="held-out figures per fold")
+    mode.add_argument("--final", action="store_true", help="train on all data and export")
+    mode.add_argument("--report", action="store_true", help="print the saved fold figures")
+    mode.add_argument(
+        "--requantise",
+        choices=["int8", "int8-weights"],
+        help="export the saved fold weights this way and measure them again",
+    )
+    parser.add_argument(
+        "--recipe",
+        action="append",
+        help=f"one of {', '.join(RECIPES)} (--report: any name under {OUT})",
+    )
+    parser.add_argument("--fold", type=int, action="append", choices=range(FOLDS))
+    parser.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    parser.add_argument("--target", type=Path, default=MODEL_DIR)
+    args = parser.parse_args(argv)
+    names = args.recipe or [SHIPPED]
+    if args.report:
+        print(report(names))
+        return
+    if names[0] not in RECIPES:
+        parser.error(f"unknown recipe {names[0]!r}; valid recipes are: {', '.join(RECIPES)}")
+    recipe = RECIPES[names[0]]
+    if args.epochs:
+        recipe = replace(recipe, epochs=args.epochs, name=f"{recipe.name}-e{args.epochs}")
+    if args.final:
+        run_final(recipe, args.target)
+        return
+    if args.requantise:
+        name = requantise(recipe, args.requantise, args.fold or list(range(FOLDS)))
+        print(report([name]))
+        return
+    run_folds(recipe, args.fold or list(range(FOLDS)))
+    print(report([recipe.name]))
+
+
+if __name__ == "__main__":
+    main()
