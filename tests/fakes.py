@@ -19,7 +19,7 @@ PREFIX = "fake-hashing-"
 
 _WORD = re.compile(r"\w+")
 # Function words carry no topic; leaving them out keeps the fake vectors about content.
-_FUNCTION_WORDS = frozenset(
+FUNCTION_WORDS = frozenset(
     [
         "a",
         "an",
@@ -90,7 +90,7 @@ class FakeEmbedder:
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in _WORD.findall(text.lower()):
-                if word in _FUNCTION_WORDS:
+                if word in FUNCTION_WORDS:
                     continue
                 digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
                 out[row, int.from_bytes(digest[:4], "little") % self._dimension] += 1.0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import FUNCTION_WORDS
 from ui.app import EXAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,47 +21,6 @@ EVALUATION_FILES = [
     ROOT / "bench" / "data" / "article_paraphrase.jsonl",
 ]
 _WORD = re.compile(r"\w+")
-_FUNCTION = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "how",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "will",
-        "with",
-    ]
-)
 
 
 def _normal(text: str) -> str:
@@ -76,7 +36,7 @@ def _questions() -> list[str]:
 
 
 def _content(text: str) -> set[str]:
-    return {w for w in _WORD.findall(_normal(text)) if w not in _FUNCTION}
+    return {w for w in _WORD.findall(_normal(text)) if w not in FUNCTION_WORDS}
 
 
 def test_the_evaluation_files_are_there() -> None:
