@@ -87,12 +87,14 @@ class Reading:
         order: Positions of the passages read, best first.
         scores: Each passage's final score (by position).
         highlight: Each passage's best sentence as a unit id, or -1 when none was scored.
+        probability: Each passage's best sentence probability (0 when none was scored).
         best: The highest probability of any sentence (0 when none was scored).
     """
 
     order: np.ndarray
     scores: np.ndarray
     highlight: np.ndarray
+    probability: np.ndarray
     best: float
 
 
@@ -133,4 +135,6 @@ def read(
     scores = settings.weight * per_passage + (1.0 - settings.weight) * first
     order = np.argsort(-scores, kind="stable")
     best = float(probability.max()) if len(probability) else 0.0
-    return Reading(order=order, scores=scores, highlight=highlight, best=best)
+    return Reading(
+        order=order, scores=scores, highlight=highlight, probability=per_passage, best=best
+    )

@@ -277,15 +277,19 @@ class Retriever:
             qv = self.embedder.embed([question])[0]
         scored = [self._sentence_scores(r, qv, terms, idf) for r in rows]
         if reader is None:
-            passages = [
-                self._marked(r, float(s), span, combined)
-                for r, s, (span, _, combined) in zip(rows, fused, scored, strict=True)
+            # Each passage's best sentence cosine, whatever the mode ranked by.
+            confidence = [
+                self._relevance(terms, idf, r, float(cos.max()) if len(cos) else 0.0)
+                for r, (_, cos, _) in zip(rows, scored, strict=True)
             ]
-            # The best sentence cosine of the top passage, whatever the mode ranked by.
-            cosine = float(scored[0][1].max()) if len(scored[0][1]) else 0.0
-            relevance = self._relevance(terms, idf, rows[0], cosine)
+            passages = [
+                replace(self._marked(r, float(s), span, combined), confidence=round(c, 4))
+                for r, s, (span, _, combined), c in zip(
+                    rows, fused, scored, confidence, strict=True
+                )
+            ]
             return self._answered(
-                question, passages, relevance < self.settings.min_relevance, started
+                question, passages, confidence[0] < self.settings.min_relevance, started
             )
         candidates = Candidates(
             passage=np.concatenate([np.full(len(s[0]), i) for i, s in enumerate(scored)]),
@@ -300,7 +304,10 @@ class Retriever:
         for position in reading.order[:k]:
             span, _, combined = scored[position]
             unit = int(reading.highlight[position])
-            marked = self._marked(rows[position], float(reading.scores[position]), span, combined)
+            marked = replace(
+                self._marked(rows[position], float(reading.scores[position]), span, combined),
+                confidence=round(float(reading.probability[position]), 4),
+            )
             if unit >= 0:
                 units = self.version.units
                 marked = replace(

@@ -11,7 +11,8 @@ class Passage:
     """A cited span of one document.
 
     ``document.text[start:end] == text`` always holds; ``highlights`` are ``(start, end)``
-    spans inside the same text (the answering sentences), best first.
+    spans inside the same text (the answering sentences), best first. ``score`` orders the
+    passages of one answer; ``confidence`` is the probability that the passage answers.
     """
 
     doc_id: str
@@ -23,6 +24,9 @@ class Passage:
     text: str
     score: float
     highlights: tuple[tuple[int, int], ...]
+    #: Calibrated probability (0..1) that this passage answers the question, when known;
+    #: unlike ``score`` (relative to the other passages) it means the same for every answer.
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,15 @@ def test_a_new_version_is_picked_up(fake_index: Path, corpus_dir: Path) -> None:
 def test_missing_index_error_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError, match="docqa ingest"):
         Retriever(tmp_path / "none")
+
+
+def test_confidence_is_a_probability_that_decides_abstention(fake_index: Path) -> None:
+    retriever = Retriever(fake_index)
+    threshold = retriever.settings.min_relevance
+    on_topic = retriever.answer("Which organisation did Russia host in October 2024?")
+    off_topic = retriever.answer("zebra quasar marmalade xylophone")
+    for answer in (on_topic, off_topic):
+        confidences = [p.confidence for p in answer.passages]
+        assert all(c is not None and 0.0 <= c <= 1.0 for c in confidences)
+        assert answer.abstained == (confidences[0] < threshold)
+    assert on_topic.passages[0].confidence > off_topic.passages[0].confidence
