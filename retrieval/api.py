@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -98,6 +98,7 @@ def get_retriever(
 def ask(
     question: str,
     *,
+    history: Sequence[Answer] = (),
     k: int = 5,
     index: str | Path | None = None,
     mode: SearchMode | None = None,
@@ -109,6 +110,10 @@ def ask(
 
     Args:
         question: The question (1..2,000 characters).
+        history: The earlier turns of the conversation, oldest first: the ``Answer`` each
+            earlier question got. A follow-up ("When did that happen?") is then searched
+            with the turns it leans on; a question that stands alone is searched as without
+            history (:mod:`retrieval.followup`). The answer's ``question`` stays as asked.
         k: Number of passages to return (1..50).
         index: Index directory; default ``$DOCQA_INDEX`` or ``.docqa/index``, built from the
             bundled ``corpus/`` when missing.
@@ -124,7 +129,7 @@ def ask(
         ``abstained=True`` with the nearest passages.
 
     Raises:
-        InvalidInputError: bad question, ``k`` or mode.
+        InvalidInputError: bad question, history, ``k`` or mode.
         IndexNotFoundError: no index there (the message says how to build one).
         IndexMismatchError: the index was made by another model or format version.
 
@@ -133,6 +138,8 @@ def ask(
         >>> answer = ask("When was the 16th BRICS summit held?")  # doctest: +SKIP
         >>> answer.passages[0].section  # doctest: +SKIP
         ("Kazakhstan's Refusal of BRICS+: ...", 'Introduction')
+        >>> ask("Who hosted it?", history=[answer]).passages[0].doc_id  # doctest: +SKIP
+        'kazakhstan-brics-refusal.md'
     """
     retriever = get_retriever(index, backend=backend, embedding=embedding)
-    return retriever.answer(question, k=k, mode=mode, documents=documents)
+    return retriever.answer(question, k=k, mode=mode, documents=documents, history=history)

@@ -6,7 +6,7 @@ import copy
 import functools
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -18,9 +18,10 @@ from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexMismatchError, InvalidInputError
 from ingest.index.backend import BackendSettings
 from ingest.index.store import IndexVersion, current_version_path, load_version
+from retrieval.followup import FollowupSettings, Query, resolve
 from retrieval.fusion import FusionWeights, blend, reciprocal_rank
 from retrieval.reader import Candidates, ReaderSettings, Scorer, choose, read
-from retrieval.relevance import RelevanceModel, coverage, question_terms
+from retrieval.relevance import RelevanceModel, coverage
 from retrieval.signals import Signals, gather
 from retrieval.types import Answer, Passage
 
@@ -69,6 +70,7 @@ class SearchSettings:
     highlight: bool = True
     # Off until the trained cross-encoder ships in retrieval/rerank/model.
     reader: ReaderSettings | None = None
+    followup: FollowupSettings = field(default_factory=FollowupSettings)  # retrieval.followup
 
     def __post_init__(self) -> None:
         _check_mode(self.mode)
@@ -102,6 +104,7 @@ class Ranking:
     order: np.ndarray  # positions into signals, best first
     fused: np.ndarray  # fused score per signals position
     query_vector: np.ndarray | None
+    query: Query  # what was searched: the question and the earlier turns it leans on
 
     @property
     def rows(self) -> np.ndarray:
@@ -211,18 +214,16 @@ class Retriever:
         *,
         mode: SearchMode | None = None,
         documents: Collection[str] | None = None,
+        history: Sequence[Answer] = (),
     ) -> Ranking:
-        """Fused ranking of chunks for ``question``, optionally only from ``documents``."""
+        """Fused ranking of chunks for ``question`` (only from ``documents``, after ``history``)."""
         mode = mode or self.settings.mode
         _check_mode(mode)
         version = self.version
         weights = self.settings.weights_for(mode)
         allowed = self._document_mask(documents) if documents is not None else None
-        qv = self.embedder.embed([question])[0] if mode != "keyword" else None
-        bm25 = version.sparse.scores(question) if weights.bm25 else None
-        section_bm25 = (
-            version.section_sparse.scores(question)[version.sections] if weights.section else None
-        )
+        query = resolve(question, history, version.sparse.tokenizer, self.settings.followup)
+        qv, bm25, section_bm25 = query.inputs(self.embedder, version, weights, mode != "keyword")
         signals = gather(
             qv,
             bm25,
@@ -239,7 +240,8 @@ class Retriever:
             fused = reciprocal_rank(signals, weights, k=self.settings.rrf_k)
         else:
             fused = blend(signals, weights)
-        return Ranking(signals, np.argsort(-fused, kind="stable"), fused, qv)
+        fused = query.with_prior(fused, version.chunks.in_documents, signals.rows)
+        return Ranking(signals, np.argsort(-fused, kind="stable"), fused, qv, query)
 
     def _document_mask(self, documents: Collection[str]) -> np.ndarray:
         unknown = set(documents) - set(self.version.documents)
@@ -257,12 +259,13 @@ class Retriever:
         k: int = 5,
         mode: SearchMode | None = None,
         documents: Collection[str] | None = None,
+        history: Sequence[Answer] = (),
     ) -> Answer:
-        """Answer ``question`` with up to ``k`` passages (optionally only from ``documents``)."""
+        """Answer ``question`` in ``k`` passages (from ``documents``, after ``history``)."""
         started = time.perf_counter()
         question = validate_question(question)
         k = validate_k(k)
-        ranking = self.rank(question, mode=mode, documents=documents)
+        ranking = self.rank(question, mode=mode, documents=documents, history=history)
         reader = self.settings.reader if self.settings.highlight else None
         top = ranking.order[: max(k, reader.passages) if reader else k]
         rows = [int(r) for r in ranking.signals.rows[top]]
@@ -270,7 +273,7 @@ class Retriever:
         if not rows or not self.settings.highlight:
             passages = [self._passage(r, float(s)) for r, s in zip(rows, fused, strict=True)]
             return self._answered(question, passages, not passages, started)
-        terms = question_terms(self.version.sparse.tokenizer, question)
+        terms = ranking.query.terms(self.version.sparse.tokenizer)
         idf = self.version.sparse.idf(terms)
         qv = ranking.query_vector
         if qv is None:
