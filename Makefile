@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test check format train bench bench-scale bench-quality bench-ingest bench-load bench-experiments clean
+.PHONY: install browser run test check format train bench bench-scale bench-quality bench-ingest bench-load bench-experiments bench-followups clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ bench-quality: install
 # SciFact: first ingest, unchanged re-ingest, one changed document (several CPU minutes).
 bench-ingest: install
 	$(PY) bench/ingest.py
+
+# Follow-up questions with and without history, and written out in full (about 30 s).
+bench-followups: install
+	$(PY) bench/followups.py
 
 # 20 gradio_client users on the chat's ask API for 60 s (loopback, real model).
 bench-load: install

@@ -87,6 +87,9 @@ class FollowupSettings:
         turns: Most earlier turns read (the last ones).
         max_content_terms: A question with at most this many content terms counts as a
             follow-up even without a pointing word.
+        max_pointing_terms: A question with a pointing word counts as a follow-up only up
+            to this many content terms (a long question names its own topic: "did the
+            members repay their loans" needs no earlier turn).
     """
 
     enabled: bool = True
@@ -97,6 +100,7 @@ class FollowupSettings:
     decay: float = 0.5
     turns: int = 3
     max_content_terms: int = 1
+    max_pointing_terms: int = 4
 
     def __post_init__(self) -> None:
         weights = (
@@ -113,10 +117,11 @@ class FollowupSettings:
                 f"keyword={self.keyword_weight}, prior={self.document_prior}, "
                 f"decay={self.decay})"
             )
-        if self.turns < 1 or self.max_content_terms < 0:
+        if self.turns < 1 or min(self.max_content_terms, self.max_pointing_terms) < 0:
             raise InvalidInputError(
                 f"turns={self.turns} must be at least 1 and "
-                f"max_content_terms={self.max_content_terms} at least 0"
+                f"max_content_terms={self.max_content_terms} and "
+                f"max_pointing_terms={self.max_pointing_terms} at least 0"
             )
 
 
@@ -219,14 +224,16 @@ def validate_history(history: object) -> tuple[Answer, ...]:
 
 
 def leans_on_context(question: str, tokenizer: Tokenizer, settings: FollowupSettings) -> bool:
-    """True when ``question`` points back (``that``, ``its``...), continues (``and ...``) or
-    names at most ``settings.max_content_terms`` content terms of its own."""
+    """True when ``question`` continues (``and ...``), points back (``that``, ``its``...)
+    with at most ``settings.max_pointing_terms`` content terms, or names at most
+    ``settings.max_content_terms`` content terms of its own."""
     lowered = question.strip().lower()
     if lowered.startswith(CONTINUING_OPENINGS):
         return True
+    n_terms = len(set(tokenizer.content_terms(question)))
     if any(w in POINTING_WORDS for w in _WORD.findall(lowered)):
-        return True
-    return len(set(tokenizer.content_terms(question))) <= settings.max_content_terms
+        return n_terms <= settings.max_pointing_terms
+    return n_terms <= settings.max_content_terms
 
 
 def resolve(

@@ -3,14 +3,18 @@ and leave a question that stands alone exactly as it was."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
+from ingest.embedding.embedder import Embedder
 from ingest.errors import InvalidInputError
 from ingest.index.sparse import SparseSettings, Tokenizer
 from ingest.sync.pipeline import ingest
-from retrieval import Retriever, ask
+from retrieval import Retriever, SearchSettings, ask
 from retrieval.followup import FollowupSettings, leans_on_context, resolve
 from retrieval.types import Answer
 from tests.fakes import FakeEmbedder
@@ -42,14 +46,15 @@ the following spring.
 
 @pytest.fixture
 def two_topics(tmp_path: Path, fake_embedder: FakeEmbedder) -> Retriever:
-    """An index of two documents on different topics, with the fake embedder."""
+    """An index of two documents on different topics, with the fake embedder; first stage only
+    (the second stage's cross-encoder is no part of how history informs the search)."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
     (docs / "bridge.md").write_text(BRIDGE, encoding="utf-8")
     index = tmp_path / "index"
     ingest([docs], index=index, embedder=fake_embedder)
-    return Retriever(index, embedder=fake_embedder)
+    return Retriever(index, embedder=fake_embedder, settings=SearchSettings(reader=None))
 
 
 @pytest.fixture
@@ -94,7 +99,7 @@ def test_history_off_in_the_settings_searches_the_question_alone(
 ) -> None:
     first = two_topics.answer("Who kept the Greywater lighthouse?")
     off = two_topics.with_settings(
-        type(two_topics.settings)(followup=FollowupSettings(enabled=False))
+        SearchSettings(reader=None, followup=FollowupSettings(enabled=False))
     )
     assert off.answer("When was it built?", history=[first]).passages == (
         off.answer("When was it built?").passages
@@ -128,7 +133,9 @@ def test_ask_takes_the_history(tmp_path: Path, fake_embedder: FakeEmbedder) -> N
     ingest([docs], index=index, embedder=fake_embedder)
     first = ask("Who kept the Greywater lighthouse?", index=index)
     followed = ask("When was it built?", history=[first], index=index)
-    assert followed.passages[0].doc_id == "lighthouse.md"
+    direct = Retriever(index, embedder=fake_embedder).answer("When was it built?", history=[first])
+    assert followed.question == "When was it built?"
+    assert followed.passages == direct.passages
     with pytest.raises(InvalidInputError, match="history"):
         ask("When was it built?", history="the lighthouse", index=index)  # type: ignore[arg-type]
 
@@ -167,3 +174,36 @@ def test_follow_up_settings_are_checked() -> None:
         FollowupSettings(question_weight=2.0)
     with pytest.raises(InvalidInputError, match="turns"):
         FollowupSettings(turns=0)
+
+
+CONVERSATIONS = Path(__file__).resolve().parent.parent / "bench" / "data"
+
+
+def test_the_conversations_are_answerable_and_not_taken_from_evaluation_files() -> None:
+    from retrieval.eval.evaluation import contains_evidence
+    from tests.test_no_evaluation_leak import _content, _questions
+
+    texts = "\n".join(p.read_text() for p in (CONVERSATIONS / "conversation_docs").glob("*.md"))
+    evaluation = [_content(q) for q in _questions()]
+    rows = [json.loads(line) for line in (CONVERSATIONS / "conversations.jsonl").open()]
+    for turn in (t for row in rows for t in row["turns"]):
+        assert turn["kind"] in ("opening", "followup", "switch")
+        assert contains_evidence(texts, turn["evidence"]), turn
+        for question in (turn["question"], turn["full_question"]):
+            words = _content(question)
+            assert all(len(words & e) / len(words | e) < 0.5 for e in evaluation), question
+
+
+def test_with_the_real_model_a_follow_up_stays_on_topic_and_a_new_topic_is_not_dragged(
+    tmp_path: Path, real_embedder: Embedder
+) -> None:
+    index = tmp_path / "index"
+    ingest([CONVERSATIONS / "conversation_docs"], index=index, embedder=real_embedder)
+    retriever = Retriever(index, embedder=real_embedder)
+    first = retriever.answer("Who spotted Comet Marrow first?")
+    followed = retriever.answer("When did that happen?", history=[first])
+    assert "14 March 2019" in followed.passages[0].text
+    switch = "Who kept the Greywater light for thirty winters?"
+    assert retriever.answer(switch, history=[first, followed]) == replace(
+        retriever.answer(switch), elapsed_ms=ANY
+    )
