@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test check format train bench bench-scale bench-quality bench-ingest bench-load bench-experiments bench-followups clean
+.PHONY: install browser run test check format screenshots train bench bench-scale bench-quality bench-ingest bench-load bench-experiments bench-followups clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ check: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The viewer's screenshots in docs/ (viewer.png, viewer-pdf.png), taken by its browser tests;
+# a plain test run writes them to tests/artifacts/ instead.
+screenshots: install browser
+	DOCQA_SCREENSHOTS=docs DOCQA_REQUIRE_BROWSER=1 $(PY) -m pytest -q \
+		tests/test_ui_viewer_live.py -k "citation_opens or pdf_passage"
 
 # Speed against the LangChain tutorial pipeline, and growth up to a million chunks.
 # Both tables: docqa against the LangChain tutorial pipeline, then 10k/100k/1M chunks

@@ -10,9 +10,14 @@ from retrieval.api import get_retriever
 from retrieval.types import Answer, Passage
 from ui.render import (
     ABSTAIN_TEXT,
+    LIKELY_ANSWERS,
+    MAY_ANSWER,
     citations,
+    confidence_label,
+    copy_markdown,
     escape,
     highlighted_text,
+    passage_link,
     render_answer,
     render_documents,
     render_error,
@@ -54,8 +59,11 @@ def _passage(
     page: int | None = None,
     doc_id: str = "doc.md",
     score: float = 0.5,
+    confidence: float | None = None,
 ) -> Passage:
-    return Passage(doc_id, title, section, page, start, start + len(text), text, score, highlights)
+    return Passage(
+        doc_id, title, section, page, start, start + len(text), text, score, highlights, confidence
+    )
 
 
 def _answer(*passages: Passage, abstained: bool = False) -> Answer:
@@ -110,13 +118,16 @@ def test_an_answer_leads_with_its_sentence_and_citation_then_numbered_cards() ->
     text = "Background first. The summit was held in October 2024. More after."
     a = 100 + text.index("The summit")
     b = a + len("The summit was held in October 2024.")
-    top = _passage(text, highlights=((a, b),), page=3, section=("Doc", "Intro", "Dates"))
+    top = _passage(
+        text, highlights=((a, b),), page=3, section=("Doc", "Intro", "Dates"), confidence=0.823
+    )
     other = _passage(
         "Unrelated words here.",
         start=500,
         highlights=((500, 521),),
         section=("Doc", "Other"),
         score=0.25,
+        confidence=0.04,
     )
     html = render_answer(_answer(top, other), mode="hybrid")
     lead = re.search(r'<p class="dq-lead">(.*?)</p>', html)
@@ -124,8 +135,9 @@ def test_an_answer_leads_with_its_sentence_and_citation_then_numbered_cards() ->
     assert lead.group(1).startswith("The summit was held in October 2024.")
     assert '<sup class="dq-cite">[1]</sup>' in lead.group(1) and "[2]" not in lead.group(1)
     assert html.index("[1]</span>") < html.index("[2]</span>")
-    assert "Intro › Dates" in html and "page 3" in html and "score 0.5000" in html
-    assert "score 0.2500" in html
+    assert "Intro › Dates" in html and "page 3" in html and "likely answers · 82%" in html
+    assert "related · 4%" in html
+    assert "0.5000" not in html and "0.2500" not in html  # never the fused score
     assert html.count("<details") == 2 and html.count(" open>") == 1  # first card expanded
     assert "<mark>The summit was held in October 2024.</mark>" in html
     assert ABSTAIN_TEXT not in html
@@ -207,3 +219,52 @@ def test_the_document_list_is_sorted_by_title_ignoring_case() -> None:
         }
     )
     assert html.index("apple") < html.index("Mango") < html.index("zebra")
+
+
+def test_the_confidence_label_names_how_likely_a_passage_answers() -> None:
+    assert confidence_label(0.823) == "likely answers · 82%"
+    assert confidence_label(LIKELY_ANSWERS) == "likely answers · 50%"
+    assert confidence_label(LIKELY_ANSWERS - 0.001) == "may answer · 50%"
+    assert confidence_label(MAY_ANSWER) == "may answer · 20%"
+    assert confidence_label(0.19) == "related · 19%"
+    assert confidence_label(None) == ""
+    p = _passage("Some text.", confidence=None, section=("Doc",), title="Doc")
+    html = render_answer(_answer(p, abstained=True))
+    assert "dq-score" not in html  # no probability known: no label, and never the score
+
+
+def test_with_its_turn_an_answer_links_citations_and_titles_to_the_viewer() -> None:
+    text = "The summit was held in October 2024."
+    top = _passage(text, start=0, highlights=((0, len(text)),), doc_id="a<b>.md")
+    other = _passage("Other words.", start=90, highlights=((90, 102),))
+    html = render_answer(_answer(top, other), turn=3)
+    assert '<sup class="dq-cite"><a class="dq-open" href="?turn=3&amp;n=1">[1]</a></sup>' in html
+    assert '<a class="dq-open" href="?turn=3&amp;n=2">Doc</a>' in html
+    assert "a<b>" not in html  # the document id is in no attribute, only escaped in copy text
+    assert html.count('class="dq-copy"') == 1
+    plain = render_answer(_answer(top, other))
+    assert "dq-open" not in plain and "dq-copy" not in plain
+
+
+def test_the_copy_text_is_the_sentence_and_its_citations_as_markdown() -> None:
+    sentence = "The *summit* was held [in] October 2024."
+    first = _passage(
+        f"Intro. {sentence}",
+        start=0,
+        highlights=((7, 7 + len(sentence)),),
+        title="Report_2024",
+        section=("Report_2024", "Dates"),
+        page=4,
+        doc_id="r.pdf",
+    )
+    second = _passage(f"{sentence} Then.", start=7, highlights=((7, 7 + len(sentence)),))
+    third = _passage("Unrelated.", start=200, highlights=((200, 210),))
+    markdown = copy_markdown(_answer(first, second, third))
+    assert markdown.splitlines() == [
+        r"> The \*summit\* was held \[in\] October 2024. [1][2]",
+        "",
+        rf"[1] *Report\_2024*, Dates, page 4: <{passage_link(first)}>",
+        rf"[2] *Doc*, Part: <{passage_link(second)}>",
+    ]
+    assert passage_link(first) == f"?doc=r.pdf&start=0&end={first.end}&hl=7-{7 + len(sentence)}"
+    assert copy_markdown(_answer(first, abstained=True)) == ""

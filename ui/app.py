@@ -1,13 +1,15 @@
-"""The Gradio chat: cited answers over ``retrieval.ask``, settings, uploads, an ``ask`` API.
+"""The Gradio chat: cited answers over ``retrieval.ask``, the document viewer, settings,
+uploads, an ``ask`` API.
 
 The retriever is obtained through :func:`retrieval.api.get_retriever` on every request: it is
 cached (the model and index load once) and reloaded when an upload has written a new index
-version.
+version. Each conversation keeps its answers (a ``gr.State``): they are the history a
+follow-up question is read with, and what the viewer's citation links point into.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,12 @@ from ingest.index.backend import BackendSettings
 from retrieval import ask
 from retrieval.api import get_retriever
 from retrieval.retriever import SEARCH_MODES, Retriever
+from retrieval.types import Answer
 from ui import render
+from ui.links import parse_link, parse_place
+from ui.script import OPEN_JS
 from ui.uploads import DEFAULT_MAX_UPLOAD_MB, ingest_uploads, megabytes_to_bytes
+from ui.viewer import locate, render_viewer, render_viewer_error
 
 #: Example questions, shown when the index holds the bundled document they are about. None is
 #: taken or paraphrased from an evaluation file (a test checks it): the last one is not
@@ -79,10 +85,17 @@ def example_questions(doc_ids: Sequence[str]) -> list[str]:
     return [q for d in doc_ids for q in EXAMPLES.get(d, ())]
 
 
-def answer_html(
-    question: str, *, settings: ChatSettings, k: int, mode: str, documents: Sequence[str] | None
-) -> str:
-    """The chat message answering ``question``; errors become a one-line message."""
+def answer_turn(
+    question: str,
+    *,
+    settings: ChatSettings,
+    k: int,
+    mode: str,
+    documents: Sequence[str] | None,
+    history: Sequence[Answer] = (),
+) -> tuple[str, Answer | None]:
+    """The chat message answering ``question`` after the answers in ``history`` (oldest
+    first), and the answer; errors become a one-line message and no answer."""
     try:
         answer = ask(
             question,
@@ -92,10 +105,25 @@ def answer_html(
             documents=list(documents) if documents else None,
             backend=settings.backend,
             embedding=settings.embedding,
+            history=tuple(history),
         )
     except DocqaError as exc:
-        return render.render_error(str(exc))
-    return render.render_answer(answer, mode=mode)
+        return render.render_error(str(exc)), None
+    return render.render_answer(answer, mode=mode, turn=len(history)), answer
+
+
+def viewer_html(
+    link: str | Mapping[str, str], *, settings: ChatSettings, answers: Sequence[Answer]
+) -> str:
+    """The viewer's HTML for a link (its ``?query``, or the query as a mapping; see
+    :mod:`ui.links`) in the conversation of ``answers``, or why it cannot be shown."""
+    try:
+        place = parse_link(link) if isinstance(link, str) else parse_place(link)
+        if place is None:
+            return render_viewer_error("the link names no document")
+        return render_viewer(locate(place, settings.retriever().version, answers))
+    except DocqaError as exc:
+        return render_viewer_error(str(exc))
 
 
 def _progress_factory(progress: Any) -> Callable[[int, str], Callable[[int], None]]:
@@ -141,12 +169,34 @@ def build_app(settings: ChatSettings) -> Any:
         return [*history, {"role": "user", "content": render.render_question(question)}], question
 
     def respond(
-        question: str, history: list[Message], k: float, mode: str, docs: list[str] | None
-    ) -> list[Message]:
+        question: str,
+        history: list[Message],
+        k: float,
+        mode: str,
+        docs: list[str] | None,
+        answers: list[Answer],
+    ) -> tuple[list[Message], list[Answer]]:
         if not question:
-            return history
-        message = answer_html(question, settings=settings, k=int(k), mode=mode, documents=docs)
-        return [*history, {"role": "assistant", "content": message}]
+            return history, answers
+        message, answer = answer_turn(
+            question, settings=settings, k=int(k), mode=mode, documents=docs, history=answers
+        )
+        answers = [*answers, answer] if answer is not None else answers
+        return [*history, {"role": "assistant", "content": message}], answers
+
+    def open_viewer(link: str, answers: list[Answer]) -> tuple[str, Any, Any]:
+        html = viewer_html(link or "", settings=settings, answers=answers)
+        return html, gr.Column(visible=True), gr.Column(visible=False)
+
+    def open_shared(request: gr.Request) -> tuple[Any, Any, Any]:
+        query = dict(request.query_params)
+        if not query.get("doc"):  # the chat's plain address: no viewer
+            return gr.update(), gr.update(), gr.update()
+        html = viewer_html(query, settings=settings, answers=())
+        return html, gr.Column(visible=True), gr.Column(visible=False)
+
+    def close_viewer() -> tuple[Any, Any]:
+        return gr.Column(visible=False), gr.Column(visible=True)
 
     def upload(
         files: list[str] | None,
@@ -225,7 +275,16 @@ def build_app(settings: ChatSettings) -> Any:
                     clear_btn = gr.Button(
                         "Clear", variant="secondary", scale=1, min_width=80, elem_id="dq-clear"
                     )
-            with gr.Column(scale=1, min_width=300):
+            with gr.Column(
+                scale=3, min_width=420, visible=False, elem_id="dq-viewer-col"
+            ) as viewer_col:
+                with gr.Row(equal_height=True, elem_id="dq-viewer-bar"):
+                    gr.HTML('<div class="dq-viewer-label">Document</div>')
+                    close_btn = gr.Button(
+                        "Close", size="sm", scale=0, min_width=70, elem_id="dq-viewer-close"
+                    )
+                viewer = gr.HTML(elem_id="dq-viewer")
+            with gr.Column(scale=1, min_width=300, elem_id="dq-side") as side_col:
                 with gr.Accordion("Settings", open=True):
                     k_slider = gr.Slider(1, 10, value=5, step=1, label="Passages", elem_id="dq-k")
                     mode_radio = gr.Radio(
@@ -257,7 +316,12 @@ def build_app(settings: ChatSettings) -> Any:
                     doc_list = gr.HTML(render.render_documents(documents), elem_id="dq-docs")
 
         pending = gr.State("")
+        answers = gr.State([])  # this conversation's Answers, oldest first
+        # Hidden: the page's script puts a clicked link's query here and presses the button.
+        link_box = gr.Textbox(visible="hidden", elem_id="dq-viewer-link")
+        open_btn = gr.Button("Open", visible="hidden", elem_id="dq-viewer-open")
         private: dict[str, Any] = {"api_visibility": "private"}
+        asked = [pending, chatbot, k_slider, mode_radio, doc_filter, answers]
         for trigger in (question.submit, ask_btn.click):
             trigger(
                 add_question,
@@ -265,13 +329,21 @@ def build_app(settings: ChatSettings) -> Any:
                 [question, chatbot, pending],
                 queue=False,
                 **private,
-            ).then(
-                respond, [pending, chatbot, k_slider, mode_radio, doc_filter], chatbot, **private
-            )
+            ).then(respond, asked, [chatbot, answers], **private)
         chatbot.example_select(
             pick_example, [chatbot], [chatbot, pending], queue=False, **private
-        ).then(respond, [pending, chatbot, k_slider, mode_radio, doc_filter], chatbot, **private)
-        clear_btn.click(lambda: ([], ""), None, [chatbot, pending], queue=False, **private)
+        ).then(respond, asked, [chatbot, answers], **private)
+        clear_btn.click(
+            lambda: ([], "", [], gr.Column(visible=False), gr.Column(visible=True)),
+            None,
+            [chatbot, pending, answers, viewer_col, side_col],
+            queue=False,
+            **private,
+        )
+        viewer_outputs = [viewer, viewer_col, side_col]
+        open_btn.click(open_viewer, [link_box, answers], viewer_outputs, js=OPEN_JS, **private)
+        close_btn.click(close_viewer, None, [viewer_col, side_col], queue=False, **private)
+        app.load(open_shared, None, viewer_outputs, **private)
         files.upload(upload, [files], [upload_status, doc_filter, doc_list, files], **private)
         app.load(refresh_documents, None, [doc_filter, doc_list], **private)
         gr.api(ask_endpoint, api_name="ask")

@@ -9,14 +9,22 @@ The output never contains a blank line, so a Markdown renderer keeps it as one H
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from retrieval.types import Answer, Passage
+from ui.links import Place, place_query
 from ui.uploads import UploadOutcome
 
 #: What the chat says when the documents do not answer a question.
 ABSTAIN_TEXT = "Nothing in these documents answers that."
+#: A card reads "likely answers" when the calibrated probability that its passage answers is
+#: at least this (more likely than not) ...
+LIKELY_ANSWERS = 0.5
+#: ... "may answer" from this up, and "related" below it.
+MAY_ANSWER = 0.2
+_CONFIDENCE_TIP = "the calibrated probability that this passage answers the question"
 
 
 def escape(text: str) -> str:
@@ -66,16 +74,44 @@ def section_label(passage: Passage) -> str:
     return " › ".join(path)
 
 
-def source_card(number: int, passage: Passage, *, expanded: bool) -> str:
-    """One numbered source card: title, section path, page, score, highlighted passage."""
-    meta = [f'<span class="dq-section">{escape(section_label(passage))}</span>']
+def confidence_label(confidence: float | None) -> str:
+    """What a card says about its passage: ``likely answers · 82%``, ``may answer · 31%`` or
+    ``related · 4%`` (thresholds :data:`LIKELY_ANSWERS`, :data:`MAY_ANSWER`); empty when the
+    probability is unknown. Never the fused score, which only orders one answer's passages."""
+    if confidence is None:
+        return ""
+    if confidence >= LIKELY_ANSWERS:
+        label = "likely answers"
+    elif confidence >= MAY_ANSWER:
+        label = "may answer"
+    else:
+        label = "related"
+    return f"{label} · {confidence:.0%}"
+
+
+def open_link(turn: int, number: int) -> str:
+    """The chat's link opening passage ``number`` of answer ``turn`` in the viewer."""
+    return f"?turn={turn}&amp;n={number}"
+
+
+def source_card(number: int, passage: Passage, *, expanded: bool, turn: int | None = None) -> str:
+    """One numbered source card: title (a link to the viewer when the answer's ``turn`` is
+    known), section path, page, how likely the passage answers, highlighted passage."""
+    meta = []
+    if section_label(passage):
+        meta.append(f'<span class="dq-section">{escape(section_label(passage))}</span>')
     if passage.page is not None:
         meta.append(f'<span class="dq-page">page {passage.page}</span>')
-    meta.append(f'<span class="dq-score">score {passage.score:.4f}</span>')
+    label = confidence_label(passage.confidence)
+    if label:
+        meta.append(f'<span class="dq-score" title="{_CONFIDENCE_TIP}">{label}</span>')
+    title = escape(passage.title)
+    if turn is not None:
+        title = f'<a class="dq-open" href="{open_link(turn, number)}">{title}</a>'
     return (
         f'<details class="dq-card"{" open" if expanded else ""}>'
         f'<summary><span class="dq-num">[{number}]</span> '
-        f'<span class="dq-title">{escape(passage.title)}</span>'
+        f'<span class="dq-title">{title}</span>'
         f'<span class="dq-meta">{" · ".join(meta)}</span></summary>'
         f'<div class="dq-passage">{highlighted_text(passage)}</div>'
         "</details>"
@@ -101,18 +137,56 @@ def citations(answer: Answer) -> tuple[int, ...]:
     return tuple(cited)
 
 
-def _cards(passages: tuple[Passage, ...], *, expand_first: bool) -> str:
+def _cards(passages: tuple[Passage, ...], *, expand_first: bool, turn: int | None) -> str:
     return "".join(
-        source_card(n, p, expanded=expand_first and n == 1) for n, p in enumerate(passages, 1)
+        source_card(n, p, expanded=expand_first and n == 1, turn=turn)
+        for n, p in enumerate(passages, 1)
     )
 
 
-def render_answer(answer: Answer, *, mode: str | None = None) -> str:
+def _markdown(text: str) -> str:
+    """``text`` on one line with Markdown's special characters backslash-escaped."""
+    return re.sub(r"([\\`*_\[\]<>])", r"\\\1", " ".join(text.split()))
+
+
+def passage_link(passage: Passage) -> str:
+    """The shared link (a ``?query`` of the chat's address) to ``passage``, its sentence
+    highlighted; see :mod:`ui.links`."""
+    highlight = passage.highlights[0] if passage.highlights else None
+    return place_query(Place(passage.doc_id, passage.start, passage.end, highlight))
+
+
+def copy_markdown(answer: Answer) -> str:
+    """The answer sentence and its citations as Markdown, for the clipboard.
+
+    A quote of the sentence with its citation numbers, then one line per cited passage:
+    title, section path, page and a link. Links are written ``<?doc=...>``; the page makes
+    them absolute (the chat's own address) when it copies.
+    """
+    sentence = answer.answer_sentence
+    if sentence is None:
+        return ""
+    cited = citations(answer)
+    lines = [f"> {_markdown(sentence)} {''.join(f'[{n}]' for n in cited)}", ""]
+    for n in cited:
+        p = answer.passages[n - 1]
+        where = [f"*{_markdown(p.title)}*"]
+        if section_label(p):
+            where.append(_markdown(section_label(p)))
+        if p.page is not None:
+            where.append(f"page {p.page}")
+        lines.append(f"[{n}] {', '.join(where)}: <{passage_link(p)}>")
+    return "\n".join(lines)
+
+
+def render_answer(answer: Answer, *, mode: str | None = None, turn: int | None = None) -> str:
     """The chat message for one answer.
 
     It leads with the answer sentence and its numbered citations, then one card per passage
     (the first expanded). An abstention says :data:`ABSTAIN_TEXT` plainly and keeps the nearest
-    passages in a collapsed block.
+    passages in a collapsed block. With ``turn`` (the answer's place in the conversation),
+    citations and card titles open the viewer (:func:`open_link`) and a button copies the
+    sentence with its citations (:func:`copy_markdown`).
     """
     n = len(answer.passages)
     footer_bits = [f"{n} passage{'s' if n != 1 else ''}"]
@@ -126,15 +200,28 @@ def render_answer(answer: Answer, *, mode: str | None = None) -> str:
         if answer.passages:
             body += (
                 f'<details class="dq-nearest"><summary>Nearest passages ({n})</summary>'
-                f"{_cards(answer.passages, expand_first=False)}</details>"
+                f"{_cards(answer.passages, expand_first=False, turn=turn)}</details>"
             )
         return f'<div class="dq-answer">{body}{footer}</div>'
-    marks = "".join(f'<sup class="dq-cite">[{c}]</sup>' for c in citations(answer))
+    if turn is None:
+        marks = "".join(f'<sup class="dq-cite">[{c}]</sup>' for c in citations(answer))
+        copy = ""
+    else:
+        marks = "".join(
+            f'<sup class="dq-cite"><a class="dq-open" href="{open_link(turn, c)}">[{c}]</a></sup>'
+            for c in citations(answer)
+        )
+        copy = (
+            '<div class="dq-tools"><button type="button" class="dq-copy" title="Copy the '
+            'answer sentence with its citations as Markdown">Copy</button>'
+            f'<span class="dq-copy-text" hidden>{escape(copy_markdown(answer))}</span></div>'
+        )
     return (
         '<div class="dq-answer">'
         f'<p class="dq-lead">{escape(sentence)} {marks}</p>'
+        f"{copy}"
         f'<div class="dq-sources-label">Sources</div>'
-        f"{_cards(answer.passages, expand_first=True)}"
+        f"{_cards(answer.passages, expand_first=True, turn=turn)}"
         f"{footer}</div>"
     )
 

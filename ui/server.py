@@ -87,6 +87,7 @@ def serve(
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from retrieval.api import get_retriever
     from ui.app import ChatSettings, build_app
+    from ui.script import SCRIPT
     from ui.style import CSS, theme
 
     # Builds the default index from the bundled corpus when missing.
@@ -112,6 +113,7 @@ def serve(
         max_file_size=_gradio_upload_cap(max_upload_mb),
         theme=theme(),
         css=CSS,
+        js=SCRIPT,
     )
     # The port actually bound (with --port 0, tests and scripts read it from this line).
     bound = getattr(served, "server_port", None) or port

@@ -56,6 +56,51 @@ CSS = """
 .dq-hint { font-size: 0.8rem; color: var(--body-text-color-subdued); }
 .dq-docs ul { padding-left: 1.1rem; margin: 0.3rem 0 0; }
 .dq-docs .dq-docid { color: var(--body-text-color-subdued); font-size: 0.8rem; }
+.dq-answer a.dq-open { color: inherit; text-decoration: none; }
+.dq-answer a.dq-open:hover { text-decoration: underline; }
+.dq-cite a.dq-open { color: var(--color-accent); }
+.dq-tools { display: flex; gap: 0.4rem; }
+.dq-copy { font-size: 0.76rem; padding: 0.1rem 0.55rem; border-radius: 6px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary);
+  color: var(--body-text-color); }
+.dq-copy:hover { border-color: var(--color-accent); }
+#dq-viewer-bar { align-items: center; }
+.dq-viewer-label { font-size: 0.74rem; font-weight: 700; letter-spacing: 0.06em;
+  text-transform: uppercase; color: var(--body-text-color-subdued); }
+.dq-viewer { display: flex; flex-direction: column; gap: 0.5rem; text-align: left; }
+.dq-vhead { display: flex; flex-direction: column; gap: 0.2rem; }
+.dq-vtitle { font-weight: 700; font-size: 1.05rem; line-height: 1.35; overflow-wrap: anywhere; }
+.dq-crumbs { display: flex; flex-wrap: wrap; gap: 0.2rem; font-size: 0.84rem;
+  color: var(--body-text-color-subdued); }
+.dq-crumb + .dq-crumb::before { content: "›"; margin-right: 0.2rem; }
+.dq-vmeta { font-size: 0.78rem; color: var(--body-text-color-subdued); overflow-wrap: anywhere; }
+.dq-vnav { display: flex; flex-wrap: wrap; gap: 0.35rem; align-items: center;
+  font-size: 0.82rem; }
+.dq-vnav a, .dq-vnav span.dq-disabled, .dq-vnav span.dq-vcurrent { padding: 0.1rem 0.5rem;
+  border-radius: 6px; border: 1px solid var(--border-color-primary); text-decoration: none; }
+.dq-vnav a { color: var(--color-accent); }
+.dq-vnav .dq-disabled { opacity: 0.45; }
+.dq-vnav .dq-vcurrent { background: var(--background-fill-secondary); font-weight: 600; }
+.dq-vpos { margin-right: 0.3rem; color: var(--body-text-color-subdued); }
+.dq-vbody { max-height: 62vh; overflow: auto; border: 1px solid var(--border-color-primary);
+  border-radius: 10px; background: var(--background-fill-primary); position: relative; }
+.dq-vtext { white-space: pre-wrap; font-size: 0.9rem; line-height: 1.6; padding: 0.7rem 0.9rem;
+  overflow-wrap: anywhere; }
+.dq-vpassage { background: rgba(99, 102, 241, 0.13); border-radius: 3px; }
+.dq-vtext mark { background: #fde68a; color: #1f2937; border-radius: 3px; }
+.dq-earlier, .dq-later { display: block; font-size: 0.8rem; color: var(--color-accent);
+  white-space: normal; margin: 0.3rem 0; }
+.dq-pdfpage { position: relative; width: 100%; }
+.dq-pdfpage img { width: 100%; height: 100%; display: block; }
+.dq-pdfbox { position: absolute; border-radius: 2px; pointer-events: none; }
+.dq-pdf-passage { background: rgba(99, 102, 241, 0.16); }
+.dq-pdf-sentence { background: rgba(250, 204, 21, 0.45); outline: 1px solid #eab308; }
+.dq-vcaption { text-align: center; font-size: 0.78rem; padding: 0.3rem;
+  color: var(--body-text-color-subdued); }
+.dq-vnote { margin: 0; font-size: 0.82rem; color: var(--body-text-color-subdued); }
+.dq-vshare { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center;
+  font-size: 0.78rem; color: var(--body-text-color-subdued); }
+.dq-share { overflow-wrap: anywhere; min-width: 0; flex: 1 1 12rem; }
 """
 
 

@@ -1,0 +1,192 @@
+"""A PDF page as an image, with boxes over the lines of a passage and of its answering sentence.
+
+The page is rendered locally with pypdfium2. To place the boxes, the text docqa extracted (with
+pypdf) is searched for in pdfium's own text of the page: both sides are compared without
+whitespace, hyphens or case, so line breaks, hyphenation and spacing differences between the
+two extractors do not matter. The matched characters' rectangles are merged line by line.
+When the text is not found (the file changed since it was indexed, an odd font), the page is
+shown without boxes; nothing here makes the viewer fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+#: Width of the rendered page image, in pixels.
+PAGE_WIDTH_PX = 900
+#: Characters dropped before comparing texts: they differ between extractors.
+_IGNORED = frozenset("-\u2010\u2011\u2012\u2013\u2014\u00ad")
+#: pdfium is not thread-safe; the chat answers several requests at once.
+_PDFIUM = threading.Lock()
+
+BoxKind = Literal["passage", "sentence"]
+
+
+@dataclass(frozen=True)
+class Box:
+    """A highlighted line on the page, as fractions (0..1) of the page's width and height.
+
+    Attributes:
+        kind: ``passage`` (the cited passage) or ``sentence`` (the answering sentence).
+        left, top, width, height: Position from the page's top-left corner.
+    """
+
+    kind: BoxKind
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """One rendered page.
+
+    Attributes:
+        png: The page as a PNG image.
+        width, height: The image's size in pixels.
+        page_count: Pages in the file.
+        boxes: The highlighted lines (empty when the text was not found on the page).
+    """
+
+    png: bytes
+    width: int
+    height: int
+    page_count: int
+    boxes: tuple[Box, ...]
+
+
+class PageUnavailableError(LookupError):
+    """The page cannot be shown (no such file or page, or not a readable PDF)."""
+
+
+def _key(text: str) -> tuple[str, list[int]]:
+    """``text`` without whitespace or hyphens, NFKC-normalised and case-folded, with the index
+    in ``text`` of each character kept."""
+    chars: list[str] = []
+    where: list[int] = []
+    for i, raw in enumerate(text):
+        for c in unicodedata.normalize("NFKC", raw).casefold():
+            if c.isspace() or c in _IGNORED or not c.isprintable():
+                continue
+            chars.append(c)
+            where.append(i)
+    return "".join(chars), where
+
+
+def find_text(page_text: str, needle: str) -> tuple[int, int] | None:
+    """The ``(first, last)`` character indexes of ``needle`` in ``page_text``, or None.
+
+    Whitespace, hyphens and case are ignored on both sides (see the module docstring).
+    """
+    haystack, where = _key(page_text)
+    key, _ = _key(needle)
+    if not key:
+        return None
+    at = haystack.find(key)
+    if at < 0:
+        return None
+    return where[at], where[at + len(key) - 1]
+
+
+def line_boxes(
+    rects: list[tuple[float, float, float, float]], page_width: float, page_height: float
+) -> list[tuple[float, float, float, float]]:
+    """Character rectangles ``(left, bottom, right, top)`` in PDF points merged into lines,
+    returned as ``(left, top, width, height)`` fractions of the page from its top-left."""
+    lines: list[list[float]] = []
+    for left, bottom, right, top in rects:
+        if right <= left or top <= bottom:
+            continue
+        if lines:
+            line = lines[-1]
+            middle = (bottom + top) / 2
+            if line[1] <= middle <= line[3] and left >= line[0] - 1:
+                line[:] = [
+                    min(line[0], left),
+                    min(line[1], bottom),
+                    max(line[2], right),
+                    max(line[3], top),
+                ]
+                continue
+        lines.append([left, bottom, right, top])
+    return [
+        (
+            a / page_width,
+            (page_height - t) / page_height,
+            (c - a) / page_width,
+            (t - b) / page_height,
+        )
+        for a, b, c, t in lines
+    ]
+
+
+def _boxes(textpage: Any, kind: BoxKind, needle: str, size: tuple[float, float]) -> list[Box]:
+    count = textpage.count_chars()
+    text = textpage.get_text_range()
+    if len(text) != count:  # characters outside the BMP: read them one by one
+        text = "".join(textpage.get_text_range(index=i, count=1)[:1] or " " for i in range(count))
+    found = find_text(text, needle)
+    if found is None:
+        return []
+    rects = [
+        textpage.get_charbox(i, loose=True)
+        for i in range(found[0], found[1] + 1)
+        if not text[i].isspace()
+    ]
+    return [Box(kind, *box) for box in line_boxes(rects, *size)]
+
+
+@functools.lru_cache(maxsize=16)
+def _render(path: str, mtime_ns: int, page_number: int, passage: str, sentence: str) -> PageImage:
+    import pypdfium2 as pdfium
+
+    with _PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(path)
+        except (pdfium.PdfiumError, OSError) as exc:
+            raise PageUnavailableError(f"{Path(path).name} cannot be opened ({exc})") from exc
+        try:
+            count = len(pdf)
+            if not 1 <= page_number <= count:
+                raise PageUnavailableError(f"{Path(path).name} has no page {page_number}")
+            page = pdf[page_number - 1]
+            width, height = page.get_size()
+            textpage = page.get_textpage()
+            boxes = _boxes(textpage, "passage", passage, (width, height)) if passage else []
+            if sentence:
+                boxes += _boxes(textpage, "sentence", sentence, (width, height))
+            image = page.render(scale=PAGE_WIDTH_PX / width).to_pil()
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG", optimize=True)
+            return PageImage(buffer.getvalue(), image.width, image.height, count, tuple(boxes))
+        finally:
+            pdf.close()
+
+
+def render_page(
+    source: str | Path, page_number: int, *, passage: str = "", sentence: str = ""
+) -> PageImage:
+    """Page ``page_number`` (1-based) of the PDF at ``source``, with boxes over ``passage`` and
+    ``sentence`` where their text is found on the page.
+
+    Raises:
+        PageUnavailableError: the file is missing or unreadable, or has no such page.
+
+    Example:
+        >>> image = render_page("report.pdf", 3, sentence="Revenue grew by 4%.")  # doctest: +SKIP
+        >>> [box.kind for box in image.boxes]  # doctest: +SKIP
+        ['sentence']
+    """
+    path = Path(source)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise PageUnavailableError(f"the PDF is no longer at {path}") from exc
+    return _render(str(path), mtime, page_number, passage, sentence)
