@@ -100,7 +100,7 @@ CSS = """
 .dq-vnote { margin: 0; font-size: 0.82rem; color: var(--body-text-color-subdued); }
 .dq-vshare { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center;
   font-size: 0.78rem; color: var(--body-text-color-subdued); }
-.dq-share { overflow-wrap: anywhere; min-width: 0; flex: 1 1 12rem; }
+.dq-share { overflow-wrap: anywhere; min-width: 0; flex: 1 1 12rem; text-align: left; }
 """
 
 
