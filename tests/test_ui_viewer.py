@@ -17,6 +17,7 @@ from tests.documents import write_pdf
 from tests.fakes import FakeEmbedder
 from ui.links import DEFAULT_CONTEXT, MAX_CONTEXT, Place, parse_link, parse_place, place_query
 from ui.pdf_page import PageUnavailableError, find_text, line_boxes, render_page
+from ui.render import escape
 from ui.viewer import Located, locate, marked_text, render_viewer, text_window
 
 XSS = "<script>window.__xss=1</script> <img src=x onerror=alert(1)>"
@@ -249,3 +250,20 @@ def test_a_pdf_whose_file_is_gone_is_shown_as_text(pdf_index: tuple[Path, Path])
     html = render_viewer(found)
     assert "dq-pdfpage" not in html and "not readable" in html
     assert f'<span class="dq-vpassage">{RECOATED}</span>' in html
+
+
+def test_a_page_link_opens_the_page_and_its_text_starts_there(
+    pdf_index: tuple[Path, Path],
+) -> None:
+    version = load_version(pdf_index[0])
+    document = version.documents["observatory.pdf"]
+    found = locate(Place("observatory.pdf", page=2), version)
+    assert found.passage is None and found.page == 2 and found.view == "page"
+    html = render_viewer(found)
+    assert "page 2 of 2" in html and "dq-pdfbox" not in html  # nothing to box
+    as_text = render_viewer(locate(Place("observatory.pdf", page=2, view="text"), version))
+    page_start = next(p.start for p in document.pages if p.number == 2)
+    first_words = escape(document.text[page_start : page_start + 20])
+    assert as_text.count("dq-vtarget") == 1
+    assert re.search(r'<span class="dq-vtarget"></span>' + re.escape(first_words), as_text)
+    assert "dq-vpassage" not in as_text
