@@ -1,11 +1,14 @@
 """Retrieval quality, one row per configuration: every choice backed by an ablation.
 
 Builds (or reuses) an index of SciFact and of the bundled article with the default model, then
-for each configuration prints SciFact test nDCG@10 / Recall@100 / false abstention, and on the
-article's question files hit@1, hit@3, sentence_hit@1, abstention on unanswerable questions and
-false abstention.
+for each configuration prints SciFact test nDCG@10 / Recall@100 (and false abstention for the
+last rows), and on each of the article's question files hit@1, hit@3, sentence_hit@1,
+abstention on unanswerable questions and false abstention. The last three rows (the fast
+path, the reader's blend without learning, the default with the cross-encoder) also run the
+SQuAD 2.0 training articles by folds (``bench/squad_folds.py``; each fold read by the
+cross-encoder trained without its articles).
 
-    python bench/quality.py [--scifact DIR] [--questions FILE ...] [--json]
+    python bench/quality.py [--scifact DIR] [--questions FILE ...] [--no-squad] [--json]
 """
 
 from __future__ import annotations
@@ -25,11 +28,28 @@ sys.path.insert(0, str(ROOT))
 
 @dataclass(frozen=True)
 class Config:
-    """A named retrieval configuration (an ablation row)."""
+    """A named retrieval configuration (an ablation row).
+
+    ``scorer``: the second stage's cross-encoder: ``shipped`` (on SQuAD, the fold's model
+    trained without its articles), ``none`` (a constant: passages ordered by their best
+    first-stage sentence, no learning). Rows with ``squad`` also run the SQuAD folds.
+    """
 
     name: str
     settings: Any
     sparse: Any = None  # SparseSettings of a replacement BM25 index, or None
+    scorer: str = "shipped"
+    squad: bool = False
+
+
+class ConstantScorer:
+    """The same logit for every sentence: the reader's blend without its learned part."""
+
+    def logits(self, question: str, sentences: Any) -> Any:
+        """Zeros, one per sentence."""
+        import numpy as np
+
+        return np.zeros(len(sentences), dtype=np.float32)
 
 
 def configurations() -> list[Config]:
@@ -39,11 +59,12 @@ def configurations() -> list[Config]:
     from retrieval.retriever import SearchSettings
 
     final = SearchSettings()
+    fast = replace(final, reader=None)
     w = final.weights
 
     def only(**weights: float) -> Any:
         return replace(
-            final,
+            fast,
             weights=FusionWeights(
                 **{"bm25": 0, "section": 0, "chunk": 0, "sentence": 0, **weights}
             ),
@@ -61,7 +82,9 @@ def configurations() -> list[Config]:
         ),
         Config("hybrid blend: BM25 + chunk vectors", only(bm25=0.35, chunk=0.65)),
         Config("+ section BM25", only(bm25=w.bm25, section=w.section, chunk=w.chunk + w.sentence)),
-        Config("default: + best-sentence vectors", final),
+        Config("fast path: + best-sentence vectors", fast, squad=True),
+        Config("+ passages led by their best sentence", final, scorer="none", squad=True),
+        Config("default: + cross-encoder", final, squad=True),
     ]
 
 
@@ -104,25 +127,49 @@ def scifact_figures(
     }
 
 
+#: Short column prefixes of the article's question files.
+PREFIXES = {"seed_questions": "seed", "article_dev": "dev", "article_paraphrase": "para"}
+#: The figures reported per question file.
+ARTICLE_KEYS = {
+    "hit@1": "hit@1",
+    "hit@3": "hit@3",
+    "sentence_hit@1": "sent@1",
+    "abstention_accuracy": "abst",
+    "false_abstention_rate": "false",
+}
+
+
 def article_figures(retriever: Any, files: list[Path]) -> dict[str, float]:
-    """The evaluation protocol over the article's question files, merged. (Every passage's
+    """The evaluation protocol over each of the article's question files. (Every passage's
     citation is exact by construction, a test holds it: it is no column here.)"""
     from retrieval.eval.evaluation import evaluate, load_questions
 
-    questions = [q for f in files for q in load_questions(f)]
     docs = retriever.version.documents
-    figures = evaluate(questions, lambda q: retriever.answer(q, k=5), lambda d: docs[d].text)
-    return {
-        key: figures[key]
-        for key in (
-            "hit@1",
-            "hit@3",
-            "answered_hit@1",
-            "answered_hit@3",
-            "sentence_hit@1",
-            "abstention_accuracy",
-            "false_abstention_rate",
+    out: dict[str, float] = {}
+    for path in files:
+        prefix = PREFIXES.get(path.stem, path.stem)
+        figures = evaluate(
+            load_questions(path), lambda q: retriever.answer(q, k=5), lambda d: docs[d].text
         )
+        out.update({f"{prefix} {short}": figures[key] for key, short in ARTICLE_KEYS.items()})
+    return out
+
+
+def squad_figures(config: Config, models: Path) -> dict[str, Any]:
+    """SQuAD 2.0 training articles, folds by article, pooled (``bench/squad_folds.py``)."""
+    from bench.squad_folds import ReaderChoice, squad_rows
+
+    reader = config.settings.reader
+    choice = None
+    if reader is not None:
+        scorer: Any = ConstantScorer() if config.scorer == "none" else models
+        choice = ReaderChoice(scorer, reader)
+    pooled = squad_rows(choice)[-1]
+    return {
+        "squad hit@1": pooled["hit@1"],
+        "squad sent@1": pooled["sentence_hit@1"],
+        "squad abst": pooled["abstention_accuracy"],
+        "squad false": pooled["false_abstention_rate"],
     }
 
 
@@ -159,9 +206,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--only", help="run only configurations whose name contains this")
     parser.add_argument(
-        "--abstention-rows",
-        default="default",
-        help="measure SciFact abstention only for rows whose name contains this",
+        "--fold-models",
+        type=Path,
+        default=ROOT / "bench" / "out" / "train" / "listwise",
+        help="per-fold cross-encoders for the SQuAD folds (python -m bench.train.reranker "
+        "--folds); the shipped model saw every SQuAD article",
+    )
+    parser.add_argument(
+        "--no-squad", action="store_true", help="skip the SQuAD folds (several minutes a row)"
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -171,21 +223,30 @@ def main(argv: list[str] | None = None) -> int:
     article_index, scifact_index, seconds = build_indexes(args.scifact, args.out)
     article = Retriever(article_index)
     scifact = Retriever(scifact_index, embedder=article.embedder)
+    constant = {
+        "article": Retriever(article_index, embedder=article.embedder, scorer=ConstantScorer()),
+        "scifact": Retriever(scifact_index, embedder=article.embedder, scorer=ConstantScorer()),
+    }
     rows = []
     for config in configurations():
         if args.only and args.only not in config.name:
             continue
-        a = article.with_settings(config.settings)
-        s = scifact.with_settings(config.settings)
+        a, s = article, scifact
+        if config.scorer == "none":
+            a, s = constant["article"], constant["scifact"]
+        a, s = a.with_settings(config.settings), s.with_settings(config.settings)
         if config.sparse is not None:
             a, s = _with_sparse(a, config.sparse), _with_sparse(s, config.sparse)
         row: dict[str, Any] = {"configuration": config.name}
-        abstention = args.abstention_rows in config.name
-        row.update(scifact_figures(s, args.scifact, args.split, abstention=abstention))
+        row.update(scifact_figures(s, args.scifact, args.split, abstention=config.squad))
         row.update(article_figures(a, args.questions))
+        if config.squad and not args.no_squad:
+            row.update(squad_figures(config, args.fold_models))
         rows.append(row)
         if not args.json:
             print(json.dumps(row), file=sys.stderr, flush=True)
+    keys = {key: None for row in rows for key in row}
+    rows = [{key: row.get(key, "-") for key in keys} for row in rows]
     if args.json:
         print(json.dumps({"index_seconds": round(seconds, 1), "rows": rows}, indent=1))
     else:

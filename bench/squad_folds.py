@@ -15,7 +15,10 @@ Writes ``squad_folds.md`` and ``squad_folds.json`` to ``--out``; the articles, q
 and indexes go to ``--out/squad_folds/``, so a fold is also ``docqa eval
 OUT/squad_folds/fold-K/questions.jsonl --index OUT/squad_folds/fold-K/index``.
 
-    python bench/squad_folds.py [--squad FILE] [--folds 4] [--only 0,2] [--json]
+    python bench/squad_folds.py [--squad FILE] [--folds 4] [--only 0,2] [--fast] [--json]
+
+The second stage reads with the cross-encoder trained without the fold's articles
+(``--reader-models``); ``--fast`` measures the fast path.
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def run_fold(
 ) -> tuple[dict[str, Any], list[Any], list[Any], dict[str, str]]:
     """Index fold ``k``'s articles, answer its questions; returns (row, questions, answers,
     doc texts). ``reader``: ``(scorer, ReaderSettings)`` of a second stage trained without
-    this fold's articles, or None for the shipped settings."""
+    this fold's articles, or None for the fast path (first stage only)."""
     from ingest.sync.pipeline import Ingestor
     from retrieval.eval.evaluation import evaluate
     from retrieval.eval.squad import write_questions
@@ -121,7 +124,9 @@ def run_fold(
     )
     print(f"fold {k}: {report.summary()}", file=sys.stderr, flush=True)
     retriever = Retriever(index, embedder=embedder)
-    if reader is not None:
+    if reader is None:
+        retriever = retriever.with_settings(replace(retriever.settings, reader=None))
+    else:
         scorer, settings = reader
         retriever = Retriever(index, embedder=embedder, scorer=scorer)
         retriever = retriever.with_settings(replace(retriever.settings, reader=settings))
@@ -193,6 +198,81 @@ def pooled_row(
     return row
 
 
+class ReaderChoice:
+    """The second stage for the folds: its settings and where each fold's scorer comes from.
+
+    ``scorer``: a folder of per-fold models (``foldK-model``, trained without fold K's
+    articles), or one scorer object for every fold (a test double, a constant).
+    """
+
+    def __init__(self, scorer: Any, settings: Any = None) -> None:
+        from retrieval.reader import ReaderSettings
+
+        self.scorer = scorer
+        self.settings = settings or ReaderSettings()
+
+    def for_fold(self, k: int) -> tuple[Any, Any]:
+        """``(scorer, ReaderSettings)`` for fold ``k``."""
+        if isinstance(self.scorer, Path):
+            from retrieval.rerank import SentenceScorer
+
+            return SentenceScorer(self.scorer / f"fold{k}-model"), self.settings
+        return self.scorer, self.settings
+
+
+def read_squad_file(path: Path) -> Any:
+    """The SQuAD file as ``retrieval.eval.squad`` reads it."""
+    from retrieval.eval.squad import read_squad
+
+    return read_squad(path)
+
+
+def squad_rows(
+    reader: ReaderChoice | None,
+    *,
+    squad_file: Path = SQUAD,
+    n_folds: int = 4,
+    only: str | None = None,
+    out: Path = ROOT / "bench" / "out",
+) -> list[dict[str, Any]]:
+    """Per-fold rows and the pooled row (last) of the folds-by-article evaluation.
+
+    ``reader``: the second stage (None: the fast path, first stage only).
+    """
+    from ingest.embedding.embedder import make_embedder
+    from retrieval.eval.squad import squad_folds, write_articles
+
+    squad = read_squad_file(squad_file)
+    folds = squad_folds([a.title for a in squad.articles], n=n_folds)
+    wanted = [int(k) for k in only.split(",")] if only else list(range(len(folds)))
+    work = out / "squad_folds"
+    articles = work / "articles"
+    write_articles(squad.articles, articles)
+    embedder = make_embedder(None)
+    rows: list[dict[str, Any]] = []
+    all_questions: list[Any] = []
+    all_answers: list[Any] = []
+    all_docs: dict[str, str] = {}
+    for k in wanted:
+        row, questions, answers, docs = run_fold(
+            k,
+            folds[k],
+            squad,
+            articles,
+            work / f"fold-{k}",
+            embedder,
+            reader.for_fold(k) if reader is not None else None,
+        )
+        rows.append(row)
+        all_questions += questions
+        all_answers += answers
+        all_docs.update(docs)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    n_articles = sum(len(folds[k]) for k in wanted)
+    rows.append(pooled_row(rows, n_articles, all_questions, all_answers, all_docs))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the fold indexes, evaluate, print and write the tables."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -208,50 +288,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reader-models",
         type=Path,
+        default=ROOT / "bench" / "out" / "train" / "listwise",
         help="folder of per-fold cross-encoders (foldK-model, trained without fold K's "
-        "articles: python -m bench.train.reranker --folds); answers then go through the reader",
+        "articles: python -m bench.train.reranker --folds); the shipped model saw every "
+        "article, so it is never used here",
     )
-    parser.add_argument("--min-answer", type=float, default=0.5, help="reader: abstain below")
-    parser.add_argument("--weight", type=float, default=0.5, help="reader: learned share")
+    parser.add_argument(
+        "--fast", action="store_true", help="the fast path: first stage only, no reader"
+    )
     parser.add_argument("--name", default="squad_folds", help="output file name (no suffix)")
     args = parser.parse_args(argv)
 
     from bench.quality import markdown_table
-    from ingest.embedding.embedder import make_embedder
-    from retrieval.eval.squad import read_squad, squad_folds, write_articles
+    from retrieval.eval.squad import squad_folds
 
-    squad = read_squad(args.squad)
-    folds = squad_folds([a.title for a in squad.articles], n=args.folds)
-    wanted = [int(k) for k in args.only.split(",")] if args.only else list(range(len(folds)))
-    work = args.out / "squad_folds"
-    articles = work / "articles"
-    write_articles(squad.articles, articles)
-    embedder = make_embedder(None)
-    rows: list[dict[str, Any]] = []
-    all_questions: list[Any] = []
-    all_answers: list[Any] = []
-    all_docs: dict[str, str] = {}
-    for k in wanted:
-        reader = None
-        if args.reader_models is not None:
-            from retrieval.reader import ReaderSettings
-            from retrieval.rerank import SentenceScorer
-
-            reader = (
-                SentenceScorer(args.reader_models / f"fold{k}-model"),
-                ReaderSettings(weight=args.weight, min_answer=args.min_answer),
-            )
-        row, questions, answers, docs = run_fold(
-            k, folds[k], squad, articles, work / f"fold-{k}", embedder, reader
-        )
-        rows.append(row)
-        all_questions += questions
-        all_answers += answers
-        all_docs.update(docs)
-        print(json.dumps(row), file=sys.stderr, flush=True)
-    n_articles = sum(len(folds[k]) for k in wanted)
-    rows.append(pooled_row(rows, n_articles, all_questions, all_answers, all_docs))
-
+    reader: Any = None if args.fast else ReaderChoice(args.reader_models)
+    rows = squad_rows(
+        reader, squad_file=args.squad, n_folds=args.folds, only=args.only, out=args.out
+    )
+    folds = squad_folds([a.title for a in read_squad_file(args.squad).articles], n=args.folds)
     unit_keys = ("paragraphs", "chunks", "paragraphs_cut", "chunks_mixed", "answers", "answers_cut")
     run_keys = ("chunks_embedded", "sentences_embedded")
     figures = [{k: v for k, v in r.items() if k not in unit_keys + run_keys} for r in rows]

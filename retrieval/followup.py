@@ -192,6 +192,11 @@ class Query:
             bonus = np.maximum(bonus, weight * in_documents([doc_id])[rows])
         return fused + bonus
 
+    def reading(self) -> str:
+        """The question as the second stage reads it: a follow-up with the earlier questions
+        it leans on ("when was it built?" alone gives a cross-encoder nothing to match)."""
+        return " ".join([self.question, *(text for text, _ in self.keyword)])
+
     def terms(self, tokenizer: Tokenizer) -> list[str]:
         """Content terms that answers are checked against: the question's, and for a
         follow-up its context questions' too ("when did that happen?" alone names nothing)."""

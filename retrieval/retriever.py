@@ -51,10 +51,10 @@ class SearchSettings:
         relevance: The calibrated answerability model.
         lexical_weight: Weight of term overlap when choosing the highlighted sentence.
         highlight: Compute highlights and answerability (off for bulk ranking).
-        reader: The learned second stage (:mod:`retrieval.reader`): it re-ranks the first
-            passages, picks each one's answering sentence and decides abstention; ``None``
-            is the fast path (first stage only: highlights and abstention from the stored
-            sentence vectors, ``min_relevance``).
+        reader: The learned second stage (:mod:`retrieval.reader`, on by default): it
+            re-ranks the first passages and picks each one's answering sentence; ``None`` is
+            the fast path (first stage only: highlights from the stored sentence vectors).
+            Abstention is the first stage's ``min_relevance`` decision either way.
     """
 
     mode: SearchMode = "hybrid"
@@ -68,8 +68,7 @@ class SearchSettings:
     relevance: RelevanceModel = field(default_factory=RelevanceModel)
     lexical_weight: float = 0.5
     highlight: bool = True
-    # Off until the trained cross-encoder ships in retrieval/rerank/model.
-    reader: ReaderSettings | None = None
+    reader: ReaderSettings | None = field(default_factory=ReaderSettings)
     followup: FollowupSettings = field(default_factory=FollowupSettings)  # retrieval.followup
 
     def __post_init__(self) -> None:
@@ -279,21 +278,20 @@ class Retriever:
         if qv is None:
             qv = self.embedder.embed([question])[0]
         scored = [self._sentence_scores(r, qv, terms, idf) for r in rows]
+        # Each passage's best sentence cosine, whatever the mode ranked by.
+        confidence = [
+            self._relevance(terms, idf, r, float(cos.max()) if len(cos) else 0.0)
+            for r, (_, cos, _) in zip(rows, scored, strict=True)
+        ]
+        abstained = confidence[0] < self.settings.min_relevance
         if reader is None:
-            # Each passage's best sentence cosine, whatever the mode ranked by.
-            confidence = [
-                self._relevance(terms, idf, r, float(cos.max()) if len(cos) else 0.0)
-                for r, (_, cos, _) in zip(rows, scored, strict=True)
-            ]
             passages = [
                 replace(self._marked(r, float(s), span, combined), confidence=round(c, 4))
                 for r, s, (span, _, combined), c in zip(
                     rows, fused, scored, confidence, strict=True
                 )
             ]
-            return self._answered(
-                question, passages, confidence[0] < self.settings.min_relevance, started
-            )
+            return self._answered(question, passages, abstained, started)
         candidates = Candidates(
             passage=np.concatenate([np.full(len(s[0]), i) for i, s in enumerate(scored)]),
             unit=np.concatenate([s[0] for s in scored]),
@@ -302,22 +300,22 @@ class Retriever:
         )
         chosen = choose(candidates, reader.sentences)
         texts = [self._unit_text(int(u)) for u in candidates.unit[chosen]]
-        reading = read(question, candidates, texts, chosen, self.scorer(), reader)
+        reading = read(ranking.query.reading(), candidates, texts, chosen, self.scorer(), reader)
         passages = []
+        units = self.version.units
         for position in reading.order[:k]:
             span, _, combined = scored[position]
             unit = int(reading.highlight[position])
             marked = replace(
                 self._marked(rows[position], float(reading.scores[position]), span, combined),
-                confidence=round(float(reading.probability[position]), 4),
+                confidence=round(confidence[position], 4),
             )
             if unit >= 0:
-                units = self.version.units
                 marked = replace(
                     marked, highlights=((int(units.start[unit]), int(units.end[unit])),)
                 )
             passages.append(marked)
-        return self._answered(question, passages, reading.best < reader.min_answer, started)
+        return self._answered(question, passages, abstained, started)
 
     def scorer(self) -> Scorer:
         """The second stage's cross-encoder (the shipped one unless given; loaded once)."""

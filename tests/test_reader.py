@@ -16,16 +16,16 @@ from retrieval.retriever import Retriever
 
 
 class KeywordScorer:
-    """Probability 0.9 for a sentence holding ``word``, 0.1 otherwise; records what it read."""
+    """Logit +3 for a sentence holding ``word``, -3 otherwise; records what it read."""
 
     def __init__(self, word: str) -> None:
         self.word = word
         self.seen: list[list[str]] = []
 
-    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+    def logits(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         self.seen.append(list(sentences))
         hit = re.compile(rf"\b{re.escape(self.word)}\b", re.IGNORECASE)
-        return np.array([0.9 if hit.search(s) else 0.1 for s in sentences], dtype=np.float32)
+        return np.array([3.0 if hit.search(s) else -3.0 for s in sentences], dtype=np.float32)
 
 
 def _candidates() -> Candidates:
@@ -43,13 +43,26 @@ def test_the_passage_with_the_answering_sentence_moves_up() -> None:
     texts = ["Otters swim.", "Otters eat crabs.", "Herons eat frogs."]
     chosen = choose(candidates, 3)
     scorer = KeywordScorer("frogs")
-    settings = ReaderSettings(weight=0.7)
+    settings = ReaderSettings(mix=1.0, fused_weight=2.0)
     reading = read("What do herons eat?", candidates, texts, chosen, scorer, settings)
-    assert reading.order.tolist() == [1, 0]  # 0.7 * 0.9 + 0.3 * 0 > 0.7 * 0.1 + 0.3 * 1
-    even = read("What do herons eat?", candidates, texts, chosen, scorer, ReaderSettings())
-    assert even.order.tolist() == [0, 1]  # at 0.5 the first stage's lead still holds
+    # Passage 1: 2 * 0 + (3 + 0.3) = 3.3; passage 0: 2 * 1 + (-3 + 0.5) = -0.5.
+    assert reading.order.tolist() == [1, 0]
+    assert reading.scores.tolist() == pytest.approx([-0.5, 3.3])
     assert reading.highlight.tolist() == [10, 20]
-    assert reading.best == pytest.approx(0.9)
+    # A heavier first-stage share keeps the first stage's order.
+    steady = ReaderSettings(mix=1.0, fused_weight=8.0)
+    assert read("q", candidates, texts, chosen, scorer, steady).order.tolist() == [0, 1]
+
+
+def test_the_sentence_blend_can_overrule_the_cross_encoder() -> None:
+    candidates = _candidates()
+    texts = ["Otters swim.", "Otters eat crabs.", "Herons eat frogs."]
+    scorer = KeywordScorer("crabs")  # prefers unit 11 (first stage 0.4) over 10 (0.5)
+    chosen = choose(candidates, 3)
+    learned = read("q", candidates, texts, chosen, scorer, ReaderSettings(mix=1.0))
+    assert learned.highlight[0] == 11
+    first_stage_led = read("q", candidates, texts, chosen, scorer, ReaderSettings(mix=100.0))
+    assert first_stage_led.highlight[0] == 10
 
 
 def test_only_the_best_first_stage_sentences_are_read() -> None:
@@ -62,47 +75,45 @@ def test_only_the_best_first_stage_sentences_are_read() -> None:
     )
     assert scorer.seen == [["Otters swim.", "Otters eat crabs."]]
     assert reading.highlight.tolist() == [11, -1]  # passage 1 had no sentence read
-
-
-def test_no_sentence_above_the_threshold_is_an_abstention() -> None:
-    candidates = _candidates()
-    reading = read(
-        "q",
-        candidates,
-        ["a.", "b.", "c."],
-        choose(candidates, 3),
-        KeywordScorer("absent"),
-        ReaderSettings(),
-    )
-    assert reading.best < ReaderSettings().min_answer
+    assert reading.order.tolist() == [0, 1]  # an unread passage follows the read ones
+    assert reading.scores[1] < reading.scores[0]
 
 
 def test_settings_are_checked() -> None:
     with pytest.raises(InvalidInputError, match="at least one passage"):
         ReaderSettings(passages=0)
-    with pytest.raises(InvalidInputError, match=r"must lie in 0\.\.1"):
-        ReaderSettings(weight=1.5)
+    with pytest.raises(InvalidInputError, match="must not be negative"):
+        ReaderSettings(mix=-1.0)
 
 
 def _reading(index: Path, scorer: KeywordScorer) -> Retriever:
     retriever = Retriever(index, scorer=scorer)
-    return retriever.with_settings(replace(retriever.settings, reader=ReaderSettings()))
+    # mix=0: the highlight is the scorer's choice alone, whatever the first stage says.
+    reader = ReaderSettings(mix=0.0)
+    return retriever.with_settings(replace(retriever.settings, reader=reader))
 
 
 def test_the_retriever_highlights_what_the_reader_picks(fake_index: Path) -> None:
     scorer = KeywordScorer("tomatoes")
     retriever = _reading(fake_index, scorer)
     answer = retriever.answer("Which products did Russia ban from Kazakhstan?", k=3)
-    assert scorer.seen and not answer.abstained
+    assert scorer.seen
     top = answer.passages[0]
     ((start, end),) = top.highlights
     assert "tomatoes" in top.text[start - top.start : end - top.start]
 
 
-def test_the_reader_decides_abstention(fake_index: Path) -> None:
-    question = "Which products did Russia ban from Kazakhstan?"
-    assert not _reading(fake_index, KeywordScorer("tomatoes")).answer(question).abstained
-    assert _reading(fake_index, KeywordScorer("absent-word")).answer(question).abstained
+def test_abstention_is_the_first_stage_confidence_with_or_without_reader(
+    fake_index: Path,
+) -> None:
+    fast = Retriever(fake_index).with_settings(replace(Retriever(fake_index).settings, reader=None))
+    for question in ("Which products did Russia ban from Kazakhstan?", "zebra quasar marmalade"):
+        with_reader = _reading(fake_index, KeywordScorer("tomatoes")).answer(question)
+        without = fast.answer(question)
+        assert with_reader.abstained == without.abstained
+        assert with_reader.abstained == (
+            max(p.confidence or 0.0 for p in without.passages[:1]) < fast.settings.min_relevance
+        )
 
 
 def test_the_fast_path_reads_nothing(fake_index: Path) -> None:

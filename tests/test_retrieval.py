@@ -96,5 +96,6 @@ def test_confidence_is_a_probability_that_decides_abstention(fake_index: Path) -
     for answer in (on_topic, off_topic):
         confidences = [p.confidence for p in answer.passages]
         assert all(c is not None and 0.0 <= c <= 1.0 for c in confidences)
-        assert answer.abstained == (confidences[0] < threshold)
-    assert on_topic.passages[0].confidence > off_topic.passages[0].confidence
+        assert answer.abstained == ((confidences[0] or 0.0) < threshold)
+    top_on, top_off = on_topic.passages[0].confidence, off_topic.passages[0].confidence
+    assert top_on is not None and top_off is not None and top_on > top_off
