@@ -4,7 +4,8 @@ The baseline is the tutorial pipeline a user would otherwise pick: ``langchain-t
 RecursiveCharacterTextSplitter (1000/200), ``langchain-huggingface`` embeddings with the same
 packaged all-MiniLM-L6-v2, ``langchain-community`` FAISS and ``similarity_search(k=5)``
 (``pip install -e '.[bench]'``). docqa runs through its public API only (``ingest``,
-``retrieval.ask``, ``Retriever``), with its defaults: hybrid search and highlights included.
+``retrieval.ask``, ``Retriever``), with its defaults: hybrid search, the second stage and
+highlights included; its fast path (``ask(..., fast=True)``) is timed over the same index.
 
 Each measurement runs in a fresh process (so peak memory is its own), both systems on the
 same machine in the same run, on the same inputs: the bundled article and SciFact (5,183
@@ -82,11 +83,11 @@ def docqa_ingest(source: Path, index: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "chunks": report.n_chunks}
 
 
-def docqa_ranker(index: Path) -> Any:
+def docqa_ranker(index: Path, *, fast: bool = False) -> Any:
     from retrieval import Retriever, SearchSettings, ask
 
     def answer(question: str) -> list[tuple[str, str]]:
-        return [(p.doc_id, p.text) for p in ask(question, k=5, index=index).passages]
+        return [(p.doc_id, p.text) for p in ask(question, k=5, index=index, fast=fast).passages]
 
     deep = Retriever(index, settings=SearchSettings(highlight=False))
 
@@ -162,7 +163,14 @@ def baseline_ranker(index: Path) -> Any:
     return answer, rank
 
 
+def docqa_fast_ranker(index: Path) -> Any:
+    """docqa's fast path (``ask(..., fast=True)``: no second stage) over docqa's index."""
+    return docqa_ranker(index, fast=True)
+
+
 SYSTEMS = {"docqa": (docqa_ingest, docqa_ranker), "baseline": (baseline_ingest, baseline_ranker)}
+#: Query-only variants, measured over another system's index: name -> (index of, ranker).
+VARIANTS = {"docqa-fast": ("docqa", docqa_fast_ranker)}
 
 
 # --- measurements, each run in a child process ---------------------------------------------
@@ -187,7 +195,8 @@ def step_query(system: str, index: Path, corpus: str) -> dict[str, Any]:
     """Warm query latency (k=5) and quality on the seed questions or SciFact."""
     from retrieval.eval.beir import ndcg_at
 
-    answer, rank = SYSTEMS[system][1](index)
+    ranker = VARIANTS[system][1] if system in VARIANTS else SYSTEMS[system][1]
+    answer, rank = ranker(index)
     answer("warm-up question")
     latencies, quality = [], []
     if corpus == "article":
@@ -282,6 +291,10 @@ def measure(work: Path, scifact_docs: int | None) -> dict[str, Any]:
             print(f"... {key}: queries", file=sys.stderr, flush=True)
             corpus = "article" if name == "article" else str(scifact)
             res[f"{key}/query"] = child("query", system, str(index), corpus)
+            for variant, (of, _) in VARIANTS.items():
+                if of == system:
+                    print(f"... {variant}/{name}: queries", file=sys.stderr, flush=True)
+                    res[f"{variant}/{name}/query"] = child("query", variant, str(index), corpus)
             if name == "article":
                 runs = [child("cold", system, str(index))["seconds"] for _ in range(3)]
                 res[f"{system}/cold"] = {"seconds": float(np.median(runs)), "runs": runs}
@@ -305,9 +318,19 @@ def report(res: dict[str, Any], scifact_docs: int | None) -> str:
             row(f"{label} query p50, ms", f"{name}/query", "p50_ms"),
             row(f"{label} query p95, ms", f"{name}/query", "p95_ms"),
         ]
+    for name, label in (("article", "article"), ("scifact", f"SciFact ({n_docs} docs)")):
+        fast, base = res[f"docqa-fast/{name}/query"], res[f"baseline/{name}/query"]
+        for field in ("p50_ms", "p95_ms"):
+            ratio = f"{fast[field] / base[field]:.2f}x" if base[field] else "-"
+            lines.append(
+                f"| {label} query {field[:3]}, ms, fast path (`fast=True`) | {fast[field]:.1f} "
+                f"| {base[field]:.1f} | {ratio} |"
+            )
     lines += [
         row("cold start to first answer, s", "cold", "seconds", "{:.2f}"),
         row("seed questions hit@1", "article/query", "hit@1", "{:.3f}"),
+        f"| seed questions hit@1, fast path | {res['docqa-fast/article/query']['hit@1']:.3f} "
+        f"| {res['baseline/article/query']['hit@1']:.3f} | - |",
         row("seed questions MRR@5", "article/query", "mrr@5", "{:.3f}"),
         row("SciFact nDCG@10", "scifact/query", "ndcg@10", "{:.4f}"),
         f"| one-time model export (default backend), s | {res['export']['seconds']:.1f} | - | - |",

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -105,6 +106,7 @@ def ask(
     documents: Collection[str] | None = None,
     backend: BackendSettings | None = None,
     embedding: EmbeddingSettings | None = None,
+    fast: bool = False,
 ) -> Answer:
     """Answer a question from the documents in an index.
 
@@ -123,6 +125,9 @@ def ask(
             ``$DOCQA_BACKEND``, ``$DOCQA_MILVUS_URI``, else the index's own).
         embedding: How the model runs (default: ``$DOCQA_EMBED_BACKEND``,
             ``$DOCQA_EMBED_THREADS``, ``$DOCQA_MODEL_CACHE``).
+        fast: Skip the second stage (the cross-encoder that re-reads the best sentences):
+            the first stage alone orders the passages and picks the highlights. Abstention
+            is the same either way.
 
     Returns:
         An :class:`Answer`: ranked, cited passages with highlighted sentences, or
@@ -142,4 +147,6 @@ def ask(
         'kazakhstan-brics-refusal.md'
     """
     retriever = get_retriever(index, backend=backend, embedding=embedding)
+    if fast:
+        retriever = retriever.with_settings(replace(retriever.settings, reader=None))
     return retriever.answer(question, k=k, mode=mode, documents=documents, history=history)

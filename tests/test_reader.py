@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -122,3 +123,23 @@ def test_the_fast_path_reads_nothing(fake_index: Path) -> None:
     retriever = retriever.with_settings(replace(retriever.settings, reader=None))
     assert retriever.answer("Which products did Russia ban?").passages
     assert scorer.seen == []
+
+
+def test_the_fast_setting_skips_the_reader(
+    fake_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrieval import ask
+    from ui.cli import main
+
+    scorer = KeywordScorer("tomatoes")
+    monkeypatch.setattr("retrieval.retriever.shipped_scorer", lambda: scorer)
+    index = tmp_path / "copied-index"  # a path no cached retriever has seen
+    shutil.copytree(fake_index, index)
+    question = "Which products did Russia ban from Kazakhstan?"
+    assert main(["ask", question, "--index", str(index), "--fast"]) == 0
+    fast = ask(question, index=index, fast=True)
+    assert scorer.seen == []
+    assert main(["ask", question, "--index", str(index)]) == 0
+    assert len(scorer.seen) == 1
+    first_stage = Retriever(index).with_settings(replace(Retriever(index).settings, reader=None))
+    assert fast.passages == first_stage.answer(question).passages

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -109,6 +110,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         mode=args.mode,
         backend=settings.backend,
         embedding=settings.embedding,
+        fast=args.fast,
     )
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
@@ -164,6 +166,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     retriever = get_retriever(
         settings.index, backend=settings.backend, embedding=settings.embedding
     )
+    if args.fast:
+        retriever = retriever.with_settings(replace(retriever.settings, reader=None))
     docs = retriever.version.documents
     figures = evaluate(questions, lambda q: retriever.answer(q, k=5), lambda d: docs[d].text)
     print_figures(figures if args.json else {"index": settings.index_dir, **figures}, args.json)
@@ -252,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", help=index_help)
     p.add_argument("--k", type=int, default=5, help="passages to return (1-50)")
     p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default=None)
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="first stage only: skip the cross-encoder that re-reads the best sentences",
+    )
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
     p.set_defaults(func=cmd_ask)
 
@@ -269,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("eval", help="evaluate on a question file (JSON lines)")
     p.add_argument("questions")
     p.add_argument("--index", help=index_help)
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="first stage only: skip the cross-encoder that re-reads the best sentences",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 

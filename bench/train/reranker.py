@@ -52,6 +52,7 @@ MODEL_DIR = ROOT / "retrieval" / "rerank" / "model"
 RECIPES = {
     "bce": Recipe(name="bce", loss="bce"),
     "listwise": Recipe(name="listwise", loss="both"),
+    "listwise-6": Recipe(name="listwise-6", layers=6, loss="both"),
 }
 SHIPPED = "listwise"
 HEAD = "answerability head"
