@@ -174,15 +174,20 @@ def build_app(settings: ChatSettings) -> Any:
         k: float,
         mode: str,
         docs: list[str] | None,
-        answers: list[Answer],
-    ) -> tuple[list[Message], list[Answer]]:
+        answers: list[Answer] | None = None,
+    ) -> list[Message]:
+        # ``answers`` is the session's own list (Gradio hands a State's object itself to the
+        # handler), so the new answer is appended in place and the handler keeps returning
+        # just the chat.
         if not question:
-            return history, answers
+            return history
+        earlier = answers if answers is not None else []
         message, answer = answer_turn(
-            question, settings=settings, k=int(k), mode=mode, documents=docs, history=answers
+            question, settings=settings, k=int(k), mode=mode, documents=docs, history=earlier
         )
-        answers = [*answers, answer] if answer is not None else answers
-        return [*history, {"role": "assistant", "content": message}], answers
+        if answer is not None:
+            earlier.append(answer)
+        return [*history, {"role": "assistant", "content": message}]
 
     def open_viewer(link: str, answers: list[Answer]) -> tuple[str, Any, Any]:
         html = viewer_html(link or "", settings=settings, answers=answers)
@@ -329,10 +334,10 @@ def build_app(settings: ChatSettings) -> Any:
                 [question, chatbot, pending],
                 queue=False,
                 **private,
-            ).then(respond, asked, [chatbot, answers], **private)
+            ).then(respond, asked, chatbot, **private)
         chatbot.example_select(
             pick_example, [chatbot], [chatbot, pending], queue=False, **private
-        ).then(respond, asked, [chatbot, answers], **private)
+        ).then(respond, asked, chatbot, **private)
         clear_btn.click(
             lambda: ([], "", [], gr.Column(visible=False), gr.Column(visible=True)),
             None,
