@@ -227,6 +227,8 @@ def test_the_confidence_label_names_how_likely_a_passage_answers() -> None:
     assert confidence_label(LIKELY_ANSWERS - 0.001) == "may answer · 50%"
     assert confidence_label(MAY_ANSWER) == "may answer · 20%"
     assert confidence_label(0.19) == "related · 19%"
+    assert confidence_label(0.9996) == "likely answers · 99%"  # never shown as certain
+    assert confidence_label(0.0004) == "related · 1%"
     assert confidence_label(None) == ""
     p = _passage("Some text.", confidence=None, section=("Doc",), title="Doc")
     html = render_answer(_answer(p, abstained=True))

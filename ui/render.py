@@ -76,8 +76,9 @@ def section_label(passage: Passage) -> str:
 
 def confidence_label(confidence: float | None) -> str:
     """What a card says about its passage: ``likely answers · 82%``, ``may answer · 31%`` or
-    ``related · 4%`` (thresholds :data:`LIKELY_ANSWERS`, :data:`MAY_ANSWER`); empty when the
-    probability is unknown. Never the fused score, which only orders one answer's passages."""
+    ``related · 4%`` (thresholds :data:`LIKELY_ANSWERS`, :data:`MAY_ANSWER`; the percentage
+    kept within 1..99); empty when the probability is unknown. Never the fused score, which
+    only orders one answer's passages."""
     if confidence is None:
         return ""
     if confidence >= LIKELY_ANSWERS:
@@ -86,7 +87,8 @@ def confidence_label(confidence: float | None) -> str:
         label = "may answer"
     else:
         label = "related"
-    return f"{label} · {confidence:.0%}"
+    # A model's probability is never certainty: shown within 1%..99%.
+    return f"{label} · {min(99, max(1, round(confidence * 100)))}%"
 
 
 def open_link(turn: int, number: int) -> str:
