@@ -140,17 +140,33 @@ ARTICLE_KEYS = {
 
 
 def article_figures(retriever: Any, files: list[Path]) -> dict[str, float]:
-    """The evaluation protocol over each of the article's question files. (Every passage's
+    """The evaluation protocol over the article's question files, merged. (Every passage's
     citation is exact by construction, a test holds it: it is no column here.)"""
     from retrieval.eval.evaluation import evaluate, load_questions
 
+    questions = [q for f in files for q in load_questions(f)]
     docs = retriever.version.documents
+    figures = evaluate(questions, lambda q: retriever.answer(q, k=5), lambda d: docs[d].text)
+    return {
+        key: figures[key]
+        for key in (
+            "hit@1",
+            "hit@3",
+            "answered_hit@1",
+            "answered_hit@3",
+            "sentence_hit@1",
+            "abstention_accuracy",
+            "false_abstention_rate",
+        )
+    }
+
+
+def figures_per_file(retriever: Any, files: list[Path]) -> dict[str, float]:
+    """:func:`article_figures` of each question file, its columns named after the file."""
     out: dict[str, float] = {}
     for path in files:
         prefix = PREFIXES.get(path.stem, path.stem)
-        figures = evaluate(
-            load_questions(path), lambda q: retriever.answer(q, k=5), lambda d: docs[d].text
-        )
+        figures = article_figures(retriever, [path])
         out.update({f"{prefix} {short}": figures[key] for key, short in ARTICLE_KEYS.items()})
     return out
 
@@ -239,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             a, s = _with_sparse(a, config.sparse), _with_sparse(s, config.sparse)
         row: dict[str, Any] = {"configuration": config.name}
         row.update(scifact_figures(s, args.scifact, args.split, abstention=config.squad))
-        row.update(article_figures(a, args.questions))
+        row.update(figures_per_file(a, args.questions))
         if config.squad and not args.no_squad:
             row.update(squad_figures(config, args.fold_models))
         rows.append(row)

@@ -82,3 +82,36 @@ def test_sentence_splitter_keeps_abbreviations_together() -> None:
         "J. R. Tolkien wrote.",
         "Done",
     ]
+
+
+def test_paragraph_chunks_end_at_every_paragraph_and_cut_only_long_ones() -> None:
+    short = "Otters swim in rivers. They eat crabs."
+    other = "Herons stand in the shallows. They eat frogs."
+    long = " ".join(f"Sentence number {n} of a long paragraph." for n in range(40))
+    text = f"# T\n\n{short}\n\n{other}\n\n{long}"
+    doc = load_markdown(Path("p.md"), "p.md", text.encode())
+    packed = [c.text for c in chunk_document(doc, ChunkSettings(max_chars=400))]
+    assert packed[0].startswith(f"{short}\n\n{other}")  # by default paragraphs share chunks
+    chunks = chunk_document(doc, ChunkSettings(max_chars=400, paragraphs=True))
+    texts = [c.text for c in chunks]
+    assert texts[:2] == [short, other]
+    rest = texts[2:]
+    assert len(rest) > 1 and all(len(t) <= 400 for t in rest)
+    assert " ".join(rest) == long  # the long paragraph is cut only at sentence ends
+
+
+def test_the_paragraph_setting_is_kept_in_the_manifest(tmp_path: Path) -> None:
+    from ingest.index.store import current_version_path, read_manifest
+    from ingest.sync.pipeline import ingest
+
+    from .fakes import FakeEmbedder
+
+    index = tmp_path / "index"
+    ingest(
+        [CORPUS],
+        index=index,
+        chunking=ChunkSettings(max_chars=1200, paragraphs=True),
+        embedder=FakeEmbedder(),
+    )
+    manifest = read_manifest(current_version_path(index))
+    assert manifest.chunking == ChunkSettings(max_chars=1200, paragraphs=True)

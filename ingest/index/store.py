@@ -83,6 +83,8 @@ class Manifest:
             "chunking": {
                 "max_chars": self.chunking.max_chars,
                 "overlap_sentences": self.chunking.overlap_sentences,
+                # Written only when on: manifests of indexes chunked as before stay the same.
+                **({"paragraphs": True} if self.chunking.paragraphs else {}),
             },
             "sparse": self.sparse.as_dict(),
             "documents": self.documents,

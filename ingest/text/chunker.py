@@ -18,10 +18,14 @@ class ChunkSettings:
             this is cut inside (at whitespace).
         overlap_sentences: Sentences repeated from the end of one chunk at the start of the
             next, inside a section.
+        paragraphs: Every paragraph break ends a chunk (a paragraph is cut only past
+            ``max_chars``). Off: a chunk ends at a paragraph break once it is half full, so
+            short paragraphs share a chunk and a long one may be cut across two.
     """
 
     max_chars: int = 800
     overlap_sentences: int = 0
+    paragraphs: bool = False
 
     def __post_init__(self) -> None:
         if not 50 <= self.max_chars <= 1200:
@@ -111,7 +115,8 @@ def chunk_document(document: Document, settings: ChunkSettings | None = None) ->
                     hard = bool(document.pages) and document.page_at(
                         units[j - 1][1] - 1
                     ) != document.page_at(units[j][0])
-                    if hard or units[j - 1][1] - units[i][0] >= limit // 2:
+                    filled = units[j - 1][1] - units[i][0]
+                    if hard or settings.paragraphs or filled >= limit // 2:
                         break
                 j += 1
             start, end = units[i][0], units[j - 1][1]
