@@ -5,7 +5,8 @@ of the default index's embedding cache, so only chunk vectors are embedded again
 one row per setting. Uses the train split and ``bench/data/article_dev.jsonl`` only: this is
 where the chunk size is chosen, not where it is checked.
 
-    python bench/chunking.py [--sizes 400,600,800,1000,1200] [--overlaps 0,1] [--json]
+    python bench/chunking.py [--sizes 400,600,800,1000,1200] [--overlaps 0,1]
+        [--paragraph-sizes 1200] [--json]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def settings_grid(sizes: list[int], overlaps: list[int]) -> list[tuple[int, int]]:
-    """Every size with no overlap, then the default size (800) with each other overlap."""
-    grid = [(size, 0) for size in sizes]
-    grid += [(800, overlap) for overlap in overlaps if overlap]
+def settings_grid(
+    sizes: list[int], overlaps: list[int], paragraph_sizes: Sequence[int] = ()
+) -> list[tuple[int, int, bool]]:
+    """Every size with no overlap, then the default size (800) with each other overlap, then
+    chunks that follow paragraphs at each of ``paragraph_sizes``."""
+    grid = [(size, 0, False) for size in sizes]
+    grid += [(800, overlap, False) for overlap in overlaps if overlap]
+    grid += [(size, 0, True) for size in paragraph_sizes]
     return grid
 
 
@@ -37,7 +43,14 @@ def seeded_index(folder: Path, cache_from: Path) -> Path:
 
 
 def measure(
-    max_chars: int, overlap: int, *, scifact: Path, split: str, dev: Path, out: Path
+    max_chars: int,
+    overlap: int,
+    *,
+    scifact: Path,
+    split: str,
+    dev: Path,
+    out: Path,
+    paragraphs: bool = False,
 ) -> dict[str, Any]:
     """One row: chunk counts, SciFact figures and the article's tuning-question figures."""
     from bench.quality import article_figures, scifact_figures
@@ -46,8 +59,8 @@ def measure(
     from retrieval.eval.beir_index import beir_documents
     from retrieval.retriever import Retriever
 
-    chunking = ChunkSettings(max_chars=max_chars, overlap_sentences=overlap)
-    name = f"{max_chars}-{overlap}"
+    chunking = ChunkSettings(max_chars=max_chars, overlap_sentences=overlap, paragraphs=paragraphs)
+    name = f"{max_chars}-{overlap}" + ("-paragraphs" if paragraphs else "")
     sci_index = seeded_index(out / "chunking" / f"scifact-{name}", out / "scifact-index")
     Ingestor(sci_index, chunking=chunking).sync_documents(beir_documents(scifact), prune=True)
     sci = Retriever(sci_index)
@@ -59,6 +72,7 @@ def measure(
     return {
         "max_chars": max_chars,
         "overlap_sentences": overlap,
+        "paragraphs": paragraphs,
         "scifact_chunks": len(sci.version.chunks),
         "article_chunks": len(art.version.chunks),
         f"{split} ndcg@10": figures["ndcg@10"],
@@ -80,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev", type=Path, default=ROOT / "bench" / "data" / "article_dev.jsonl")
     parser.add_argument("--sizes", default="400,600,800,1000,1200")
     parser.add_argument("--overlaps", default="0,1")
+    parser.add_argument(
+        "--paragraph-sizes", default="1200", help="sizes of chunks that follow paragraphs"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -87,12 +104,20 @@ def main(argv: list[str] | None = None) -> int:
 
     build_indexes(args.scifact, args.out)  # the default index whose cache the others copy
     grid = settings_grid(
-        [int(s) for s in args.sizes.split(",")], [int(o) for o in args.overlaps.split(",")]
+        [int(s) for s in args.sizes.split(",") if s],
+        [int(o) for o in args.overlaps.split(",") if o],
+        [int(s) for s in args.paragraph_sizes.split(",") if s],
     )
     rows = []
-    for max_chars, overlap in grid:
+    for max_chars, overlap, paragraphs in grid:
         row = measure(
-            max_chars, overlap, scifact=args.scifact, split=args.split, dev=args.dev, out=args.out
+            max_chars,
+            overlap,
+            scifact=args.scifact,
+            split=args.split,
+            dev=args.dev,
+            out=args.out,
+            paragraphs=paragraphs,
         )
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)

@@ -106,6 +106,7 @@ def run_fold(
     folder: Path,
     embedder: Any,
     reader: Any = None,
+    chunking: Any = None,
 ) -> tuple[dict[str, Any], list[Any], list[Any], dict[str, str]]:
     """Index fold ``k``'s articles, answer its questions; returns (row, questions, answers,
     doc texts). ``reader``: ``(scorer, ReaderSettings)`` of a second stage trained without
@@ -119,7 +120,7 @@ def run_fold(
     fold_questions = squad.questions_of(titles)
     write_questions(fold_questions, folder / "questions.jsonl")
     index = folder / "index"
-    report = Ingestor(index, embedder=embedder).run(
+    report = Ingestor(index, embedder=embedder, chunking=chunking).run(
         [articles / a.file_name for a in chosen], rebuild=True
     )
     print(f"fold {k}: {report.summary()}", file=sys.stderr, flush=True)
@@ -234,10 +235,12 @@ def squad_rows(
     n_folds: int = 4,
     only: str | None = None,
     out: Path = ROOT / "bench" / "out",
+    chunking: Any = None,
 ) -> list[dict[str, Any]]:
     """Per-fold rows and the pooled row (last) of the folds-by-article evaluation.
 
-    ``reader``: the second stage (None: the fast path, first stage only).
+    ``reader``: the second stage (None: the fast path, first stage only); ``chunking``: the
+    ``ChunkSettings`` of the fold indexes (None: the default).
     """
     from ingest.embedding.embedder import make_embedder
     from retrieval.eval.squad import squad_folds, write_articles
@@ -262,6 +265,7 @@ def squad_rows(
             work / f"fold-{k}",
             embedder,
             reader.for_fold(k) if reader is not None else None,
+            chunking,
         )
         rows.append(row)
         all_questions += questions
@@ -296,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fast", action="store_true", help="the fast path: first stage only, no reader"
     )
+    parser.add_argument("--max-chars", type=int, default=800, help="chunk size limit")
+    parser.add_argument(
+        "--paragraphs", action="store_true", help="chunks follow paragraphs (ChunkSettings)"
+    )
     parser.add_argument("--name", default="squad_folds", help="output file name (no suffix)")
     args = parser.parse_args(argv)
 
@@ -303,8 +311,16 @@ def main(argv: list[str] | None = None) -> int:
     from retrieval.eval.squad import squad_folds
 
     reader: Any = None if args.fast else ReaderChoice(args.reader_models)
+    from ingest.text.chunker import ChunkSettings
+
+    chunking = ChunkSettings(max_chars=args.max_chars, paragraphs=args.paragraphs)
     rows = squad_rows(
-        reader, squad_file=args.squad, n_folds=args.folds, only=args.only, out=args.out
+        reader,
+        squad_file=args.squad,
+        n_folds=args.folds,
+        only=args.only,
+        out=args.out,
+        chunking=chunking,
     )
     folds = squad_folds([a.title for a in read_squad_file(args.squad).articles], n=args.folds)
     unit_keys = ("paragraphs", "chunks", "paragraphs_cut", "chunks_mixed", "answers", "answers_cut")

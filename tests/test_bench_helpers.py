@@ -51,4 +51,10 @@ def test_window_texts_widen_inside_a_document_only() -> None:
 
 
 def test_chunking_grid_tries_overlap_at_the_default_size_only() -> None:
-    assert settings_grid([400, 800], [0, 1, 2]) == [(400, 0), (800, 0), (800, 1), (800, 2)]
+    assert settings_grid([400, 800], [0, 1, 2]) == [
+        (400, 0, False),
+        (800, 0, False),
+        (800, 1, False),
+        (800, 2, False),
+    ]
+    assert settings_grid([800], [0], [1200]) == [(800, 0, False), (1200, 0, True)]
