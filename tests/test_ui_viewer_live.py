@@ -411,6 +411,8 @@ def test_a_follow_up_question_is_answered_from_the_same_topic(chat: Chat, browse
         "The Varnholm Lighthouse"
     )
     expect(second.locator(".dq-lead")).to_contain_text("1902")
+    chat.show_answer(first)
+    chat.screenshot("followup.png")
 
     # Asked alone, the same words do not lead to the lighthouse: the history made it.
     alone = Chat(browser.new_page(), chat.url)
