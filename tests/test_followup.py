@@ -44,16 +44,22 @@ the following spring.
 """
 
 
-@pytest.fixture
-def two_topics(tmp_path: Path, fake_embedder: FakeEmbedder) -> Retriever:
-    """An index of two documents on different topics, with the fake embedder; first stage only
-    (the second stage's cross-encoder is no part of how history informs the search)."""
+def _two_topic_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> Path:
+    """An index of the lighthouse and the bridge documents, built with the fake embedder."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
     (docs / "bridge.md").write_text(BRIDGE, encoding="utf-8")
     index = tmp_path / "index"
     ingest([docs], index=index, embedder=fake_embedder)
+    return index
+
+
+@pytest.fixture
+def two_topics(tmp_path: Path, fake_embedder: FakeEmbedder) -> Retriever:
+    """An index of two documents on different topics, with the fake embedder; first stage only
+    (the second stage's cross-encoder is no part of how history informs the search)."""
+    index = _two_topic_index(tmp_path, fake_embedder)
     return Retriever(index, embedder=fake_embedder, settings=SearchSettings(reader=None))
 
 
@@ -125,12 +131,7 @@ def test_bad_history_is_refused_with_a_clear_message(
 
 
 def test_ask_takes_the_history(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
-    (docs / "bridge.md").write_text(BRIDGE, encoding="utf-8")
-    index = tmp_path / "index"
-    ingest([docs], index=index, embedder=fake_embedder)
+    index = _two_topic_index(tmp_path, fake_embedder)
     first = ask("Who kept the Greywater lighthouse?", index=index)
     followed = ask("When was it built?", history=[first], index=index)
     direct = Retriever(index, embedder=fake_embedder).answer("When was it built?", history=[first])

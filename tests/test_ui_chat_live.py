@@ -8,14 +8,11 @@ The index is built from the bundled corpus plus a document full of HTML, with th
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,36 +20,18 @@ import pytest
 
 from ingest.embedding.embedder import Embedder
 from ingest.sync.pipeline import ingest
+from tests.browser import BRICS, CLOCK_DOC, CLOCK_TITLE, chromium, server_env
+from tests.browser import ChatPage as Chat
 from tests.servers import served
 from ui.app import EXAMPLES
 from ui.cli import main as docqa
 from ui.render import ABSTAIN_TEXT
 
-from .conftest import CORPUS, ROOT
+from .conftest import CORPUS
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-BRICS = "When was the 16th BRICS summit held?"
 EVEREST = "How tall is Mount Everest?"
-CLOCK_TITLE = "Clock room notes <script>window.__xss_title=1</script>"
-CLOCK_DOC = (
-    f"# {CLOCK_TITLE}\n\n## Maintenance\n\n"
-    "The brass quartz clock in the east tower is wound every Thursday by the caretaker. "
-    "A prank note taped to it read <script>window.__xss=1;alert('xss')</script> and below it "
-    "<img src=x onerror=\"window.__xss=2;alert('img')\"> in red ink.\n"
-)
 LIGHTHOUSE_DOC = """# The Varnholm Lighthouse
 
 ## History
@@ -87,13 +66,7 @@ def chat_index(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder
 def chat_url(chat_index: Path) -> Iterator[str]:
     """``docqa serve`` on 127.0.0.1 and a free port, with a 1 MB upload limit."""
     log_path = chat_index.parent / "server.log"
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    }
+    env = server_env()
     command = [
         sys.executable,
         "-m",
@@ -118,64 +91,15 @@ def chat_url(chat_index: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium under Playwright (never a downloaded browser)."""
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        message = "Debian's chromium is not installed; `make browser` installs it"
-        if os.environ.get("DOCQA_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=60_000)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
-        )
-        yield instance
-        instance.close()
-
-
-@dataclass
-class Chat:
-    """One browser page on the chat, recording any dialog a script might open."""
-
-    page: Any
-    dialogs: list[str] = field(default_factory=list)
-
-    def ask(self, question: str) -> Any:
-        """Type ``question``, press Enter, and return the new answer's locator."""
-        from playwright.sync_api import expect
-
-        answers = self.page.locator(".dq-answer")
-        before = answers.count()
-        box = self.page.locator("#dq-question textarea")
-        box.fill(question)
-        box.press("Enter")
-        expect(answers).to_have_count(before + 1)
-        return answers.last
-
-    def screenshot(self, name: str) -> Path:
-        """Save a screenshot under ``tests/artifacts/``."""
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / name
-        self.page.screenshot(path=str(path))
-        return path
+    yield from chromium()
 
 
 @pytest.fixture
 def chat(browser: Any, chat_url: str) -> Iterator[Chat]:
     """A fresh page (own session) with the chat loaded."""
     context = browser.new_context(viewport={"width": 1320, "height": 1000})
-    page = context.new_page()
-    chat = Chat(page)
-
-    def record(dialog: Any) -> None:
-        chat.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", record)
-    page.goto(chat_url, wait_until="domcontentloaded")
-    page.locator("#dq-question textarea").wait_for()
+    chat = Chat(context.new_page(), chat_url)
+    chat.open()
     yield chat
     context.close()
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 from retrieval.api import get_retriever
 from retrieval.types import Answer, Passage
+from tests.html_tags import parse_tags
 from ui.render import (
     ABSTAIN_TEXT,
     LIKELY_ANSWERS,
@@ -28,25 +28,6 @@ from ui.render import (
 from ui.uploads import UploadOutcome
 
 XSS = "<script>alert(1)</script> and <img src=x onerror=alert(2)>"
-
-
-class _Tags(HTMLParser):
-    """Collects the tags and attributes of an HTML fragment."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.attrs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.attrs.extend(name for name, _ in attrs)
-
-
-def _tags(fragment: str) -> _Tags:
-    parser = _Tags()
-    parser.feed(fragment)
-    return parser
 
 
 def _passage(
@@ -100,7 +81,7 @@ def test_document_text_title_and_section_are_escaped_never_markup() -> None:
         highlights=((100, 100 + len(text)),),
     )
     html = render_answer(_answer(p))
-    parsed = _tags(html)
+    parsed = parse_tags(html)
     assert "script" not in parsed.tags and "img" not in parsed.tags
     assert "onerror" not in parsed.attrs
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -109,7 +90,7 @@ def test_document_text_title_and_section_are_escaped_never_markup() -> None:
 
 def test_questions_and_errors_are_escaped() -> None:
     for html in (render_question(XSS), render_error(XSS)):
-        parsed = _tags(html)
+        parsed = parse_tags(html)
         assert "script" not in parsed.tags and "img" not in parsed.tags
         assert "&lt;img src=x onerror=alert(2)&gt;" in html
 
@@ -186,7 +167,7 @@ def test_upload_results_show_each_file_and_escape_reasons() -> None:
     )
     assert "✓ added" in html and "= unchanged" in html and "✗ rejected" in html
     assert "<code>c.pdf</code> — bad &lt;script&gt;" in html
-    assert "script" not in _tags(html).tags
+    assert "script" not in parse_tags(html).tags
     assert render_uploads([]) == ""
 
 
@@ -198,7 +179,7 @@ def test_the_document_list_escapes_titles_and_counts_passages() -> None:
         }
     )
     assert "2 documents</b>, 5 passages" in html
-    assert "script" not in _tags(html).tags and "&lt;script&gt;" in html
+    assert "script" not in parse_tags(html).tags and "&lt;script&gt;" in html
 
 
 def test_a_real_answer_renders_its_top_highlight(fake_index: Path) -> None:

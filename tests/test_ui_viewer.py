@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from ingest.sync.pipeline import ingest
 from retrieval.api import get_retriever
 from tests.documents import write_pdf
 from tests.fakes import FakeEmbedder
+from tests.html_tags import parse_tags
 from ui.links import DEFAULT_CONTEXT, MAX_CONTEXT, Place, parse_link, parse_place, place_query
 from ui.pdf_page import PageUnavailableError, find_text, line_boxes, render_page
 from ui.render import escape
@@ -30,23 +30,6 @@ PDF_PAGES = [
     ],
 ]
 RECOATED = "The meridian telescope was cleaned and its mirror recoated"
-
-
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.attrs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.attrs.extend(name for name, _ in attrs)
-
-
-def _tags(html: str) -> _Tags:
-    parser = _Tags()
-    parser.feed(html)
-    return parser
 
 
 def _document(text: str, *, title: str = "Notes", doc_id: str = "notes.md") -> Document:
@@ -154,7 +137,7 @@ def test_html_in_a_document_is_text_in_the_viewer() -> None:
     document = _document(text, title=f"Title {XSS}", doc_id="x<y>.md")
     start = text.index("The note")
     html = render_viewer(_located(document, start, start + 40))
-    parsed = _tags(html)
+    parsed = parse_tags(html)
     assert "script" not in parsed.tags and "img" not in parsed.tags
     assert "onerror" not in parsed.attrs
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in html

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ingest.sync.pipeline import ingest
+from tests.browser import ARTIFACTS, BRICS, CLOCK_DOC, ChatPage, chromium, server_env
 from tests.documents import write_pdf
 from tests.fakes import FakeEmbedder
 from tests.servers import served
@@ -28,25 +28,6 @@ from .conftest import CORPUS, ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-BRICS = "When was the 16th BRICS summit held?"
-CLOCK_DOC = (
-    "# Clock room notes <script>window.__xss_title=1</script>\n\n## Maintenance\n\n"
-    "The brass quartz clock in the east tower is wound every Thursday by the caretaker. "
-    "A prank note taped to it read <script>window.__xss=1;alert('xss')</script> and below it "
-    "<img src=x onerror=\"window.__xss=2;alert('img')\"> in red ink.\n"
-)
 LIGHTHOUSE_DOC = """# The Varnholm Lighthouse
 
 ## History
@@ -77,16 +58,6 @@ PDF_PAGES = [
 ]
 
 
-def _chromium() -> str:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        message = "Debian's chromium is not installed; `make browser` installs it"
-        if os.environ.get("DOCQA_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return chromium
-
-
 @pytest.fixture(scope="module")
 def viewer_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``docqa serve`` (fake embedder) over the article and the test documents."""
@@ -99,13 +70,7 @@ def viewer_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     write_pdf(docs / "observatory.pdf", PDF_PAGES, title="Observatory report")
     index = root / "index"
     ingest([CORPUS, docs], index=index, embedder=FakeEmbedder())
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    }
+    env = server_env()
     command = [sys.executable, "-m", "tests.fake_cli", "serve", "--index", str(index)]
     command += ["--port", "0"]
     with served(command, env=env, log_path=root / "server.log") as (_process, url, _port):
@@ -115,47 +80,11 @@ def viewer_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium under Playwright."""
-    chromium = _chromium()
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=60_000)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
-        )
-        yield instance
-        instance.close()
+    yield from chromium()
 
 
-class Chat:
-    """One page on the chat."""
-
-    def __init__(self, page: Any, url: str) -> None:
-        self.page = page
-        self.url = url
-        self.dialogs: list[str] = []
-        page.on("dialog", self._dialog)
-
-    def _dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def open(self, query: str = "") -> None:
-        """Load the chat (with ``query``, a shared link's ``?...``)."""
-        self.page.goto(self.url + query, wait_until="domcontentloaded")
-        self.page.locator("#dq-question textarea").wait_for()
-
-    def ask(self, question: str) -> Any:
-        """Ask ``question``; the new answer's locator."""
-        from playwright.sync_api import expect
-
-        answers = self.page.locator(".dq-answer")
-        before = answers.count()
-        box = self.page.locator("#dq-question textarea")
-        box.fill(question)
-        box.press("Enter")
-        expect(answers).to_have_count(before + 1)
-        return answers.last
+class Chat(ChatPage):
+    """One page on the chat; its screenshots go to ``$DOCQA_SCREENSHOTS`` where that is set."""
 
     @property
     def viewer(self) -> Any:
@@ -167,13 +96,9 @@ class Chat:
         answer.evaluate("element => element.scrollIntoView({block: 'start'})")
         self.page.evaluate("window.scrollTo(0, 0)")
 
-    def screenshot(self, name: str) -> Path:
-        """Save a screenshot: ``tests/artifacts/`` or the folder ``$DOCQA_SCREENSHOTS`` names."""
-        folder = ROOT / os.environ.get("DOCQA_SCREENSHOTS", ARTIFACTS)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / name
-        self.page.screenshot(path=str(path))
-        return path
+    def screenshots(self) -> Path:
+        """``tests/artifacts/`` or the folder ``$DOCQA_SCREENSHOTS`` names."""
+        return ROOT / os.environ.get("DOCQA_SCREENSHOTS", ARTIFACTS)
 
 
 @pytest.fixture
