@@ -17,7 +17,7 @@ from ingest.embedding.embedder import Embedder, make_embedder
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexMismatchError, InvalidInputError
 from ingest.index.backend import BackendSettings
-from ingest.index.store import IndexVersion, current_version_path, load_version
+from ingest.index.store import IndexVersion, live_stamp, load_version
 from retrieval.followup import FollowupSettings, Query, resolve
 from retrieval.fusion import FusionWeights, blend, reciprocal_rank
 from retrieval.reader import Candidates, ReaderSettings, Scorer, choose, read
@@ -142,15 +142,6 @@ def validate_k(k: object) -> int:
     return k
 
 
-def _stamp(version: Path) -> tuple[int, int] | None:
-    """Identity of a version folder's manifest file (inode, modification time)."""
-    try:
-        status = (version / "manifest.json").stat()
-    except OSError:
-        return None
-    return status.st_ino, status.st_mtime_ns
-
-
 class Retriever:
     """Answers questions from one loaded index version.
 
@@ -177,7 +168,7 @@ class Retriever:
     ) -> None:
         self.index_dir = Path(index)
         self.version: IndexVersion = load_version(self.index_dir, backend)
-        self._stamp = _stamp(self.version.path)
+        self._backend = backend
         model = self.version.manifest.model
         if embedder is not None and embedder.model_id != model:
             raise IndexMismatchError(
@@ -201,11 +192,8 @@ class Retriever:
         A version folder of the same name that is not the one loaded (the index was deleted
         and built again) counts as newer.
         """
-        try:
-            path = current_version_path(self.index_dir)
-        except Exception:
-            return False
-        return path != self.version.path or _stamp(path) != self._stamp
+        now = live_stamp(self.index_dir, self._backend)
+        return now is not None and now != self.version.stamp
 
     def rank(
         self,

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.index.backend import DenseRows
-from ingest.index.dense import DenseIndex
+from ingest.index.backend import DenseRows, UnitRows
 from ingest.index.units import UnitTable
 
 
@@ -45,7 +44,7 @@ def sentence_maxima(
     rows: np.ndarray,
     units: UnitTable,
     offsets: np.ndarray,
-    unit_dense: DenseIndex,
+    unit_dense: UnitRows,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best sentence cosine and its unit row, for each chunk row in ``rows``."""
     spans = [np.arange(offsets[r], offsets[r + 1]) for r in rows]
@@ -72,7 +71,7 @@ def gather(
     dense: DenseRows | None,
     units: UnitTable | None,
     offsets: np.ndarray | None,
-    unit_dense: DenseIndex | None,
+    unit_dense: UnitRows | None,
     allowed: np.ndarray | None = None,
 ) -> Signals:
     """Collect candidates from every available side and score them on every signal.

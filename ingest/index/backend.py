@@ -37,6 +37,8 @@ BACKENDS: tuple[BackendKind, ...] = ("faiss", "milvus")
 INDEX_BACKEND_ENV = "DOCQA_BACKEND"
 #: Environment variable naming the Milvus server or milvus-lite file.
 MILVUS_URI_ENV = "DOCQA_MILVUS_URI"
+#: Environment variable naming the index's collections in Milvus (their common prefix).
+MILVUS_COLLECTION_ENV = "DOCQA_MILVUS_COLLECTION"
 BACKEND_FILE = "backend.json"
 
 
@@ -48,7 +50,8 @@ class BackendSettings:
         kind: ``faiss``, ``milvus``, or None (keep the index's own; FAISS for a new one).
         milvus_uri: Milvus address: a file path (milvus-lite) or ``http://host:port``. When
             reading, overrides the address recorded with the index.
-        collection: Milvus collection name (default: derived from the index directory).
+        collection: Milvus collection name, the prefix of the index's other collections
+            (default: the one the index records, else derived from the index directory).
     """
 
     kind: BackendKind | None = None
@@ -63,14 +66,19 @@ class BackendSettings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> BackendSettings:
-        """Settings from ``$DOCQA_BACKEND`` and ``$DOCQA_MILVUS_URI`` (unset or empty: None).
+        """Settings from ``$DOCQA_BACKEND``, ``$DOCQA_MILVUS_URI`` and
+        ``$DOCQA_MILVUS_COLLECTION`` (unset or empty: None).
 
         Raises:
             InvalidInputError: an unknown backend.
         """
         env = os.environ if environ is None else environ
         kind = env.get(INDEX_BACKEND_ENV) or None
-        return cls(kind=cast(BackendKind | None, kind), milvus_uri=env.get(MILVUS_URI_ENV) or None)
+        return cls(
+            kind=cast(BackendKind | None, kind),
+            milvus_uri=env.get(MILVUS_URI_ENV) or None,
+            collection=env.get(MILVUS_COLLECTION_ENV) or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,14 @@ class DenseRows(Protocol):
     def reconstruct(self, rows: np.ndarray) -> np.ndarray: ...
 
     def vectors(self) -> np.ndarray: ...
+
+
+class UnitRows(DenseRows, Protocol):
+    """Sentence-unit vectors of one version (row i = unit i); ``searchable`` is False when
+    they are only read by row, not searched (see :mod:`ingest.index.mapped`)."""
+
+    @property
+    def searchable(self) -> bool: ...
 
 
 class KeywordRows(Protocol):

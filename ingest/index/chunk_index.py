@@ -1,16 +1,17 @@
 """The chunk index of one version, on whichever backend: writing it, opening it as rows.
 
 FAISS keeps ``dense.faiss`` and ``sparse/`` in the version folder (row i = chunk i). Milvus
-keeps the chunks in a collection; the version folder gets ``backend.json`` (URI and
-collection) and ``chunk_keys.npy`` (the key of each row). After a version becomes live,
-:func:`collect_rows` removes the rows no kept version lists, so documents deleted from the
-index vanish from the collection too.
+keeps the chunks in a collection, each row under a content-derived key; a version lists
+its keys in row order (``chunk_keys.npy``) and the views below map Milvus's answers back
+to its rows. After a version becomes live, :func:`ingest.index.milvus_store.collect`
+removes the rows no kept version lists, so documents deleted from the index vanish from
+the collection too.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +32,7 @@ from ingest.index.backend import (
     read_backend_file,
 )
 from ingest.index.faiss_backend import FaissBackend
+from ingest.index.milvus import MAX_LIMIT, MilvusBackend, check_uri
 from ingest.index.sparse import SparseSettings, Tokenizer
 from ingest.index.tokens import EMPTY_TOKEN, TokenTable
 from ingest.text.chunker import Chunk
@@ -88,7 +90,6 @@ def write_chunk_index(
         backend.add(np.arange(len(chunks), dtype=np.int64), chunks, vectors)
         backend.save(staging, tokens)
         return
-    from ingest.index.milvus import MilvusBackend, check_uri
 
     assert target.uri is not None and target.collection is not None
     milvus = MilvusBackend(target.uri, target.collection, dimension, sparse)
@@ -101,23 +102,6 @@ def write_chunk_index(
     np.save(staging / KEYS_FILE, keys, allow_pickle=False)
     description = {"kind": "milvus", "uri": check_uri(target.uri), "collection": target.collection}
     (staging / BACKEND_FILE).write_text(json.dumps(description), encoding="utf-8")
-
-
-def collect_rows(kept_versions: Sequence[Path], live: Path) -> None:
-    """Remove from the live version's collection every row no kept version lists."""
-    info = read_backend_file(live)
-    if info["kind"] != "milvus":
-        return
-    from ingest.index.milvus import MilvusBackend, check_uri
-
-    keep = [np.load(live / KEYS_FILE, allow_pickle=False)]
-    for version in kept_versions:
-        other = read_backend_file(version)
-        same = other.get("collection") == info["collection"]
-        if version != live and same and other.get("uri") == check_uri(info["uri"]):
-            keep.append(np.load(version / KEYS_FILE, allow_pickle=False))
-    milvus = MilvusBackend(info["uri"], info["collection"], 1, create=False)
-    milvus.retain(np.concatenate(keep))
 
 
 def open_chunk_index(
@@ -139,15 +123,24 @@ def open_chunk_index(
     if info["kind"] == "faiss":
         backend = FaissBackend.load(version, chunks, sparse)
         return backend.dense, backend.sparse
-    from ingest.index.milvus import MilvusBackend
 
     uri = settings.milvus_uri or str(info["uri"])
     milvus = MilvusBackend(uri, str(info["collection"]), dimension, sparse, create=False)
     keys = np.load(version / KEYS_FILE, allow_pickle=False)
     if len(keys) != len(chunks):
         raise ValueError(f"{KEYS_FILE} lists {len(keys)} chunks, the version has {len(chunks)}")
+    return milvus_views(milvus, keys, lambda: TokenTable.load(version / "tokens"), sparse)
+
+
+def milvus_views(
+    milvus: Any,
+    keys: np.ndarray,
+    tokens: Callable[[], TokenTable | None],
+    sparse: SparseSettings,
+) -> tuple[MilvusDense, MilvusKeyword]:
+    """The dense and keyword views of a version whose rows have ``keys`` in ``milvus``."""
     rows = KeyRows(keys, extra=max(0, milvus.count() - len(keys)))
-    return MilvusDense(milvus, rows), MilvusKeyword(milvus, rows, version / "tokens", sparse)
+    return MilvusDense(milvus, rows), MilvusKeyword(milvus, rows, tokens, sparse)
 
 
 class KeyRows:
@@ -165,6 +158,22 @@ class KeyRows:
             return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
         pos = np.minimum(np.searchsorted(self._sorted, keys), len(self._sorted) - 1)
         return self._order[pos], self._sorted[pos] == keys
+
+
+def search_rows(
+    search: Callable[[int], tuple[np.ndarray, np.ndarray]], rows: KeyRows, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, rows)`` of the best ``k`` rows of a version from ``search(limit)`` over a
+    collection that also holds other versions' rows: the limit widens (up to Milvus's
+    largest) until ``k`` rows of this version are found or the collection has no more, so a
+    writer adding the next version's rows meanwhile costs a reader nothing but a retry."""
+    limit = min(k + rows.extra + 16, MAX_LIMIT)
+    while True:
+        scores, keys = search(limit)
+        found_rows, found = rows.rows(keys)
+        if int(found.sum()) >= k or len(keys) < limit or limit >= MAX_LIMIT:
+            return scores[found][:k], found_rows[found][:k]
+        limit = min(limit * 4, MAX_LIMIT)
 
 
 class MilvusDense:
@@ -192,9 +201,9 @@ class MilvusDense:
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, rows)`` of the ``k`` nearest rows of this version, best first."""
         k = min(k, self.size)
-        scores, keys = self._milvus.search_dense(query, k + self._rows.extra + 16)
-        rows, found = self._rows.rows(keys)
-        return scores[found][:k], rows[found][:k]
+        if k <= 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        return search_rows(lambda limit: self._milvus.search_dense(query, limit), self._rows, k)
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
         """Stored vectors of ``rows``."""
@@ -209,9 +218,22 @@ class MilvusDense:
 
 
 class MilvusKeyword:
-    """Milvus full-text (BM25) scores over a version's rows; IDF from the local tokens."""
+    """Milvus full-text (BM25) scores over a version's rows; IDF from the stored tokens.
 
-    def __init__(self, milvus: Any, rows: KeyRows, tokens: Path, settings: SparseSettings):
+    Args:
+        milvus: The collection (a :class:`~ingest.index.milvus.MilvusBackend`).
+        rows: The version's keys.
+        tokens: Reads the version's BM25 tokens (for IDF), when first needed.
+        settings: Tokenisation of the index.
+    """
+
+    def __init__(
+        self,
+        milvus: Any,
+        rows: KeyRows,
+        tokens: Callable[[], TokenTable | None],
+        settings: SparseSettings,
+    ) -> None:
         self._milvus = milvus
         self._rows = rows
         self._tokens = tokens
@@ -223,15 +245,16 @@ class MilvusKeyword:
         out = np.zeros(self.size, dtype=np.float32)
         if not self.size:
             return out
-        depth = min(self.size, KEYWORD_DEPTH) + self._rows.extra
-        scores, keys = self._milvus.search_sparse(query, depth)
-        rows, found = self._rows.rows(keys)
-        out[rows[found]] = scores[found]
+        depth = min(self.size, KEYWORD_DEPTH)
+        scores, rows = search_rows(
+            lambda limit: self._milvus.search_sparse(query, limit), self._rows, depth
+        )
+        out[rows] = scores
         return out
 
     @cached_property
     def _document_frequency(self) -> tuple[dict[str, int], np.ndarray]:
-        table = TokenTable.load(self._tokens)
+        table = self._tokens()
         if table is None or not len(table):
             return {}, np.zeros(0, dtype=np.int64)
         lengths = np.diff(table.offsets)

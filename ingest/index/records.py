@@ -256,11 +256,26 @@ def read_store(folder: Path) -> tuple[DocumentStore, ChunkStore]:
     Raises:
         OSError, ValueError: missing or damaged files.
     """
-    ids = json.loads((folder / DOC_IDS).read_text(encoding="utf-8"))
-    headings = json.loads((folder / HEADINGS).read_text(encoding="utf-8"))
-    spans = load_array(folder / DOCUMENT_SPANS, mapped=True)
-    table = load_array(folder / CHUNKS, mapped=True)
-    texts, lines = _map(folder / TEXTS), _map(folder / DOCUMENTS)
+    return open_store(
+        json.loads((folder / DOC_IDS).read_text(encoding="utf-8")),
+        json.loads((folder / HEADINGS).read_text(encoding="utf-8")),
+        load_array(folder / DOCUMENT_SPANS, mapped=True),
+        load_array(folder / CHUNKS, mapped=True),
+        _map(folder / TEXTS),
+        _map(folder / DOCUMENTS),
+    )
+
+
+def open_store(
+    ids: Any, headings: Any, spans: np.ndarray, table: np.ndarray, texts: Any, lines: Any
+) -> tuple[DocumentStore, ChunkStore]:
+    """The stores over the contents of :func:`write_store`'s files, wherever they were read
+    from: ``texts`` and ``lines`` are any byte buffers sliced by byte offsets (a memory map,
+    or a view that fetches each document's text from Milvus).
+
+    Raises:
+        ValueError: the contents do not fit together.
+    """
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ValueError(f"{DOC_IDS}: not a list of ids")
     if not isinstance(headings, list) or len(set(ids)) != len(ids):

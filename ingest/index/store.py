@@ -9,15 +9,19 @@ Layout::
         documents.jsonl, .npy     each document's metadata, sections, pages; byte spans
         doc_ids.json              document ids in row order
         chunks.npy, headings.json chunk spans as columns (text is the document text's span)
-        dense.faiss               FAISS index, row i = chunk i       (FAISS backend)
-        sparse/                   bm25s files, row i = chunk i       (FAISS backend)
-        backend.json              Milvus URI and collection          (Milvus backend)
-        chunk_keys.npy            collection key of row i            (Milvus backend)
+        dense.faiss               FAISS index, row i = chunk i
+        sparse/                   bm25s files, row i = chunk i
         tokens/                   BM25 token ids per chunk, reused by the next version
         units.*.npy               sentence units (see :mod:`ingest.index.units`)
         units.faiss | units.f16.npy   their vectors (see :mod:`ingest.index.mapped`)
         chunk_sections.npy        section row of each chunk; section_sparse/ their BM25
     INDEX/cache/MODEL/            embedding cache (see :mod:`ingest.embedding.cache`)
+
+With the Milvus backend a version folder keeps only ``manifest.json`` and ``backend.json``
+(URI and collection); the rest is in Milvus (:mod:`ingest.index.milvus_store`), and an index
+is read from Milvus alone when there is no folder. Indexes written before kept only their
+chunks there (``backend.json`` and ``chunk_keys.npy`` beside the other files); they are read
+as they are and move to Milvus whole at their next write.
 
 A writer (holding ``INDEX/LOCK``) builds a new version folder completely, fsyncs it, then
 replaces ``CURRENT``; readers only ever see complete versions, and the version before the
@@ -33,106 +37,46 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ingest.arrays import load_array
-from ingest.errors import CorruptIndexError, DocqaError, IndexMismatchError, IndexNotFoundError
+from ingest.errors import CorruptIndexError, DocqaError, IndexNotFoundError
 from ingest.formats.document import Document
-from ingest.index.backend import BackendSettings, DenseRows, KeywordRows
-from ingest.index.chunk_index import Target, collect_rows, open_chunk_index, write_chunk_index
-from ingest.index.dense import DenseIndex
+from ingest.index import milvus_store
+from ingest.index.backend import BackendSettings, check_backend, read_backend_file
+from ingest.index.chunk_index import Target, open_chunk_index, write_chunk_index
+from ingest.index.manifest import (
+    FORMAT,
+    FORMAT_VERSION,
+    IndexVersion,
+    Manifest,
+    Stamp,
+    checked_version,
+    read_manifest,
+)
 from ingest.index.mapped import load_unit_vectors, save_unit_vectors
-from ingest.index.records import ChunkStore, DocumentStore, read_store, write_store
-from ingest.index.sparse import SparseIndex, SparseSettings, Tokenizer
+from ingest.index.milvus import check_uri
+from ingest.index.records import read_store, write_store
+from ingest.index.sparse import SparseIndex, Tokenizer
 from ingest.index.tokens import TokenTable, assemble_tokens
 from ingest.index.units import UnitTable, chunk_sections, section_tokens
-from ingest.text.chunker import Chunk, ChunkSettings
-from ingest.text.sentences import SENTENCE_RULES
+from ingest.text.chunker import Chunk
 
-FORMAT = "docqa-index"
-FORMAT_VERSION = 4
-#: Versions this code reads (3 added sentence units and section BM25; 4 stores chunks as
-#: columns and maps texts, BM25 and unit vectors instead of reading them whole).
-READABLE_VERSIONS = (4,)
-_REQUIRED = ("format", "format_version", "model", "dimension", "chunking", "sparse", "documents")
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What an index version holds and how it was made."""
-
-    model: str
-    dimension: int
-    chunking: ChunkSettings
-    sparse: SparseSettings
-    documents: dict[str, dict[str, Any]]
-    n_chunks: int
-    #: The sentence rules its chunks and units were split by (absent in older manifests: 1).
-    sentence_rules: int = SENTENCE_RULES
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "model": self.model,
-            "dimension": self.dimension,
-            "chunking": {
-                "max_chars": self.chunking.max_chars,
-                "overlap_sentences": self.chunking.overlap_sentences,
-                # Written only when on: manifests of indexes chunked as before stay the same.
-                **({"paragraphs": True} if self.chunking.paragraphs else {}),
-            },
-            "sparse": self.sparse.as_dict(),
-            "documents": self.documents,
-            "n_chunks": self.n_chunks,
-            "sentence_rules": self.sentence_rules,
-        }
-
-    @classmethod
-    def from_json(cls, data: Any, where: Path) -> Manifest:
-        """Validate and parse a manifest; raises before anything else is read."""
-        if not isinstance(data, dict) or any(key not in data for key in _REQUIRED):
-            raise CorruptIndexError(
-                f"{where}: not a docqa manifest; rebuild with docqa ingest --rebuild"
-            )
-        if data["format"] != FORMAT or data["format_version"] not in READABLE_VERSIONS:
-            raise IndexMismatchError(
-                f"{where}: index format {data['format']!r} version {data['format_version']!r}, "
-                f"this docqa reads {FORMAT!r} version {FORMAT_VERSION}; "
-                "rebuild it with: docqa ingest PATH --rebuild"
-            )
-        try:
-            return cls(
-                model=str(data["model"]),
-                dimension=int(data["dimension"]),
-                chunking=ChunkSettings(**data["chunking"]),
-                sparse=SparseSettings(**data["sparse"]),
-                documents=dict(data["documents"]),
-                n_chunks=int(data.get("n_chunks", 0)),
-                sentence_rules=int(data.get("sentence_rules", 1)),
-            )
-        except (TypeError, ValueError) as exc:
-            raise CorruptIndexError(f"{where}: invalid manifest ({exc})") from exc
-
-
-@dataclass(frozen=True)
-class IndexVersion:
-    """One loaded, immutable version of an index."""
-
-    path: Path
-    manifest: Manifest
-    documents: DocumentStore  # a Mapping[str, Document]
-    chunks: ChunkStore  # a Sequence[Chunk]
-    dense: DenseRows  # chunk vectors: DenseIndex (FAISS) or a Milvus view
-    sparse: KeywordRows  # chunk BM25: SparseIndex (bm25s) or a Milvus view
-    units: UnitTable
-    unit_dense: DenseIndex
-    sections: np.ndarray  # section row of each chunk
-    section_sparse: SparseIndex
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "IndexVersion",
+    "Manifest",
+    "current_version_path",
+    "live_stamp",
+    "load_tokens",
+    "load_version",
+    "read_manifest",
+    "retire_other_versions",
+    "write_version",
+]
 
 
 def current_version_path(index_dir: Path) -> Path:
@@ -159,20 +103,16 @@ def current_version_path(index_dir: Path) -> Path:
     return path
 
 
-def read_manifest(version: Path) -> Manifest:
-    """Read and validate ``manifest.json`` of a version folder."""
-    where = version / "manifest.json"
-    try:
-        data = json.loads(where.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CorruptIndexError(f"{where}: unreadable manifest ({exc})") from exc
-    return Manifest.from_json(data, where)
-
-
 def _load_files(
     index_dir: Path, version: Path, manifest: Manifest, backend: BackendSettings
 ) -> IndexVersion:
     try:
+        info = read_backend_file(version)
+        if milvus_store.is_resident(info):
+            check_backend(index_dir, "milvus", backend)
+            uri = check_uri(backend.milvus_uri or str(info["uri"]))
+            address = (uri, str(info["collection"]), version.name)
+            return milvus_store.load_resident(version, manifest, *address, _stamp(version))
         documents, chunks = read_store(version)
         dense, sparse = open_chunk_index(
             index_dir,
@@ -182,42 +122,29 @@ def _load_files(
             sparse=manifest.sparse,
             settings=backend,
         )
-        units = UnitTable.load(version)
-        unit_dense = load_unit_vectors(version)
         sections = load_array(version / "chunk_sections.npy")
         n_sections = int(sections.max()) + 1 if len(sections) else 0
-        section_sparse = SparseIndex.load(version / "section_sparse", manifest.sparse, n_sections)
+        return checked_version(
+            version,
+            manifest,
+            documents=documents,
+            chunks=chunks,
+            dense=dense,
+            sparse=sparse,
+            units=UnitTable.load(version),
+            unit_dense=load_unit_vectors(version),
+            sections=sections,
+            section_sparse=SparseIndex.load(
+                version / "section_sparse", manifest.sparse, n_sections
+            ),
+            stamp=_stamp(version),
+        )
     except DocqaError:
         raise
     except (OSError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
         raise CorruptIndexError(
             f"{version}: damaged index files ({exc}); rebuild with docqa ingest PATH --rebuild"
         ) from exc
-    if (
-        dense.size != len(chunks)
-        or manifest.n_chunks != len(chunks)
-        or len(sections) != len(chunks)
-        or unit_dense.size != len(units)
-    ):
-        raise CorruptIndexError(f"{version}: chunk count differs between files; rebuild the index")
-    for vectors in (dense, unit_dense):
-        if vectors.dimension != manifest.dimension:
-            raise CorruptIndexError(
-                f"{version}: vectors of dimension {vectors.dimension}, but the manifest says "
-                f"{manifest.dimension}; rebuild with docqa ingest PATH --rebuild"
-            )
-    return IndexVersion(
-        version,
-        manifest,
-        documents,
-        chunks,
-        dense,
-        sparse,
-        units,
-        unit_dense,
-        sections,
-        section_sparse,
-    )
 
 
 #: How often a reader starts over when a writer retires the version it was reading.
@@ -227,8 +154,11 @@ LOAD_ATTEMPTS = 5
 def load_version(index_dir: str | Path, backend: BackendSettings | None = None) -> IndexVersion:
     """Load the live version of an index directory.
 
-    ``backend`` (default: from ``$DOCQA_BACKEND`` and ``$DOCQA_MILVUS_URI``) may name the
-    backend the index must be on and another address of its Milvus.
+    ``backend`` (default: from ``$DOCQA_BACKEND``, ``$DOCQA_MILVUS_URI`` and
+    ``$DOCQA_MILVUS_COLLECTION``) may name the backend the index must be on and another
+    address of its Milvus. An index held in Milvus is read without its local folder when
+    ``backend`` names Milvus and its URI (the collection defaults to the one derived from
+    ``index_dir``): another machine serves the same index.
 
     A version that a writer removes while it is being read (it keeps the two newest) is
     detected by ``CURRENT`` having moved on; the load then starts over with the new one.
@@ -241,15 +171,53 @@ def load_version(index_dir: str | Path, backend: BackendSettings | None = None) 
     """
     index_dir = Path(index_dir)
     backend = backend or BackendSettings.from_environment()
+    remote = (
+        None
+        if (index_dir / "CURRENT").exists()
+        else milvus_store.remote_address(index_dir, backend)
+    )
     for attempt in range(LOAD_ATTEMPTS):
-        seen = _current_name(index_dir)
+        seen = _current_name(index_dir) if remote is None else milvus_store.remote_pointer(*remote)
         try:
+            if remote is not None:
+                name, manifest = milvus_store.remote_manifest(*remote, index_dir)
+                version = index_dir / "versions" / name
+                stamp = ("milvus", remote[1], name)
+                return milvus_store.load_resident(version, manifest, *remote, name, stamp)
             version = current_version_path(index_dir)
             return _load_files(index_dir, version, read_manifest(version), backend)
         except CorruptIndexError:
-            if _current_name(index_dir) == seen or attempt == LOAD_ATTEMPTS - 1:
+            now = (
+                _current_name(index_dir) if remote is None else milvus_store.remote_pointer(*remote)
+            )
+            if now == seen or attempt == LOAD_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _stamp(version: Path) -> Stamp | None:
+    """Identity of a local version folder's manifest file (path, inode, modification time)."""
+    try:
+        status = (version / "manifest.json").stat()
+    except OSError:
+        return None
+    return str(version), status.st_ino, status.st_mtime_ns
+
+
+def live_stamp(index_dir: Path, backend: BackendSettings | None = None) -> Stamp | None:
+    """The identity of the live version now (compare with :attr:`IndexVersion.stamp` to
+    tell a newer one has gone live); None when there is none or it cannot be read."""
+    try:
+        if (index_dir / "CURRENT").exists():
+            return _stamp(current_version_path(index_dir))
+        remote = milvus_store.remote_address(
+            index_dir, backend or BackendSettings.from_environment()
+        )
+        if remote is None:
+            return None
+        return ("milvus", remote[1], milvus_store.remote_pointer(*remote))
+    except DocqaError:
+        return None
 
 
 def _current_name(index_dir: Path) -> str | None:
@@ -261,7 +229,8 @@ def _current_name(index_dir: Path) -> str | None:
 
 def load_tokens(version: IndexVersion) -> TokenTable | None:
     """The tokenised chunks stored with a version (None for versions written without)."""
-    table = TokenTable.load(version.path / "tokens")
+    read = version.read_tokens or (lambda: TokenTable.load(version.path / "tokens"))
+    table = read()
     return table if table is not None and len(table) == len(version.chunks) else None
 
 
@@ -303,17 +272,21 @@ def write_version(
         tokens: The chunks' BM25 tokens (see :mod:`ingest.index.tokens`); tokenised here if None.
         units: The chunks' sentence units (see :mod:`ingest.index.units`).
         unit_vectors: ``(len(units), dimension)`` embeddings of the units.
-        backend: Where the chunk vectors and keyword index go (default: FAISS files).
+        backend: Where the version goes (default: FAISS files; Milvus: everything but the
+            manifest goes into Milvus, see :mod:`ingest.index.milvus_store`).
 
     The caller holds the index's writer lock (see :func:`ingest.index.lock.writer_lock`). A crash
     at any point leaves the previous version live and intact; a leftover staging folder or
     unreferenced version is removed by the next write.
     """
     index_dir = Path(index_dir)
+    target = backend or Target("faiss")
     versions = index_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
     previous = _current_name(index_dir)
     numbers = [int(p.name) for p in versions.iterdir() if p.name.isdigit()]
+    if target.kind == "milvus":
+        numbers.append(milvus_store.live_number(target))
     name = f"{max(numbers, default=0) + 1:06d}"
     staging = versions / f".{name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
@@ -325,7 +298,7 @@ def write_version(
     tokens.save(staging / "tokens")
     write_chunk_index(
         staging,
-        backend or Target("faiss"),
+        target,
         chunks=chunks,
         vectors=vectors.reshape(len(chunks), manifest.dimension),
         tokens=tokens,
@@ -335,17 +308,31 @@ def write_version(
     if units is None or unit_vectors is None:
         raise ValueError("write_version needs the sentence units and their vectors")
     units.save(staging)
-    save_unit_vectors(staging, unit_vectors.reshape(len(units), manifest.dimension))
+    unit_vectors = unit_vectors.reshape(len(units), manifest.dimension)
     by_id = {d.doc_id: d for d in documents}
     sections = chunk_sections(by_id, chunks)
     np.save(staging / "chunk_sections.npy", sections, allow_pickle=False)
-    SparseIndex.from_tokens(section_tokens(tokens, sections), manifest.sparse).save(
-        staging / "section_sparse"
-    )
     # One line: the indenting encoder is pure Python and slow on large manifests.
     (staging / "manifest.json").write_text(
         json.dumps(manifest.to_json(), ensure_ascii=False), encoding="utf-8"
     )
+    if target.kind == "milvus":
+        milvus_store.publish(
+            staging,
+            name,
+            target,
+            manifest=manifest,
+            documents=documents,
+            tokens=tokens,
+            units=units,
+            unit_vectors=unit_vectors,
+            sections=sections,
+        )
+    else:
+        save_unit_vectors(staging, unit_vectors)
+        SparseIndex.from_tokens(section_tokens(tokens, sections), manifest.sparse).save(
+            staging / "section_sparse"
+        )
     _fsync_tree(staging)
     final = versions / name
     os.replace(staging, final)
@@ -358,8 +345,15 @@ def write_version(
     os.replace(pointer_tmp, index_dir / "CURRENT")
     _fsync(index_dir)
     _collect_old_versions(versions, keep={name, previous or name})
-    collect_rows([versions / v for v in {name, previous or name} if (versions / v).is_dir()], final)
+    kept = [versions / v for v in {name, previous or name} if (versions / v).is_dir()]
+    milvus_store.collect(kept, final)
     return final
+
+
+def retire_other_versions(index_dir: Path) -> None:
+    """Remove every local version but the live one (after a move to another backend, the
+    version before it is on the old one and not kept for readers)."""
+    _collect_old_versions(index_dir / "versions", keep={_current_name(index_dir) or ""})
 
 
 def _collect_old_versions(versions: Path, keep: set[str]) -> None:

@@ -1,7 +1,10 @@
-"""Move an index to another backend (FAISS files <-> a Milvus collection), embedding nothing.
+"""Move a whole index to another backend (FAISS files <-> Milvus), embedding nothing.
 
-The next version holds the same documents, chunks, tokens and sentence units; the chunk
-vectors are read from the live version's backend and written to the other one.
+The next version holds the same documents, chunks, tokens and sentence units; every vector
+is read from the live version's backend and written to the other one. Once it is live,
+what the move leaves behind is removed: moving into Milvus removes the local version files
+(the folder keeps the manifest), moving out of Milvus (or to another Milvus) drops the old
+collections. Readers still on the old version start over on the new one.
 """
 
 from __future__ import annotations
@@ -12,10 +15,17 @@ from pathlib import Path
 from ingest.embedding.embedder import Embedder
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import InvalidInputError
-from ingest.index.backend import BackendSettings
-from ingest.index.chunk_index import resolve_target
+from ingest.index.backend import BackendSettings, read_backend_file
+from ingest.index.chunk_index import Target, resolve_target
 from ingest.index.lock import writer_lock
-from ingest.index.store import current_version_path, load_version, read_manifest
+from ingest.index.milvus import check_uri
+from ingest.index.milvus_store import drop
+from ingest.index.store import (
+    current_version_path,
+    load_version,
+    read_manifest,
+    retire_other_versions,
+)
 from ingest.sync.models import embedder_for
 from ingest.sync.reports import IngestReport, ProgressFactory, no_progress
 from ingest.sync.update import build_content, write_content
@@ -30,10 +40,11 @@ def migrate(
     embedding: EmbeddingSettings | None = None,
     progress: ProgressFactory = no_progress,
 ) -> IngestReport:
-    """Move the index's chunk vectors and BM25 to another backend, embedding nothing.
+    """Move the whole index to another backend, embedding nothing, and clean up after.
 
     The next version holds the same documents and chunks; vectors come from the live
-    version (or the embedding cache), so no model runs.
+    version (or the embedding cache), so no model runs. Once it is live, the versions on
+    the old backend are removed: local version files, or the old Milvus collections.
 
     Args:
         index_dir: The index.
@@ -59,8 +70,10 @@ def migrate(
         live = read_manifest(path)
         target = resolve_target(index_dir, to, path)
         source = source or BackendSettings()
-        if target == resolve_target(index_dir, source, path):
+        old = resolve_target(index_dir, source, path)
+        if target == old:
             raise InvalidInputError(f"{index_dir} is already on {target.kind} there")
+        recorded = read_backend_file(path)
         previous = load_version(index_dir, source)
         content = build_content(
             previous,
@@ -74,6 +87,18 @@ def migrate(
             progress=progress,
         )
         written = write_content(index_dir, live, content, target)
+        _clean_up(index_dir, old if recorded["kind"] == "milvus" else None, target)
         return IngestReport.written(
             index_dir, content, written, started, unchanged=tuple(previous.documents)
         )
+
+
+def _clean_up(index_dir: Path, old: Target | None, new: Target) -> None:
+    """Remove what the move left behind: the local versions before the live one and, when
+    the index moved away from a Milvus collection, that collection and its companions."""
+    retire_other_versions(index_dir)
+    if old is None or old.uri is None or old.collection is None:
+        return
+    new_place = (check_uri(new.uri) if new.uri else None, new.collection)
+    if (check_uri(old.uri), old.collection) != new_place:
+        drop(old.uri, old.collection)

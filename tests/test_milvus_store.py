@@ -1,0 +1,199 @@
+"""An index held in Milvus whole: no local state but the manifest, readers elsewhere, versions,
+migration both ways with clean-up. A milvus-lite server process serves it over gRPC, as a
+Milvus server would, so several docqa processes share one index."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.index.backend import BackendSettings
+from ingest.index.store import current_version_path, load_version
+from ingest.sync.pipeline import Ingestor
+from retrieval.retriever import Retriever
+from tests.fakes import FakeEmbedder
+
+pytest.importorskip("milvus_lite")
+from ingest.index.milvus import connect
+from ingest.index.milvus_files import TEXT_SCOPE, MilvusFiles
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTES = {
+    "owls.md": "# Owls\n\nOwls hunt mice at night. Barn owls swallow prey whole.\n",
+    "boats.md": "# Boats\n\nThe ferry crosses the harbour every hour. Sailing boats wait.\n",
+    "bread.md": "# Bread\n\nSourdough bread rises slowly overnight. Rye bread keeps well.\n",
+}
+QUESTIONS = ["When was the 16th BRICS summit held?", "What does the article say about Russia?"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A milvus-lite server in its own process: ``http://127.0.0.1:PORT``."""
+    port = _free_port()
+    data = tmp_path_factory.mktemp("milvus-server")
+    command = [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data)]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the milvus-lite server did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _notes(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in NOTES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _milvus(uri: str, collection: str | None = None) -> BackendSettings:
+    return BackendSettings(kind="milvus", milvus_uri=uri, collection=collection)
+
+
+def _prefix(index: Path) -> str:
+    return str(json.loads((current_version_path(index) / "backend.json").read_text())["collection"])
+
+
+def _cited(retriever: Retriever, question: str) -> list[tuple[object, ...]]:
+    answer = retriever.answer(question, k=5)
+    docs = retriever.version.documents
+    assert all(docs[p.doc_id].text[p.start : p.end] == p.text for p in answer.passages)
+    return [(p.doc_id, p.start, p.end, p.highlights, round(p.score, 5)) for p in answer.passages]
+
+
+def test_the_local_folder_keeps_only_the_manifest(
+    tmp_path: Path, corpus_dir: Path, server: str
+) -> None:
+    index = tmp_path / "index"
+    embedder = FakeEmbedder()
+    Ingestor(index, embedder=embedder, backend=_milvus(server)).run([corpus_dir])
+    version = current_version_path(index)
+    assert sorted(p.name for p in version.iterdir()) == ["backend.json", "manifest.json"]
+    assert {p.name for p in (index / "versions").iterdir()} == {version.name}
+
+    Ingestor(tmp_path / "faiss", embedder=embedder).run([corpus_dir])
+    faiss = Retriever(tmp_path / "faiss", embedder=embedder)
+    here = Retriever(index, embedder=embedder)
+    # Elsewhere: an empty folder, the same URI and collection.
+    elsewhere = Retriever(
+        tmp_path / "elsewhere", embedder=embedder, backend=_milvus(server, _prefix(index))
+    )
+    assert not (tmp_path / "elsewhere").exists()
+    assert elsewhere.version.unit_dense.kind.startswith("milvus")
+    for question in QUESTIONS:
+        want = _cited(faiss, question)
+        assert _cited(here, question) == want
+        assert _cited(elsewhere, question) == want
+
+
+def test_a_second_process_reads_what_the_first_wrote(tmp_path: Path, server: str) -> None:
+    folder = _notes(tmp_path / "notes")
+    common = (
+        "import sys; from pathlib import Path; from tests.fakes import FakeEmbedder; "
+        "from ingest.index.backend import BackendSettings as B; "
+        "from ingest.sync.pipeline import Ingestor; from retrieval.retriever import Retriever; "
+    )
+    write = (
+        "Ingestor(Path(sys.argv[1]), embedder=FakeEmbedder(), "
+        "backend=B('milvus', sys.argv[3], 'shared_notes')).run([sys.argv[2]])"
+    )
+    read = (
+        "a = Retriever(sys.argv[1], embedder=FakeEmbedder(), "
+        "backend=B('milvus', sys.argv[3], 'shared_notes')).answer('sourdough bread', k=1); "
+        "p = a.passages[0]; print(p.doc_id, p.start, p.end, p.highlights)"
+    )
+    outputs = []
+    for script, index in ((write, tmp_path / "writer"), (read, tmp_path / "reader")):
+        done = subprocess.run(
+            [sys.executable, "-c", common + script, str(index), str(folder), server],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=180,
+            check=False,
+            env={**os.environ, "DOCQA_BACKEND": ""},
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs.append(done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "")
+    assert not (tmp_path / "reader").exists()
+    here = Retriever(tmp_path / "writer", embedder=FakeEmbedder())
+    top = here.answer("sourdough bread", k=1).passages[0]
+    assert outputs[1] == f"{top.doc_id} {top.start} {top.end} {top.highlights}"
+
+
+def test_readers_elsewhere_follow_new_versions(tmp_path: Path, server: str) -> None:
+    folder, index = _notes(tmp_path / "notes"), tmp_path / "index"
+    embedder = FakeEmbedder()
+    writer = Ingestor(index, embedder=embedder, backend=_milvus(server, "followed"))
+    writer.run([folder])
+    reader = Retriever(tmp_path / "remote", embedder=embedder, backend=_milvus(server, "followed"))
+    assert not reader.is_stale()
+    (folder / "cakes.md").write_text("# Cakes\n\nSponge cakes need eggs and flour.\n")
+    writer.run([folder])
+    # The old version is still whole for the reader that holds it...
+    old = reader.answer("sourdough bread", k=1).passages[0]
+    assert old.doc_id == "bread.md"
+    assert reader.is_stale()
+    fresh = Retriever(tmp_path / "remote", embedder=embedder, backend=_milvus(server, "followed"))
+    assert fresh.answer("sponge cakes eggs", k=1).passages[0].doc_id == "cakes.md"
+    # ...and after two more writes only the live version and the one before remain.
+    writer.remove(["owls.md"])
+    writer.remove(["boats.md"])
+    files = MilvusFiles(server, "followed_files", create=False)
+    scopes = {scope for scope, _ in files.names()} - {TEXT_SCOPE}
+    live = current_version_path(index).name
+    assert scopes == {live, f"{int(live) - 1:06d}"}
+    assert {n for _, n in files.names(TEXT_SCOPE)} == set(
+        json.loads(files.get(f"{int(live) - 1:06d}", "text_keys.json"))
+    )  # the older version holds bread and cakes; the live one a subset
+    units = load_version(index, BackendSettings())
+    held = connect(server).query("followed_units", filter="", output_fields=["count(*)"])
+    assert held[0]["count(*)"] >= len(units.units)
+
+
+def test_migrate_both_ways_cleans_up(tmp_path: Path, corpus_dir: Path, server: str) -> None:
+    index = tmp_path / "index"
+    embedder = FakeEmbedder()
+    Ingestor(index, embedder=embedder).run([corpus_dir])
+    want = _cited(Retriever(index, embedder=embedder), QUESTIONS[0])
+    moved = Ingestor(index, embedder=embedder).migrate(_milvus(server, "moving"))
+    assert moved.chunks_embedded == 0 and moved.sentences_embedded == 0
+    (only,) = list((index / "versions").iterdir())
+    assert sorted(p.name for p in only.iterdir()) == ["backend.json", "manifest.json"]
+    assert _cited(Retriever(index, embedder=embedder), QUESTIONS[0]) == want
+    client = connect(server)
+    names = ["moving", "moving_units", "moving_sections", "moving_files"]
+    assert all(client.has_collection(n) for n in names)
+
+    back = Ingestor(index, embedder=embedder).migrate(BackendSettings(kind="faiss"))
+    assert back.chunks_embedded == 0 and back.sentences_embedded == 0
+    assert not any(client.has_collection(n) for n in names)
+    (only,) = list((index / "versions").iterdir())
+    assert (only / "dense.faiss").is_file() and (only / "units.faiss").is_file()
+    assert _cited(Retriever(index, embedder=embedder), QUESTIONS[0]) == want
