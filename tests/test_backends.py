@@ -1,4 +1,5 @@
-"""The chunk-backend contract, held by FAISS + bm25s and by Milvus (milvus-lite, in-process).
+"""The backend contract, held by FAISS + bm25s and by Milvus (milvus-lite, in-process): chunks,
+and the sentence-unit and section rows retrieval reads.
 
 One milvus-lite file per module; each test gets its own collection.
 """
@@ -8,18 +9,30 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from ingest.index.backend import ChunkBackend, chunk_keys
+from ingest.index.chunk_index import KeyRows
+from ingest.index.dense import DenseIndex
 from ingest.index.faiss_backend import FaissBackend
-from ingest.index.sparse import SparseSettings
+from ingest.index.sparse import SparseIndex, SparseSettings, Tokenizer
 from ingest.text.chunker import Chunk
 from tests.fakes import FakeEmbedder
 
 pytest.importorskip("milvus_lite")
 from ingest.index.milvus import MilvusBackend
+from ingest.index.milvus_rows import (
+    MilvusSectionRows,
+    MilvusUnitRows,
+    SectionCollection,
+    UnitCollection,
+    extra_rows,
+    section_keys,
+    unit_keys,
+)
 
 TEXTS = {
     "owls.md": [
@@ -191,3 +204,86 @@ def test_milvus_dense_index_follows_the_size(
         _, found = backend.search_dense(query, 10)
         hits += len(set(found.tolist()) & set(exact.tolist()))
     assert hits / 100 >= 0.9
+
+
+# Sentence units and sections: the row views retrieval reads, on both backends.
+
+UNIT_TEXTS = [sentence for texts in TEXTS.values() for sentence in texts] + [
+    "Owls are silent fliers.",
+    "Ferries carry cars across the bay.",
+]
+SECTION_TEXTS = [" ".join(texts) for texts in TEXTS.values()] + ["Zeppelins drift over owls."]
+
+
+@pytest.fixture(params=["faiss", "milvus"])
+def unit_rows(request: pytest.FixtureRequest, milvus_file: str) -> tuple[Any, np.ndarray]:
+    """The unit vectors of one version as rows, and the vectors themselves."""
+    vectors = EMBEDDER.embed(UNIT_TEXTS)
+    if request.param == "faiss":
+        return DenseIndex.build(vectors), vectors
+    collection = UnitCollection(milvus_file, f"units_{next(_names)}", EMBEDDER.dimension)
+    n = len(vectors)
+    chunk_of = np.arange(n, dtype=np.int64) // 2
+    keys = unit_keys(chunk_of, np.arange(n), np.arange(n) + 1)
+    # Another version's units share the collection; this version must not see them.
+    stranger = EMBEDDER.embed(["Owls hunt mice at night and sleep during the day."])
+    collection.add_units(np.array([7]), np.array([99]), np.array([0]), np.array([1]), stranger)
+    collection.add_units(keys, chunk_of, np.arange(n), np.arange(n) + 1, vectors)
+    return MilvusUnitRows(collection, KeyRows(keys, extra_rows(collection, keys))), vectors
+
+
+def test_unit_search_is_exact_inner_product_over_the_versions_rows(
+    unit_rows: tuple[Any, np.ndarray],
+) -> None:
+    rows, vectors = unit_rows
+    assert rows.size == len(UNIT_TEXTS) and rows.dimension == EMBEDDER.dimension
+    assert rows.searchable
+    query = EMBEDDER.embed(["owls hunt mice at night"])[0]
+    scores, found = rows.search(query, 5)
+    exact = vectors @ query
+    assert np.allclose(scores, np.sort(exact)[::-1][:5], atol=1e-5)  # the best five (ties aside)
+    assert np.allclose(scores, exact[found], atol=1e-5)
+    assert found[0] == 0  # the unit with the query's words
+    _, everything = rows.search(query, 100)
+    assert sorted(everything.tolist()) == list(range(len(UNIT_TEXTS)))
+
+
+def test_unit_vectors_come_back_by_row(unit_rows: tuple[Any, np.ndarray]) -> None:
+    rows, vectors = unit_rows
+    pick = np.array([3, 0, 9, 3])
+    assert np.allclose(rows.reconstruct(pick), vectors[pick], atol=1e-6)
+    assert rows.reconstruct(np.zeros(0, dtype=np.int64)).shape == (0, EMBEDDER.dimension)
+    assert np.allclose(rows.vectors(), vectors, atol=1e-6)
+
+
+@pytest.fixture(params=["faiss", "milvus"])
+def section_rows(request: pytest.FixtureRequest, milvus_file: str) -> SparseIndex:
+    """The section BM25 of one version."""
+    settings = SparseSettings()
+    if request.param == "faiss":
+        return SparseIndex.build(SECTION_TEXTS, settings)
+    tokenizer = Tokenizer(settings)
+    terms = [" ".join(tokenizer(t)) for t in SECTION_TEXTS]
+    doc_ids = [f"d{i}" for i in range(len(terms))]
+    keys = section_keys(doc_ids, terms)
+    collection = SectionCollection(milvus_file, f"sections_{next(_names)}", 1, settings)
+    collection.add_sections(keys, doc_ids, terms)
+    return MilvusSectionRows(collection, KeyRows(keys, extra_rows(collection, keys)), settings)
+
+
+def test_section_scores_agree_with_bm25s(section_rows: SparseIndex) -> None:
+    reference = SparseIndex.build(SECTION_TEXTS, SparseSettings())
+    assert section_rows.size == len(SECTION_TEXTS)
+    for question in ("owls hunting mice", "the harbour ferry", "bread baker", "zeppelins"):
+        want = reference.scores(question)
+        got = section_rows.scores(question)
+        assert got.shape == want.shape
+        assert np.allclose(got, want, rtol=1e-3, atol=1e-6), question
+    assert not section_rows.scores("quantum chromodynamics").any()
+
+
+def test_section_keys_are_stable_and_distinct() -> None:
+    doc_ids, terms = ["a", "a", "b"], ["same words", "same words", "same words"]
+    keys = section_keys(doc_ids, terms)
+    assert len(set(keys.tolist())) == 3
+    assert np.array_equal(keys, section_keys(doc_ids, terms))
