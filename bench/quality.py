@@ -127,6 +127,16 @@ def scifact_figures(
     }
 
 
+#: The protocol's figures about answers, in table order (keys of ``evaluate``'s result).
+ANSWER_FIGURES = (
+    "hit@1",
+    "hit@3",
+    "answered_hit@1",
+    "answered_hit@3",
+    "sentence_hit@1",
+    "abstention_accuracy",
+    "false_abstention_rate",
+)
 #: Short column prefixes of the article's question files.
 PREFIXES = {"seed_questions": "seed", "article_dev": "dev", "article_paraphrase": "para"}
 #: The figures reported per question file.
@@ -147,18 +157,7 @@ def article_figures(retriever: Any, files: list[Path]) -> dict[str, float]:
     questions = [q for f in files for q in load_questions(f)]
     docs = retriever.version.documents
     figures = evaluate(questions, lambda q: retriever.answer(q, k=5), lambda d: docs[d].text)
-    return {
-        key: figures[key]
-        for key in (
-            "hit@1",
-            "hit@3",
-            "answered_hit@1",
-            "answered_hit@3",
-            "sentence_hit@1",
-            "abstention_accuracy",
-            "false_abstention_rate",
-        )
-    }
+    return {key: figures[key] for key in ANSWER_FIGURES}
 
 
 def figures_per_file(retriever: Any, files: list[Path]) -> dict[str, float]:

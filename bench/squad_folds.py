@@ -37,16 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 SQUAD = ROOT.parent / "shared" / "eval" / "squad2-train" / "squad2-8-articles.json"
 
-#: The figures printed per fold, in order (keys of ``retrieval.eval.evaluation.evaluate``).
-FIGURES = (
-    "hit@1",
-    "hit@3",
-    "answered_hit@1",
-    "answered_hit@3",
-    "sentence_hit@1",
-    "abstention_accuracy",
-    "false_abstention_rate",
-)
+#: The figures printed per fold, in order: the quality table's (``bench/quality.py``).
+from bench.quality import ANSWER_FIGURES as FIGURES  # noqa: E402
 
 Span = tuple[int, int]
 
