@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedding.settings import EmbeddingSettings
+from ingest.embedding.settings import EmbeddingSettings, RaySettings
 from ingest.errors import InvalidInputError
 from ingest.index.backend import BackendSettings
 from ui.cli import main
@@ -69,3 +69,82 @@ def test_backend_flags_do_not_touch_the_environment(
         == 0
     )
     assert seen and all(env == before for env in seen) and dict(os.environ) == before
+
+
+def test_ray_is_asked_for_by_ingest_flags_or_variables_only() -> None:
+    env = {"DOCQA_RAY": "10.0.0.5:6379", "DOCQA_RAY_WORKERS": "3"}
+    assert Settings.build(environ=env).embedding.ray is None  # questions: in-process
+    assert Settings.build(for_ingest=True, environ={}).embedding.ray is None
+    from_env = Settings.build(for_ingest=True, environ=env).embedding
+    assert from_env.ray == RaySettings(address="10.0.0.5:6379", workers=3)
+    flags = Settings.build(ray="ray://head:10001", workers=2, for_ingest=True, environ=env)
+    assert flags.embedding.ray == RaySettings(address="ray://head:10001", workers=2)
+    local = Settings.build(workers=2, for_ingest=True, environ={}).embedding.ray
+    assert local == RaySettings(address=None, workers=2)
+    assert RaySettings(address="auto").address == "auto"
+
+
+@pytest.mark.parametrize(
+    ("address", "workers", "message"),
+    [
+        ("http://head:6379", None, "Ray address 'http://head:6379' is not one; use auto"),
+        ("head", None, "Ray address 'head' is not one"),
+        ("head:0", None, "Ray address 'head:0' is not one"),
+        ("head:70000", None, "Ray address 'head:70000' is not one"),
+        (None, 0, "--workers 0 must be 1 or more"),
+        ("auto", -1, "--workers -1 must be 1 or more"),
+    ],
+)
+def test_a_bad_ray_setting_names_itself(
+    address: str | None, workers: int | None, message: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=message.replace("(", r"\(")):
+        Settings.build(ray=address, workers=workers, for_ingest=True, environ={})
+
+
+def test_a_bad_ray_variable_names_itself() -> None:
+    with pytest.raises(InvalidInputError, match="DOCQA_RAY_WORKERS='two' is not a whole"):
+        Settings.build(for_ingest=True, environ={"DOCQA_RAY_WORKERS": "two"})
+    with pytest.raises(InvalidInputError, match="Ray address 'nowhere' is not one"):
+        Settings.build(for_ingest=True, environ={"DOCQA_RAY": "nowhere"})
+
+
+def test_ray_missing_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(InvalidInputError, match=r"pip install 'docqa\[ray\]'"):
+        Settings.build(workers=2, for_ingest=True, environ={})
+    assert Settings.build(environ={"DOCQA_RAY": "auto"}).embedding.ray is None
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--workers", "0"], "--workers 0 must be 1 or more"),
+        (["--ray", "http://head"], "Ray address 'http://head' is not one"),
+    ],
+)
+def test_the_cli_turns_a_bad_ray_flag_into_one_line(
+    tmp_path: Path, flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = tmp_path / "index"
+    assert main(["ingest", str(tmp_path), "--index", str(index), *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert not index.exists()
+
+
+def test_an_unreachable_ray_cluster_is_named_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAY_BACKEND_LOG_LEVEL", "fatal")  # what main() sets: undone after
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.md").write_text("# Note\n\nA short note to embed.\n", encoding="utf-8")
+    index = tmp_path / "index"
+    # Port 1 on this machine: nothing listens there, so the connection is refused at once.
+    assert main(["ingest", str(docs), "--index", str(index), "--ray", "127.0.0.1:1"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot reach the Ray cluster at '127.0.0.1:1'" in err and "ray start --head" in err
+    assert not (index / "CURRENT").exists()

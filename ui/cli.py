@@ -248,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-file-mb", type=float, default=100.0, help="skip larger files (default: 100)"
     )
+    p.add_argument(
+        "--ray", metavar="ADDRESS", help="embed on this Ray cluster (auto, HOST:PORT); $DOCQA_RAY"
+    )
+    p.add_argument(
+        "--workers", type=int, metavar="N", help="Ray workers (alone: a local cluster of N)"
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_ingest)
 
@@ -349,8 +355,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.build(
-            index=getattr(args, "index", None), backend=args.backend, milvus_uri=args.milvus_uri
+            index=getattr(args, "index", None),
+            backend=args.backend,
+            milvus_uri=args.milvus_uri,
+            ray=getattr(args, "ray", None),
+            workers=getattr(args, "workers", None),
+            for_ingest=args.command == "ingest",
         )
+        if settings.embedding.ray is not None:
+            # Ray's C++ core also logs to the terminal (an error line per Ray Data worker
+            # about restarts that ingest does not need); Ray's own log files keep it all.
+            os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
         return int(args.func(args, settings))
     except DocqaError as exc:
         print(f"docqa: error: {_with_index(str(exc), args)}", file=sys.stderr)

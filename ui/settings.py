@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ingest.embedding.settings import EmbeddingSettings
+from ingest.embedding.settings import EmbeddingSettings, RaySettings
 from ingest.index.backend import BackendKind, BackendSettings
 from retrieval.api import INDEX_ENV, default_index_dir
 
@@ -24,7 +24,7 @@ class Settings:
         index: The index directory given with ``--index`` or ``$DOCQA_INDEX`` (``None``: the
             default, :func:`retrieval.default_index_dir`).
         backend: Where the index's chunk vectors and BM25 live, and the Milvus address.
-        embedding: How the embedding model runs.
+        embedding: How the embedding model runs (on a Ray cluster only for ingest).
     """
 
     index: Path | None = None
@@ -38,9 +38,16 @@ class Settings:
         index: str | None = None,
         backend: BackendKind | None = None,
         milvus_uri: str | None = None,
+        ray: str | None = None,
+        workers: int | None = None,
+        for_ingest: bool = False,
         environ: Mapping[str, str] | None = None,
     ) -> Settings:
         """Settings from the flags given (``None``: not given) over the environment's.
+
+        Embedding runs on Ray only ``for_ingest``, when ``ray`` (an address, ``--ray``),
+        ``workers`` (a local cluster's, ``--workers``), ``$DOCQA_RAY`` or
+        ``$DOCQA_RAY_WORKERS`` asks for it; questions are always embedded in-process.
 
         Raises:
             InvalidInputError: a variable or flag holds a value that cannot be used; the
@@ -49,12 +56,15 @@ class Settings:
         env = os.environ if environ is None else environ
         from_env = BackendSettings.from_environment(env)
         named = index or env.get(INDEX_ENV) or None
+        embedding = EmbeddingSettings.from_environment(env)
+        if for_ingest:
+            embedding = replace(embedding, ray=RaySettings.build(ray, workers, env))
         return cls(
             index=Path(named) if named else None,
             backend=BackendSettings(
                 kind=backend or from_env.kind, milvus_uri=milvus_uri or from_env.milvus_uri
             ),
-            embedding=EmbeddingSettings.from_environment(env),
+            embedding=embedding,
         )
 
     @property

@@ -21,6 +21,15 @@ def text_key(text: str) -> str:
 
 #: More shards than this are merged into one (loading many small files is slow).
 MAX_SHARDS = 32
+#: Texts per call to an in-process embedder (and per shard).
+DEFAULT_BATCH = 512
+
+
+def texts_per_call(embed: Callable[[Sequence[str]], np.ndarray]) -> int:
+    """How many texts to give ``embed`` at a time: the ``texts_per_call`` of the embedder
+    it is a method of (a cluster embedder wants thousands), else :data:`DEFAULT_BATCH`."""
+    wanted = getattr(getattr(embed, "__self__", None), "texts_per_call", None)
+    return wanted if isinstance(wanted, int) and wanted >= 1 else DEFAULT_BATCH
 
 
 class EmbeddingCache:
@@ -109,15 +118,17 @@ class EmbeddingCache:
         texts: Sequence[str],
         embed: Callable[[Sequence[str]], np.ndarray],
         *,
-        batch: int = 512,
+        batch: int | None = None,
         progress: Callable[[int, str], Callable[[int], None]] | None = None,
         label: str = "embedding",
     ) -> tuple[np.ndarray, int]:
         """Vectors for ``texts``, embedding only the missing ones; returns (vectors, n_embedded).
 
-        Each batch is stored before the next is embedded, so a run killed halfway keeps
-        what it embedded. ``progress(total, label)`` is told the number to embed.
+        Each batch (``batch`` texts, default :func:`texts_per_call`) is stored before the
+        next is embedded, so a run killed halfway keeps what it embedded.
+        ``progress(total, label)`` is told the number to embed.
         """
+        batch = batch or texts_per_call(embed)
         keys = [text_key(t) for t in texts]
         have = self.get(keys)
         missing: dict[str, str] = {}

@@ -19,12 +19,14 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
 from ingest.embedding.exports import exported_model
 from ingest.embedding.model_files import UnsupportedModelError, resolve_model_folder
+from ingest.embedding.ray_embedder import RayEmbedder
 from ingest.embedding.settings import BACKENDS, Backend, EmbeddingSettings
 from ingest.errors import InvalidInputError
 
@@ -215,7 +217,9 @@ def make_embedder(model: str | None, *, settings: EmbeddingSettings | None = Non
 
     One instance per name and settings per process, so the weights load once however many
     indexes use them. Names with a prefix given to :func:`register_embedder` are built by
-    its factory.
+    its factory. With ``settings.ray``, a :class:`~ingest.embedding.ray_embedder.RayEmbedder`
+    whose workers each run the model as ``settings`` say, on ``settings.threads`` CPUs
+    (default 1).
 
     Args:
         model: ``None`` for the packaged all-MiniLM-L6-v2, or any sentence-transformers
@@ -235,4 +239,9 @@ def make_embedder(model: str | None, *, settings: EmbeddingSettings | None = Non
 
 @functools.lru_cache(maxsize=8)
 def _model_embedder(model: str, settings: EmbeddingSettings) -> Embedder:
-    return SentenceTransformerEmbedder(model, settings=settings)
+    if settings.ray is None:
+        return SentenceTransformerEmbedder(model, settings=settings)
+    cpus = settings.threads or 1
+    worker = replace(settings, ray=None, threads=cpus)
+    build = functools.partial(SentenceTransformerEmbedder, model, settings=worker)
+    return RayEmbedder(model, build, settings.ray, cpus_per_worker=cpus)
