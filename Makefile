@@ -90,8 +90,14 @@ bench-experiments: install
 
 # Rebuild every learned artifact from the repository (the answer-sentence cross-encoder in
 # retrieval/rerank/model, about 6 minutes on 2 cores; its model card says how it is made).
+# Every learned artifact: the cross-encoder (about 6 minutes), then the fold models, the
+# pipeline's candidates and the blend fitted on them (retrieval/rerank/model/reader.json).
 train: install
 	$(PY) -m bench.train.reranker --final
+	$(PY) -m bench.train.reranker --folds
+	$(PY) bench/squad_folds.py --fast
+	$(PY) bench/reader_features.py squad
+	$(PY) bench/reader_fit.py --write retrieval/rerank/model/reader.json
 
 clean:
 	rm -rf $(VENV) .docqa .pytest_cache .mypy_cache .ruff_cache

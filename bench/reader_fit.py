@@ -12,6 +12,7 @@ the figures are pooled over the four held-out folds:
   the fast path's confidence, thresholded for a false-abstention rate on the training folds.
 
     python bench/reader_fit.py [--max-false 0.10] [--article bench/out/reader_features-article.pkl]
+        [--write retrieval/rerank/model/reader.json]
 """
 
 from __future__ import annotations
@@ -163,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--article", type=Path)
     parser.add_argument("--max-false", type=float, default=0.10)
+    parser.add_argument(
+        "--write",
+        type=Path,
+        help="write the blend fitted on all folds here (retrieval/rerank/model/reader.json: "
+        "ReaderSettings' defaults must match it, a test holds it)",
+    )
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = pickle.loads(args.features.read_bytes())
     folds = sorted({r["fold"] for r in rows})
@@ -197,6 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     print("pooled first stage:", json.dumps(figures(rows, first_stage)))
     final = fit(rows, args.max_false)
     print("fit on all folds:", json.dumps(asdict(final)))
+    if args.write:
+        blend = {
+            "mix": final.mix,
+            "fused_weight": final.fused_weight,
+            "fitted_on": "SQuAD 2.0 training articles, 4 folds by article, fold models",
+            # The blend's figures, its weights chosen on the other folds each time.
+            "held_out": {key: pooled[key] for key in ("hit@1", "sentence_hit@1")},
+        }
+        args.write.write_text(json.dumps(blend, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.write}")
     if args.article:
         article: list[dict[str, Any]] = pickle.loads(args.article.read_bytes())
         for name in sorted({r["set"] for r in article}):

@@ -143,3 +143,13 @@ def test_the_fast_setting_skips_the_reader(
     assert len(scorer.seen) == 1
     first_stage = Retriever(index).with_settings(replace(Retriever(index).settings, reader=None))
     assert fast.passages == first_stage.answer(question).passages
+
+
+def test_the_default_blend_is_the_one_make_train_fitted() -> None:
+    import json
+
+    from retrieval.rerank.scorer import MODEL_DIR
+
+    fitted = json.loads((MODEL_DIR / "reader.json").read_text(encoding="utf-8"))
+    defaults = ReaderSettings()
+    assert (defaults.mix, defaults.fused_weight) == (fitted["mix"], fitted["fused_weight"])
