@@ -128,7 +128,6 @@ class EmbeddingCache:
         next is embedded, so a run killed halfway keeps what it embedded.
         ``progress(total, label)`` is told the number to embed.
         """
-        batch = batch or texts_per_call(embed)
         keys = [text_key(t) for t in texts]
         have = self.get(keys)
         missing: dict[str, str] = {}
@@ -136,6 +135,7 @@ class EmbeddingCache:
             if key not in have and key not in missing:
                 missing[key] = text
         todo = list(missing.items())
+        batch = batch or (texts_per_call(embed) if todo else DEFAULT_BATCH)
         advance = progress(len(todo), label) if progress and todo else None
         for i in range(0, len(todo), batch):
             part = todo[i : i + batch]

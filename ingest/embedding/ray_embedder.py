@@ -138,8 +138,12 @@ class RayEmbedder:
 
     @property
     def texts_per_call(self) -> int:
-        """Texts the embedding cache sends per call (each call starts the workers)."""
-        return self._settings.texts_per_call
+        """Texts the embedding cache sends per call (each call starts the workers):
+        :attr:`RaySettings.texts_per_worker` for each worker (without a worker count set,
+        the cluster is joined to count its CPUs)."""
+        if self._settings.workers is None:
+            self._connect()
+        return self._settings.texts_per_worker * self._workers()
 
     @property
     def dimension(self) -> int:

@@ -102,9 +102,11 @@ class RaySettings:
         workers: Workers, each holding the model (``None``: one per CPU of the cluster,
             each using ``EmbeddingSettings.threads`` CPUs, default 1).
         batch_size: Texts a worker embeds at a time.
-        texts_per_call: Most texts one ingest step sends to the cluster. Each step starts
-            the workers (about 3 s of loading the model) and stores its vectors in the
-            embedding cache before the next, so a run killed halfway keeps them.
+        texts_per_worker: Texts one ingest step sends to the cluster, per worker. Each
+            step starts the workers (about 4 s of loading the model here) and stores its
+            vectors in the embedding cache before the next, so a run killed halfway keeps
+            them; per worker, so that start-up stays the same share of a step however
+            many workers there are (4,096 texts: about 40 s of one core's work).
 
     Raises:
         InvalidInputError: a bad address, a count below 1, or Ray not installed.
@@ -113,12 +115,12 @@ class RaySettings:
     address: str | None = None
     workers: int | None = None
     batch_size: int = 256
-    texts_per_call: int = 4096
+    texts_per_worker: int = 4096
 
     def __post_init__(self) -> None:
         if self.address is not None:
             check_ray_address(self.address)
-        for name in ("workers", "batch_size", "texts_per_call"):
+        for name in ("workers", "batch_size", "texts_per_worker"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InvalidInputError(f"Ray {name} {value} must be 1 or more")
