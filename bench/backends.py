@@ -3,9 +3,12 @@
 Indexes SciFact and the bundled article once per backend (the embedding cache is shared,
 so the second backend embeds nothing; ``--seed-cache`` copies an existing cache in first),
 then prints per backend: hit@1, hit@3 and citation validity on the seed questions, SciFact
-test nDCG@10 and Recall@100, ingest seconds (a fresh version from a warm embedding cache)
-and ``ask()`` latency p50/p95 over the first 100 SciFact test queries (the two backends
-take turns on each query, so both see the same machine load).
+test nDCG@10 and Recall@100, ingest seconds (a fresh version from a warm embedding cache),
+the bytes the live version keeps in the local index folder, and ``ask()`` latency p50/p95
+over the first 100 SciFact test queries (the two backends take turns on each query, so
+both see the same machine load). On Milvus everything a question reads is in the engine:
+the quality and latency rows are measured by a reader given only the URI and the
+collection, with an empty folder of its own.
 
     python bench/backends.py [--milvus-uri bench/out/backends/milvus.db] [--seed-cache DIR]
     python bench/backends.py --latency-only      # latency again, over the indexes built
@@ -30,12 +33,11 @@ sys.path.insert(0, str(ROOT))
 def _ingest(index: Path, documents: Any, backend: Any, seed_cache: Path | None) -> float:
     """A fresh version of ``documents`` on ``backend``; returns its seconds."""
     from ingest.index.backend import collection_name
+    from ingest.index.milvus_store import drop
     from ingest.sync.pipeline import Ingestor
 
-    if backend.kind == "milvus":  # start from an empty collection, so every row is written
-        from ingest.index.milvus import connect
-
-        connect(backend.milvus_uri).drop_collection(collection_name(index))
+    if backend.kind == "milvus":  # start from empty collections, so every row is written
+        drop(backend.milvus_uri, collection_name(index))
     if seed_cache is not None and seed_cache.is_dir() and not (index / "cache").exists():
         shutil.copytree(seed_cache, index / "cache")
     started = time.perf_counter()
@@ -48,6 +50,25 @@ def load_folder(folder: Path) -> list[Any]:
     from ingest.formats.loaders import load_document
 
     return [load_document(path) for path in sorted(folder.iterdir()) if path.is_file()]
+
+
+def reader(index: Path, kind: str, uri: str | None) -> Any:
+    """A retriever of ``index``; on Milvus one with no local folder, given the URI and the
+    collection only (as a docqa on another machine)."""
+    from ingest.index.backend import BackendSettings, collection_name
+    from retrieval.retriever import Retriever
+
+    if kind == "faiss":
+        return Retriever(index)
+    settings = BackendSettings(kind="milvus", milvus_uri=uri, collection=collection_name(index))
+    return Retriever(index.parent / f"elsewhere-{index.name}", backend=settings)
+
+
+def local_bytes(index: Path) -> int:
+    """Bytes of the live version's folder (what a reader on the index's machine reads)."""
+    from ingest.index.store import current_version_path
+
+    return sum(p.stat().st_size for p in current_version_path(index).rglob("*") if p.is_file())
 
 
 def latency(retrievers: dict[str, Any], questions: list[str]) -> dict[str, tuple[float, float]]:
@@ -81,21 +102,20 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     from retrieval.eval.beir import evaluate_beir
     from retrieval.eval.beir_index import beir_documents, rank_documents
     from retrieval.eval.evaluation import evaluate, load_questions
-    from retrieval.retriever import Retriever
 
     uri = args.milvus_uri if kind == "milvus" else None
     backend = BackendSettings(kind=kind, milvus_uri=uri)  # type: ignore[arg-type]
     out = args.out / kind
     article = out / "article-index"
     _ingest(article, load_folder(ROOT / "corpus"), backend, None)
-    retriever = Retriever(article)
+    retriever = reader(article, kind, uri)
     docs = retriever.version.documents
     questions = load_questions(args.questions)
     seed = evaluate(questions, lambda q: retriever.answer(q, k=5), lambda d: docs[d].text)
 
     scifact = out / "scifact-index"
     seconds = _ingest(scifact, beir_documents(args.scifact), backend, args.seed_cache)
-    ranker = Retriever(scifact)
+    ranker = reader(scifact, kind, uri)
     bulk = ranker.with_settings(replace(ranker.settings, highlight=False, candidates=300))
     beir = evaluate_beir(args.scifact, lambda q, d: rank_documents(bulk, q, d), split="test")
     return {
@@ -106,6 +126,7 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         "ndcg@10": beir["ndcg@10"],
         "recall@100": beir["recall@100"],
         "ingest_s": round(seconds, 1),
+        "local_version_bytes": local_bytes(scifact),
     }
 
 
@@ -137,14 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    from retrieval.retriever import Retriever
-
     kinds = [kind for kind in ("faiss", "milvus") if args.only in (None, kind)]
     rows: list[dict[str, Any]] = []
     for kind in kinds:
         rows.append({"backend": kind} if args.latency_only else measure(kind, args))
         print(json.dumps(rows[-1]), file=sys.stderr)
-    retrievers = {kind: Retriever(args.out / kind / "scifact-index") for kind in kinds}
+    retrievers = {
+        kind: reader(args.out / kind / "scifact-index", kind, args.milvus_uri) for kind in kinds
+    }
     times = latency(retrievers, test_queries(args.scifact)[: args.latency_queries])
     for row in rows:
         row["query_p50_ms"], row["query_p95_ms"] = times[row["backend"]]
