@@ -148,3 +148,25 @@ def test_an_unreachable_ray_cluster_is_named_with_the_fix(
     err = capsys.readouterr().err
     assert "cannot reach the Ray cluster at '127.0.0.1:1'" in err and "ray start --head" in err
     assert not (index / "CURRENT").exists()
+
+
+def test_the_milvus_collection_comes_from_the_flag_over_the_environment() -> None:
+    env = {"DOCQA_MILVUS_URI": "http://milvus:19530", "DOCQA_MILVUS_COLLECTION": "shared_docs"}
+    assert Settings.build(environ=env).backend.collection == "shared_docs"
+    flag = Settings.build(milvus_collection="other_docs", environ=env)
+    assert flag.backend.collection == "other_docs"
+    assert Settings.build(environ={}).backend.collection is None
+
+
+def test_the_cli_takes_the_milvus_collection(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import cli
+
+    seen: list[Settings] = []
+
+    def record(args: object, settings: Settings) -> int:
+        seen.append(settings)
+        return 0
+
+    monkeypatch.setattr(cli, "cmd_list", record)
+    assert cli.main(["list", "--index", "/nowhere", "--milvus-collection", "shared_docs"]) == 0
+    assert seen[0].backend.collection == "shared_docs"

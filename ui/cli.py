@@ -236,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URI",
         help="Milvus server (http://host:19530) or milvus-lite file (*.db); $DOCQA_MILVUS_URI",
     )
+    where.add_argument(
+        "--milvus-collection",
+        metavar="NAME",
+        help="the index's collection in Milvus (default: named after the index folder); "
+        "$DOCQA_MILVUS_COLLECTION",
+    )
     commands = _WithBackend(sub, where)
 
     p = commands.add_parser("ingest", help="add or update files and folders in the index")
@@ -358,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             index=getattr(args, "index", None),
             backend=args.backend,
             milvus_uri=args.milvus_uri,
+            milvus_collection=args.milvus_collection,
             ray=getattr(args, "ray", None),
             workers=getattr(args, "workers", None),
             for_ingest=args.command == "ingest",

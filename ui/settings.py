@@ -38,6 +38,7 @@ class Settings:
         index: str | None = None,
         backend: BackendKind | None = None,
         milvus_uri: str | None = None,
+        milvus_collection: str | None = None,
         ray: str | None = None,
         workers: int | None = None,
         for_ingest: bool = False,
@@ -62,7 +63,9 @@ class Settings:
         return cls(
             index=Path(named) if named else None,
             backend=BackendSettings(
-                kind=backend or from_env.kind, milvus_uri=milvus_uri or from_env.milvus_uri
+                kind=backend or from_env.kind,
+                milvus_uri=milvus_uri or from_env.milvus_uri,
+                collection=milvus_collection or from_env.collection,
             ),
             embedding=embedding,
         )
