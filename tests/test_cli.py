@@ -99,3 +99,24 @@ def test_list(fake_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--index", str(fake_index), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["doc_id"] for r in rows] == ["kazakhstan-brics-refusal.md"]
+
+
+def test_an_ingest_into_milvus_says_how_another_docqa_names_it(
+    tmp_path: Path, corpus_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index, uri = tmp_path / "idx", str(tmp_path / "m.db")
+    common = ["--index", str(index), "--model", "fake-hashing-256"]
+    assert (
+        main(["ingest", str(corpus_dir), *common, "--backend", "milvus", "--milvus-uri", uri]) == 0
+    )
+    out = capsys.readouterr().out
+    assert f"--milvus-uri {uri} --milvus-collection docqa_" in out
+    collection = out.split("--milvus-collection ")[1].split()[0]
+    elsewhere = ["--index", str(tmp_path / "elsewhere"), "--backend", "milvus"]
+    named = [*elsewhere, "--milvus-uri", uri, "--milvus-collection", collection]
+    assert main(["ask", "Who hosted the BRICS summit?", *named, "--json", "--k", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["passages"]
+    assert not (tmp_path / "elsewhere").exists()
+    local = ["--index", str(tmp_path / "local"), "--model", "fake-hashing-256"]
+    assert main(["ingest", str(corpus_dir), *local]) == 0
+    assert "Milvus" not in capsys.readouterr().out
