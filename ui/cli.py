@@ -11,7 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ui.terminal import format_answer, print_figures, progress_factory, show_notices
+from ui.terminal import (
+    format_answer,
+    milvus_place,
+    print_figures,
+    progress_factory,
+    show_notices,
+)
 
 if TYPE_CHECKING:
     from ui.settings import Settings
@@ -51,27 +57,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         for path, doc_id in report.renamed:
             print(f"{path} is indexed as {doc_id!r}: another file has its name", file=sys.stderr)
         print(report.summary())
-        place = _milvus_place(settings.index_dir)
+        place = milvus_place(settings.index_dir)
         if place is not None:
             print(place)
     return EXIT_FAILED if report.rejected else EXIT_OK
-
-
-def _milvus_place(index_dir: Path) -> str | None:
-    """Where an index on Milvus lives, as another machine names it (None: not on Milvus)."""
-    from ingest.index.store import current_version_path
-
-    try:
-        where = json.loads((current_version_path(index_dir) / "backend.json").read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(where, dict) or where.get("kind") != "milvus":
-        return None
-    uri, collection = where.get("uri"), where.get("collection")
-    return (
-        f"in Milvus at {uri}, collection {collection}; a docqa elsewhere reads it with "
-        f"--backend milvus --milvus-uri {uri} --milvus-collection {collection}"
-    )
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -83,3 +84,20 @@ def show_notices() -> None:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
+
+
+def milvus_place(index_dir: Path) -> str | None:
+    """Where an index on Milvus lives, as another machine names it (None: not on Milvus)."""
+    from ingest.index.store import current_version_path
+
+    try:
+        where = json.loads((current_version_path(index_dir) / "backend.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(where, dict) or where.get("kind") != "milvus":
+        return None
+    uri, collection = where.get("uri"), where.get("collection")
+    return (
+        f"in Milvus at {uri}, collection {collection}; a docqa elsewhere reads it with "
+        f"--backend milvus --milvus-uri {uri} --milvus-collection {collection}"
+    )
