@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.index.chunk_index import KEYWORD_DEPTH, KeyRows, search_rows
+from ingest.index.chunk_index import KEYWORD_DEPTH, KeyRows, MilvusDense, search_rows
 from ingest.index.milvus import ANALYZER, BM25_B, BM25_K1, MilvusBackend
 from ingest.index.sparse import SparseIndex, SparseSettings, Tokenizer
 from ingest.index.tokens import EMPTY_TOKEN, TokenTable
@@ -161,50 +161,18 @@ class SectionCollection(MilvusBackend):
             self._call(self._client.upsert, self.collection, rows)
 
 
-class MilvusUnitRows:
-    """Search and read the unit vectors of one version in the unit collection."""
+class MilvusUnitRows(MilvusDense):
+    """Search and read the unit vectors of one version in the unit collection (the chunk
+    view's reads, over the unit collection; searched by Milvus, unlike a flat float16 table).
+    """
 
     def __init__(self, units: UnitCollection, rows: KeyRows) -> None:
-        self._units = units
-        self._rows = rows
-
-    @property
-    def size(self) -> int:
-        """Units of the version."""
-        return len(self._rows.keys)
-
-    @property
-    def dimension(self) -> int:
-        """Vector length."""
-        return int(self._units.dimension)
-
-    @property
-    def kind(self) -> str:
-        """The collection's dense index type, e.g. ``milvus-flat``."""
-        return f"milvus-{self._units.stats().dense_index.lower()}"
+        super().__init__(units, rows)
 
     @property
     def searchable(self) -> bool:
         """True: Milvus searches the unit vectors."""
         return True
-
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(scores, rows)`` of the ``k`` nearest units of this version, best first."""
-        k = min(k, self.size)
-        if k <= 0:
-            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        return search_rows(lambda limit: self._units.search_dense(query, limit), self._rows, k)
-
-    def reconstruct(self, rows: np.ndarray) -> np.ndarray:
-        """Stored vectors of ``rows``."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if not len(rows):
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.asarray(self._units.vectors(self._rows.keys[rows]), dtype=np.float32)
-
-    def vectors(self) -> np.ndarray:
-        """All vectors, row i = unit i."""
-        return self.reconstruct(np.arange(self.size))
 
 
 class MilvusSectionRows(SparseIndex):
