@@ -262,10 +262,10 @@ class Retriever:
             return self._answered(question, passages, not passages, started)
         terms = ranking.query.terms(self.version.sparse.tokenizer)
         idf = self.version.sparse.idf(terms)
-        qv = ranking.query_vector
-        if qv is None:
-            qv = self.embedder.embed([question])[0]
-        scored = [self._sentence_scores(r, qv, terms, idf) for r in rows]
+        cosines = self._unit_cosines(ranking, rows, question)
+        scored = [
+            self._sentence_scores(r, cos, terms, idf) for r, cos in zip(rows, cosines, strict=True)
+        ]
         # Each passage's best sentence cosine, whatever the mode ranked by.
         confidence = [
             self._relevance(terms, idf, r, float(cos.max()) if len(cos) else 0.0)
@@ -341,17 +341,30 @@ class Retriever:
             highlights=(),
         )
 
+    def _unit_cosines(self, ranking: Ranking, rows: list[int], question: str) -> list[np.ndarray]:
+        """The cosine to the question of each sentence unit of each chunk in ``rows``: as the
+        first stage gathered them, else read in one call."""
+        spans = [np.arange(self._offsets[r], self._offsets[r + 1]) for r in rows]
+        flat = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
+        qv = ranking.query_vector
+        cos = ranking.signals.sentence_cosines(flat) if qv is not None else None
+        if cos is None:
+            if qv is None:
+                qv = self.embedder.embed([question])[0]
+            cos = self.version.unit_dense.inner_products(qv, flat) if len(flat) else flat
+        bounds = np.cumsum([len(span) for span in spans])[:-1]
+        return np.split(np.asarray(cos, dtype=np.float32), bounds)
+
     def _sentence_scores(
-        self, row: int, qv: np.ndarray, terms: list[str], idf: dict[str, float]
+        self, row: int, cos: np.ndarray, terms: list[str], idf: dict[str, float]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Chunk ``row``'s sentence units, their cosine to the question, and their first-stage
-        score: the cosine plus ``lexical_weight`` times the IDF-weighted share of the
-        question's content terms the sentence holds."""
+        """Chunk ``row``'s sentence units, their cosine to the question (``cos``, in unit
+        order), and their first-stage score: the cosine plus ``lexical_weight`` times the
+        IDF-weighted share of the question's content terms the sentence holds."""
         units = self.version.units
         span = np.arange(self._offsets[row], self._offsets[row + 1])
         if not len(span):
             return span, np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)
-        cos = self.version.unit_dense.reconstruct(span) @ qv
         text = self.version.documents[self.version.chunks[row].doc_id].text
         tokenizer = self.version.sparse.tokenizer
         overlap = np.array(

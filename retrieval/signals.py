@@ -6,7 +6,7 @@ every candidate (from stored vectors), so fusion never mixes a score with a miss
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,21 @@ class Signals:
     chunk_cos: np.ndarray  # cosine of the chunk vector (0 when the index has none)
     sent_cos: np.ndarray  # cosine of the chunk's best sentence (0 when no sentence units)
     best_unit: np.ndarray  # unit row of that sentence (-1 when no sentence units)
+    #: Every sentence unit of the candidates (ascending) and its cosine, read once per
+    #: question so later stages need not fetch the vectors again (empty without units).
+    unit_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    unit_cos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    def sentence_cosines(self, units: np.ndarray) -> np.ndarray | None:
+        """Cosines of ``units`` as gathered, or None when any of them was not gathered."""
+        if not len(units):
+            return np.zeros(0, dtype=np.float32)
+        pos = np.searchsorted(self.unit_rows, units)
+        if not len(self.unit_rows) or pos.max() >= len(self.unit_rows):
+            return None
+        if not np.array_equal(self.unit_rows[pos], units):
+            return None
+        return self.unit_cos[pos]
 
 
 def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:
@@ -47,9 +62,18 @@ def sentence_maxima(
     unit_dense: UnitRows,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best sentence cosine and its unit row, for each chunk row in ``rows``."""
+    best_cos, best_unit, _, _ = sentence_cosines(query, rows, offsets, unit_dense)
+    return best_cos, best_unit
+
+
+def sentence_cosines(
+    query: np.ndarray, rows: np.ndarray, offsets: np.ndarray, unit_dense: UnitRows
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each chunk row in ``rows``: its best sentence cosine and that sentence's unit row;
+    then every unit of those rows (in row order) and its cosine, in one call to the backend."""
     spans = [np.arange(offsets[r], offsets[r + 1]) for r in rows]
     flat = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
-    cos = unit_dense.reconstruct(flat) @ query if len(flat) else np.zeros(0)
+    cos = unit_dense.inner_products(query, flat) if len(flat) else np.zeros(0, dtype=np.float32)
     best_cos = np.zeros(len(rows), dtype=np.float32)
     best_unit = np.full(len(rows), -1, dtype=np.int64)
     cursor = 0
@@ -58,7 +82,7 @@ def sentence_maxima(
             j = int(np.argmax(cos[cursor : cursor + len(span)]))
             best_cos[i], best_unit[i] = cos[cursor + j], span[j]
         cursor += len(span)
-    return best_cos, best_unit
+    return best_cos, best_unit, flat.astype(np.int64), np.asarray(cos, dtype=np.float32)
 
 
 def gather(
@@ -110,15 +134,18 @@ def gather(
     rows = rows.astype(np.int64)
     zeros = np.zeros(len(rows), dtype=np.float32)
     chunk_cos, sent_cos, best_unit = zeros, zeros, np.full(len(rows), -1, dtype=np.int64)
+    unit_rows, unit_cos = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     if query_vector is not None and dense is not None and dense.size:
-        chunk_cos = dense.reconstruct(rows) @ query_vector
+        chunk_cos = dense.inner_products(query_vector, rows)
     if (
         query_vector is not None
         and units is not None
         and unit_dense is not None
         and offsets is not None
     ):
-        sent_cos, best_unit = sentence_maxima(query_vector, rows, units, offsets, unit_dense)
+        sent_cos, best_unit, unit_rows, unit_cos = sentence_cosines(
+            query_vector, rows, offsets, unit_dense
+        )
     return Signals(
         rows=rows,
         bm25=bm25[rows].astype(np.float32) if bm25 is not None else zeros,
@@ -126,6 +153,8 @@ def gather(
         chunk_cos=np.asarray(chunk_cos, dtype=np.float32),
         sent_cos=np.asarray(sent_cos, dtype=np.float32),
         best_unit=best_unit,
+        unit_rows=unit_rows,
+        unit_cos=unit_cos,
     )
 
 

@@ -87,6 +87,25 @@ def test_milvus_answers_like_faiss(tmp_path: Path, corpus_dir: Path, uri: str) -
             assert [p.highlights for p in got.passages] == [p.highlights for p in want.passages]
 
 
+def test_milvus_computes_the_inner_products_it_is_asked_for(
+    tmp_path: Path, corpus_dir: Path, uri: str
+) -> None:
+    embedder = FakeEmbedder()
+    Ingestor(tmp_path / "m", embedder=embedder, backend=_milvus(uri)).run([corpus_dir])
+    version = load_version(tmp_path / "m")
+    query = embedder.embed(["Kazakhstan and BRICS"])[0]
+    rng = np.random.default_rng(3)
+    for view in (version.dense, version.unit_dense):
+        rows = rng.choice(view.size, size=min(40, view.size), replace=False)
+        want = view.reconstruct(rows) @ query
+        assert np.allclose(view.inner_products(query, rows), want, atol=1e-5)
+    collection = _collection(tmp_path / "m")
+    keys = collection.keys()[:3]
+    unknown = np.array([keys[0], 12345, keys[1]], dtype=np.int64)
+    got = collection.inner_products(query, unknown)
+    assert np.isnan(got[1]) and not np.isnan(got[[0, 2]]).any()
+
+
 def test_sync_on_milvus(tmp_path: Path, uri: str) -> None:
     folder, index = _notes(tmp_path / "notes"), tmp_path / "index"
     embedder = Exploding()

@@ -137,6 +137,11 @@ class DenseRows(Protocol):
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray: ...
 
+    def inner_products(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Inner product of ``query`` with the stored vector of each of ``rows`` (a remote
+        engine computes them where it can, rather than sending the vectors)."""
+        ...
+
     def vectors(self) -> np.ndarray: ...
 
 

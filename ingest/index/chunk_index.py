@@ -212,6 +212,16 @@ class MilvusDense:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.asarray(self._milvus.vectors(self._rows.keys[rows]), dtype=np.float32)
 
+    def inner_products(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Inner product of ``query`` with the vector of each of ``rows``: computed by Milvus
+        where it can (exact index), the rest from the vectors read back."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = self._milvus.inner_products(query, self._rows.keys[rows])
+        missing = np.isnan(out)
+        if missing.any():
+            out[missing] = self.reconstruct(rows[missing]) @ np.asarray(query, dtype=np.float32)
+        return out
+
     def vectors(self) -> np.ndarray:
         """All vectors, row i = chunk i."""
         return self.reconstruct(np.arange(self.size))

@@ -203,6 +203,10 @@ class DenseIndex:
             return np.zeros((0, int(self._index.d)), dtype=np.float32)
         return np.asarray(self._index.reconstruct_n(0, self.size), dtype=np.float32)
 
+    def inner_products(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Inner product of ``query`` with the stored vector of each of ``rows``."""
+        return np.asarray(self.reconstruct(rows) @ query, dtype=np.float32)
+
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
         """The stored vectors of ``rows`` (exact for flat indexes), shape ``(len(rows), d)``."""
         rows = np.asarray(rows, dtype=np.int64)
