@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-import ingest.sync.pipeline
+import ingest.sync.writing
 from ingest.errors import DocqaError, IndexUnwritableError, InvalidInputError
 from ingest.index.lock import LOCK_NAME, IndexBusyError, writer_lock
 from ui.cli import EXIT_FAILED, EXIT_OK, main
@@ -185,7 +185,7 @@ def test_docqa_ingest_on_a_busy_index_exits_with_the_message(
     docs.mkdir()
     (docs / "a.md").write_text("Swallows fly south in September.\n")
     short = functools.partial(writer_lock, timeout=0.2)
-    monkeypatch.setattr(ingest.sync.pipeline, "writer_lock", short)
+    monkeypatch.setattr(ingest.sync.writing, "writer_lock", short)
     argv = ["ingest", str(docs), "--index", str(holder.index), "--model", "fake-hashing-256"]
     assert main(argv) == EXIT_FAILED
     err = capsys.readouterr().err

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ingest.index.backend import BackendSettings
+from ingest.index.lock import IndexBusyError
 from ingest.index.store import current_version_path, load_version
 from ingest.sync.pipeline import Ingestor
 from retrieval.retriever import Retriever
@@ -24,6 +26,7 @@ from tests.fakes import FakeEmbedder
 pytest.importorskip("milvus_lite")
 from ingest.index.milvus import connect
 from ingest.index.milvus_files import TEXT_SCOPE, MilvusFiles
+from ingest.index.milvus_lease import LEASE, Lease, writer_lease
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = {
@@ -197,3 +200,73 @@ def test_migrate_both_ways_cleans_up(tmp_path: Path, corpus_dir: Path, server: s
     (only,) = list((index / "versions").iterdir())
     assert (only / "dense.faiss").is_file() and (only / "units.faiss").is_file()
     assert _cited(Retriever(index, embedder=embedder), QUESTIONS[0]) == want
+
+
+def test_a_writer_on_another_machine_starts_from_the_index_in_milvus(
+    tmp_path: Path, server: str
+) -> None:
+    first, second = _notes(tmp_path / "first"), tmp_path / "second"
+    second.mkdir()
+    (second / "cakes.md").write_text("# Cakes\n\nSponge cakes need eggs and flour.\n")
+    embedder = FakeEmbedder()
+    Ingestor(tmp_path / "a", embedder=embedder, backend=_milvus(server, "two_writers")).run([first])
+    # Another folder (another machine) naming the same collection adds to the index...
+    elsewhere = Ingestor(tmp_path / "b", embedder=embedder, backend=_milvus(server, "two_writers"))
+    report = elsewhere.run([second])
+    assert report.chunks_embedded == 1
+    remote = Retriever(tmp_path / "c", embedder=embedder, backend=_milvus(server, "two_writers"))
+    assert set(remote.version.documents) == {*NOTES, "cakes.md"}
+    # ...and the first folder's next write follows it rather than dropping cakes.md.
+    (first / "owls.md").write_text(NOTES["owls.md"] + "\nSnowy owls nest on tundra.\n")
+    Ingestor(tmp_path / "a", embedder=embedder, backend=_milvus(server, "two_writers")).run(
+        [first / "owls.md"]
+    )
+    latest = Retriever(tmp_path / "c", embedder=embedder, backend=_milvus(server, "two_writers"))
+    assert set(latest.version.documents) == {*NOTES, "cakes.md"}
+    assert "tundra" in latest.version.documents["owls.md"].text
+    assert current_version_path(tmp_path / "a").name == latest.version.path.name
+    # A removal from a folder that never wrote reaches the index too.
+    Ingestor(tmp_path / "d", embedder=embedder, backend=_milvus(server, "two_writers")).remove(
+        ["boats.md"]
+    )
+    after = Retriever(tmp_path / "c", embedder=embedder, backend=_milvus(server, "two_writers"))
+    assert set(after.version.documents) == {"owls.md", "bread.md", "cakes.md"}
+
+
+def test_one_writer_at_a_time_across_machines(server: str) -> None:
+    files = MilvusFiles(server, "leased_files")
+    with writer_lease(files, settle=0.2) as held:
+        assert Lease.parse(files.note(LEASE)) is not None
+        waited: list[str] = []
+        busy = pytest.raises(IndexBusyError, match="is writing the index")
+        with busy, writer_lease(files, timeout=0.5, settle=0.2, on_wait=waited.append):
+            pass  # pragma: no cover - never entered
+        assert len(waited) == 1 and held.owner.rsplit(":", 1)[0] in waited[0]
+    assert files.note(LEASE) is None  # released
+    # A writer that died leaves a lease that runs out; the next writer takes it over.
+    files.set_note(LEASE, Lease("gone:1:x", time.time() - 1).dump())
+    with writer_lease(files, timeout=5, settle=0.2) as taken:
+        assert taken.owner != "gone:1:x"
+
+
+def test_writers_racing_for_the_lease_take_turns(server: str) -> None:
+    files = MilvusFiles(server, "raced_files")
+    inside, overlaps, entered = [0], [0], [0]
+    guard = threading.Lock()
+
+    def write() -> None:
+        with writer_lease(files, timeout=60, settle=0.3, on_wait=lambda _: None):
+            with guard:
+                inside[0] += 1
+                entered[0] += 1
+                overlaps[0] += inside[0] > 1
+            time.sleep(0.3)
+            with guard:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=write) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert entered[0] == 3 and overlaps[0] == 0

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ingest.sync.pipeline
 import ingest.sync.sources
+import ingest.sync.writing
 from ingest.errors import IndexNotFoundError, InvalidInputError
 from ingest.index.store import current_version_path, load_tokens, load_version
 from ingest.index.tokens import assemble_tokens
@@ -286,7 +286,7 @@ def test_a_writer_finishing_first_is_reconciled_under_the_lock(
     for path in folder.iterdir():
         os.utime(path, ns=(old, old))
     _ingestor(index, FakeEmbedder()).run([folder])
-    real_lock = ingest.sync.pipeline.writer_lock
+    real_lock = ingest.sync.writing.writer_lock
     raced: list[bool] = []
 
     @contextlib.contextmanager
@@ -297,7 +297,7 @@ def test_a_writer_finishing_first_is_reconciled_under_the_lock(
         with real_lock(index_dir):
             yield
 
-    monkeypatch.setattr(ingest.sync.pipeline, "writer_lock", lock_after_another_writer)
+    monkeypatch.setattr(ingest.sync.writing, "writer_lock", lock_after_another_writer)
     report = _ingestor(index, FakeEmbedder()).run([folder])  # c.txt skipped as known, at first
     assert raced and report.added == ("c.txt",)
     assert "lighthouse" in load_version(index).documents["c.txt"].text

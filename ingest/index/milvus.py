@@ -18,15 +18,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection, Iterator, Sequence
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ingest.errors import CorruptIndexError, DocqaError, InvalidInputError
+from ingest.errors import CorruptIndexError, DocqaError
 from ingest.index.backend import BackendKind, BackendStats
 from ingest.index.dense import EXACT_MAX_ROWS, default_nprobe, ivf_cells
+from ingest.index.milvus_connect import BackendUnavailableError, check_uri, connect
 from ingest.index.sparse import SparseSettings, Tokenizer
 from ingest.text.chunker import Chunk
 
@@ -38,36 +37,6 @@ _TEXT_BYTES = 65_535
 #: bm25s's BM25 parameters, so both backends score alike.
 BM25_K1, BM25_B = 1.5, 0.75
 _ID_BYTES = 4_096
-
-
-class BackendUnavailableError(DocqaError, ConnectionError):
-    """The Milvus server (or milvus-lite file) cannot be reached or refused a request."""
-
-
-def check_uri(uri: str) -> str:
-    """Return ``uri`` (a file path made absolute) or raise :class:`InvalidInputError`."""
-    if uri.startswith(("http://", "https://", "tcp://", "unix:")):
-        return uri
-    if not uri.endswith(".db"):
-        raise InvalidInputError(
-            f"milvus URI {uri!r} is neither http://host:port nor a milvus-lite file ending "
-            "in .db; e.g. --milvus-uri http://localhost:19530 or --milvus-uri ./milvus.db"
-        )
-    return str(Path(uri).expanduser().resolve())
-
-
-@lru_cache(maxsize=8)
-def connect(uri: str) -> Any:
-    """One client per URI and process (milvus-lite allows one opener of a file)."""
-    from pymilvus import MilvusClient
-
-    uri = check_uri(uri)
-    if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
-        Path(uri).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return MilvusClient(uri=uri)
-    except Exception as exc:  # pymilvus raises MilvusException and gRPC errors alike
-        raise BackendUnavailableError(f"cannot reach Milvus at {uri}: {exc}") from exc
 
 
 #: The ``terms`` field holds docqa's own tokens (see :func:`terms_of`), so Milvus only splits

@@ -176,14 +176,26 @@ class MilvusFiles:
 
     def pointer(self) -> str | None:
         """The name of the live version (None: no version yet)."""
-        if not self.exists:
-            return None
-        found = self._get([row_key("", POINTER, 0)])
-        return next(iter(found.values()), None)
+        return self.note(POINTER)
 
     def set_pointer(self, name: str) -> None:
         """Make ``name`` the live version (one upsert: atomic for readers)."""
-        self._call(self._client.upsert, self.collection, [self._row("", POINTER, 0, name)])
+        self.set_note(POINTER, name)
+
+    def note(self, name: str) -> str | None:
+        """The one-row value ``name`` of the index (None: not set)."""
+        if not self.exists:
+            return None
+        found = self._get([row_key("", name, 0)])
+        return next(iter(found.values()), None)
+
+    def set_note(self, name: str, value: str) -> None:
+        """Set the one-row value ``name`` (one upsert: readers see the old or the new one)."""
+        self._call(self._client.upsert, self.collection, [self._row("", name, 0, value)])
+
+    def clear_note(self, name: str) -> None:
+        """Remove the one-row value ``name``."""
+        self._call(self._client.delete, self.collection, ids=[row_key("", name, 0)])
 
     def names(self, scope: str | None = None) -> Iterator[tuple[str, str]]:
         """``(scope, name)`` of every file (of ``scope`` only, when given)."""

@@ -27,6 +27,7 @@ from ingest.errors import CorruptIndexError, IndexNotFoundError
 from ingest.formats.document import Document
 from ingest.index.backend import BACKEND_FILE, BackendSettings, collection_name, read_backend_file
 from ingest.index.chunk_index import KEYS_FILE, KeyRows, Target, milvus_views
+from ingest.index.durable import current_name, fsync_tree, point_current
 from ingest.index.manifest import IndexVersion, Manifest, Stamp, checked_version
 from ingest.index.milvus import MilvusBackend, check_uri, connect
 from ingest.index.milvus_files import TEXT_SCOPE, MilvusFiles, MilvusTexts, text_key
@@ -63,6 +64,11 @@ _UNIT_FILES = ("units.chunk.npy", "units.start.npy", "units.end.npy")
 def files_collection(prefix: str) -> str:
     """The collection holding the files of the index whose chunks are in ``prefix``."""
     return f"{prefix}_files"
+
+
+def resident_description(uri: str, prefix: str) -> dict[str, str]:
+    """The ``backend.json`` of a version held in Milvus whole."""
+    return {"kind": "milvus", "store": "milvus", "uri": uri, "collection": prefix}
 
 
 def is_resident(info: dict[str, Any]) -> bool:
@@ -130,7 +136,7 @@ def publish(
     files.put_array(name, SECTION_KEYS, skeys)
     files.put(name, TEXT_KEYS, json.dumps(tkeys).encode("utf-8"))
     files.set_pointer(name)
-    description = {"kind": "milvus", "store": "milvus", "uri": uri, "collection": prefix}
+    description = resident_description(uri, prefix)
     for path in sorted(staging.rglob("*"), reverse=True):
         if path.relative_to(staging).as_posix() not in LOCAL_FILES:
             path.unlink() if path.is_file() else path.rmdir()
@@ -294,3 +300,39 @@ def drop(uri: str, prefix: str) -> list[str]:
     for n in dropped:
         client.drop_collection(n)
     return dropped
+
+
+def follow_milvus(index_dir: Path, target: Target) -> str | None:
+    """Make the local folder name the version Milvus holds as live, when another machine
+    wrote it (the caller holds the writer lock and the lease); returns that version's name,
+    or None when there was nothing to follow.
+
+    The folder of a version held in Milvus keeps only its manifest and where it lives, so
+    following is writing those two files and ``CURRENT``; the next version then starts from
+    what Milvus holds rather than from this folder's older idea of it. A folder whose live
+    version is elsewhere (FAISS files, another collection) is left alone.
+    """
+    assert target.uri is not None and target.collection is not None
+    uri, prefix = check_uri(target.uri), target.collection
+    remote = remote_pointer(uri, prefix)
+    local = current_name(index_dir)
+    if remote is None or remote == local:
+        return None
+    if local is not None and (index_dir / "versions" / local).is_dir():
+        info = read_backend_file(index_dir / "versions" / local)
+        if not is_resident(info) or (info.get("uri"), info.get("collection")) != (
+            uri,
+            prefix,
+        ):
+            return None
+    name, manifest = remote_manifest(uri, prefix, index_dir)
+    folder = index_dir / "versions" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest.to_json(), ensure_ascii=False), encoding="utf-8"
+    )
+    description = resident_description(uri, prefix)
+    (folder / BACKEND_FILE).write_text(json.dumps(description), encoding="utf-8")
+    fsync_tree(folder)
+    point_current(index_dir, name)
+    return name

@@ -45,8 +45,13 @@ from ingest.arrays import load_array
 from ingest.errors import CorruptIndexError, DocqaError, IndexNotFoundError
 from ingest.formats.document import Document
 from ingest.index import milvus_store
-from ingest.index.backend import BackendSettings, check_backend, read_backend_file
+from ingest.index.backend import (
+    BackendSettings,
+    check_backend,
+    read_backend_file,
+)
 from ingest.index.chunk_index import Target, open_chunk_index, write_chunk_index
+from ingest.index.durable import current_name, fsync, fsync_tree, point_current
 from ingest.index.manifest import (
     FORMAT,
     FORMAT_VERSION,
@@ -177,7 +182,7 @@ def load_version(index_dir: str | Path, backend: BackendSettings | None = None) 
         else milvus_store.remote_address(index_dir, backend)
     )
     for attempt in range(LOAD_ATTEMPTS):
-        seen = _current_name(index_dir) if remote is None else milvus_store.remote_pointer(*remote)
+        seen = current_name(index_dir) if remote is None else milvus_store.remote_pointer(*remote)
         try:
             if remote is not None:
                 name, manifest = milvus_store.remote_manifest(*remote, index_dir)
@@ -188,7 +193,7 @@ def load_version(index_dir: str | Path, backend: BackendSettings | None = None) 
             return _load_files(index_dir, version, read_manifest(version), backend)
         except CorruptIndexError:
             now = (
-                _current_name(index_dir) if remote is None else milvus_store.remote_pointer(*remote)
+                current_name(index_dir) if remote is None else milvus_store.remote_pointer(*remote)
             )
             if now == seen or attempt == LOAD_ATTEMPTS - 1:
                 raise
@@ -220,33 +225,11 @@ def live_stamp(index_dir: Path, backend: BackendSettings | None = None) -> Stamp
         return None
 
 
-def _current_name(index_dir: Path) -> str | None:
-    try:
-        return (index_dir / "CURRENT").read_text().strip()
-    except OSError:
-        return None
-
-
 def load_tokens(version: IndexVersion) -> TokenTable | None:
     """The tokenised chunks stored with a version (None for versions written without)."""
     read = version.read_tokens or (lambda: TokenTable.load(version.path / "tokens"))
     table = read()
     return table if table is not None and len(table) == len(version.chunks) else None
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() or path.is_dir():
-            _fsync(path)
-    _fsync(folder)
 
 
 def write_version(
@@ -283,7 +266,7 @@ def write_version(
     target = backend or Target("faiss")
     versions = index_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
-    previous = _current_name(index_dir)
+    previous = current_name(index_dir)
     numbers = [int(p.name) for p in versions.iterdir() if p.name.isdigit()]
     if target.kind == "milvus":
         numbers.append(milvus_store.live_number(target))
@@ -333,17 +316,11 @@ def write_version(
         SparseIndex.from_tokens(section_tokens(tokens, sections), manifest.sparse).save(
             staging / "section_sparse"
         )
-    _fsync_tree(staging)
+    fsync_tree(staging)
     final = versions / name
     os.replace(staging, final)
-    _fsync(versions)
-    pointer_tmp = index_dir / ".CURRENT.tmp"
-    with open(pointer_tmp, "w") as handle:
-        handle.write(name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(pointer_tmp, index_dir / "CURRENT")
-    _fsync(index_dir)
+    fsync(versions)
+    point_current(index_dir, name)
     _collect_old_versions(versions, keep={name, previous or name})
     kept = [versions / v for v in {name, previous or name} if (versions / v).is_dir()]
     milvus_store.collect(kept, final)
@@ -353,7 +330,7 @@ def write_version(
 def retire_other_versions(index_dir: Path) -> None:
     """Remove every local version but the live one (after a move to another backend, the
     version before it is on the old one and not kept for readers)."""
-    _collect_old_versions(index_dir / "versions", keep={_current_name(index_dir) or ""})
+    _collect_old_versions(index_dir / "versions", keep={current_name(index_dir) or ""})
 
 
 def _collect_old_versions(versions: Path, keep: set[str]) -> None:

@@ -24,7 +24,7 @@ from ingest.formats.document import Document
 from ingest.formats.loaders import DEFAULT_MAX_FILE_BYTES
 from ingest.index.backend import BackendSettings, check_backend, read_backend_file
 from ingest.index.chunk_index import Target, resolve_target
-from ingest.index.lock import writer_lock
+from ingest.index.milvus_store import remote_address
 from ingest.index.sparse import SparseSettings
 from ingest.index.store import (
     Manifest,
@@ -45,6 +45,7 @@ from ingest.sync.sources import (
     read_sources,
 )
 from ingest.sync.update import build_content, write_content
+from ingest.sync.writing import writing
 from ingest.text.chunker import ChunkSettings
 from ingest.text.sentences import SENTENCE_RULES
 
@@ -117,7 +118,7 @@ class Ingestor:
 
     def _write(self, scan: Scan, *, prune: bool, rebuild: bool, started: float) -> IngestReport:
         """Under the writer lock: the next version from ``scan`` (and ``prune``)."""
-        with writer_lock(self.index_dir):
+        with writing(self.index_dir, self.backend):
             live = None if rebuild else self._live_manifest()
             incoming = self._incoming(scan, live)
             removed: list[str] = []
@@ -137,7 +138,7 @@ class Ingestor:
         started = time.perf_counter()
         if not documents and not prune:
             return self._report(None, started)
-        with writer_lock(self.index_dir):
+        with writing(self.index_dir, self.backend):
             live = None if rebuild else self._live_manifest()
             incoming = {d.doc_id: Incoming(d, d.source) for d in documents}
             removed = [d for d in live.documents if d not in incoming] if prune and live else []
@@ -153,8 +154,9 @@ class Ingestor:
         if not doc_ids:
             raise InvalidInputError("no document ids given; see `docqa list` for them")
         started = time.perf_counter()
-        current_version_path(self.index_dir)  # raises when there is no index
-        with writer_lock(self.index_dir):
+        if remote_address(self.index_dir, self.backend) is None:
+            current_version_path(self.index_dir)  # raises when there is no index
+        with writing(self.index_dir, self.backend):
             live = read_manifest(current_version_path(self.index_dir))
             unknown = sorted(set(doc_ids) - set(live.documents))
             if unknown:
