@@ -270,3 +270,14 @@ def test_writers_racing_for_the_lease_take_turns(server: str) -> None:
     for thread in threads:
         thread.join(timeout=120)
     assert entered[0] == 3 and overlaps[0] == 0
+
+
+def test_a_working_writer_keeps_its_lease(server: str) -> None:
+    files = MilvusFiles(server, "renewed_files")
+    with writer_lease(files, lease_seconds=0.9, settle=0.1):
+        time.sleep(2.0)  # more than twice the lease's life: renewed meanwhile
+        held = Lease.parse(files.note(LEASE))
+        assert held is not None and held.expires > time.time()
+        busy = pytest.raises(IndexBusyError)
+        with busy, writer_lease(files, timeout=0.2, settle=0.1, on_wait=lambda _: None):
+            pass  # pragma: no cover - never entered

@@ -121,9 +121,13 @@ def writer_lease(
 
 
 def _renew(files: MilvusFiles, me: str, lease_seconds: float, stop: threading.Event) -> None:
-    """Push the lease's end forward every third of its life until ``stop``."""
+    """Push the lease's end forward every third of its life until ``stop`` (never over a
+    lease another writer took after this one ran out)."""
     while not stop.wait(lease_seconds / 3):
         try:
+            held = Lease.parse(files.note(LEASE))
+            if held is not None and held.owner != me:
+                return
             files.set_note(LEASE, Lease(me, time.time() + lease_seconds).dump())
         except Exception:  # a blip: the next renewal tries again, the lease has time left
             continue
