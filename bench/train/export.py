@@ -55,6 +55,9 @@ PROBES: tuple[tuple[str, str], ...] = (
 MAX_PROBABILITY_GAP = 0.1
 #: Pairs per calibration batch.
 CALIBRATION_BATCH = 8
+#: Files of the model folder the export does not write, kept across a new export: the model
+#: card and the second stage's blend (``reader.json``, refitted by ``make train`` after it).
+KEPT_FILES = ("MODEL_CARD.md", "reader.json")
 
 
 class ExportCheckError(RuntimeError):
@@ -201,8 +204,9 @@ def export_int8(
             "check": check,
         }
         (work / "export.json").write_text(json.dumps(info, indent=1) + "\n")
-        if (target / "MODEL_CARD.md").is_file():
-            shutil.copyfile(target / "MODEL_CARD.md", work / "MODEL_CARD.md")
+        for kept in KEPT_FILES:  # not the export's own: written by hand or by reader_fit
+            if (target / kept).is_file():
+                shutil.copyfile(target / kept, work / kept)
         work.chmod(0o755)
         old = target.with_name(f".{target.name}.old")
         shutil.rmtree(old, ignore_errors=True)
