@@ -256,6 +256,14 @@ def test_unit_vectors_come_back_by_row(unit_rows: tuple[Any, np.ndarray]) -> Non
     assert np.allclose(rows.vectors(), vectors, atol=1e-6)
 
 
+def test_unit_inner_products_are_the_rows_own(unit_rows: tuple[Any, np.ndarray]) -> None:
+    rows, vectors = unit_rows
+    query = EMBEDDER.embed(["ferries across the bay"])[0]
+    pick = np.array([5, 1, 9, 5])  # repeated rows too; the stranger's key never counts
+    assert np.allclose(rows.inner_products(query, pick), vectors[pick] @ query, atol=1e-5)
+    assert rows.inner_products(query, np.zeros(0, dtype=np.int64)).shape == (0,)
+
+
 @pytest.fixture(params=["faiss", "milvus"])
 def section_rows(request: pytest.FixtureRequest, milvus_file: str) -> SparseIndex:
     """The section BM25 of one version."""
