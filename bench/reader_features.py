@@ -50,8 +50,10 @@ def question_features(
     version = retriever.version
     terms = question_terms(version.sparse.tokenizer, question)
     idf = version.sparse.idf(terms)
-    qv = ranking.query_vector
-    scored = [retriever._sentence_scores(r, qv, terms, idf) for r in rows]
+    cosines = retriever._unit_cosines(ranking, rows, question)
+    scored = [
+        retriever._sentence_scores(r, c, terms, idf) for r, c in zip(rows, cosines, strict=True)
+    ]
     confidence = [
         retriever._relevance(terms, idf, r, float(cos.max()) if len(cos) else 0.0)
         for r, (_, cos, _) in zip(rows, scored, strict=True)

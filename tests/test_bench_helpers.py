@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -58,3 +59,21 @@ def test_chunking_grid_tries_overlap_at_the_default_size_only() -> None:
         (800, 2, False),
     ]
     assert settings_grid([800], [0], [1200]) == [(800, 0, False), (1200, 0, True)]
+
+
+def test_reader_features_are_the_pipelines_own(fake_index: Path) -> None:
+    """The features the blend is fitted on are the ones answer() reads: same passages,
+    same sentences, same first-stage scores (a refactor of the retriever cannot silently
+    break ``make train``)."""
+    from bench.quality import ConstantScorer
+    from bench.reader_features import question_features
+    from retrieval.retriever import Retriever
+    from tests.fakes import FakeEmbedder
+
+    retriever = Retriever(fake_index, embedder=FakeEmbedder())
+    question = "When was the 16th BRICS summit held?"
+    row = question_features(retriever, ConstantScorer(), question, ("October 2024",), 4, 8)
+    ranking = retriever.rank(question)
+    assert len(row["fused"]) == min(4, len(ranking.order))
+    assert np.allclose(row["fused"], ranking.fused[ranking.order[:4]])
+    assert np.isfinite(row["logit"]).sum() == min(8, len(row["logit"]))
