@@ -246,6 +246,26 @@ def test_openvino_keeps_its_compiled_model_and_reuses_it(tmp_path: Path) -> None
 
 
 @pytest.mark.model
+def test_openvino_on_fewer_threads_leaves_cores_unpinned() -> None:
+    """Processes limited to a thread or two (Ray workers) must not all pin to the first
+    core; on all cores OpenVINO keeps its own placement."""
+    from ingest.embedding.embedder import _default_model_path
+    from ingest.embedding.openvino_import import compile_model
+
+    make_embedder(None, settings=run_on("openvino-int8")).embed(TEXTS[:1])  # the export exists
+    export = exported_model(
+        DEFAULT_MODEL,
+        Path(_default_model_path()),
+        kind="openvino-int8",
+        cache_dir=EmbeddingSettings().cache_dir(),
+    )
+    model = next(export.glob("*.xml"))
+    one = compile_model(model, threads=1)
+    assert one.get_property("INFERENCE_NUM_THREADS") == 1  # type: ignore[attr-defined]
+    assert one.get_property("ENABLE_CPU_PINNING") is False  # type: ignore[attr-defined]
+
+
+@pytest.mark.model
 @pytest.mark.slow
 def test_openvino_export_and_use_write_nothing_under_home(tmp_path: Path) -> None:
     import os
