@@ -27,6 +27,7 @@ pytest.importorskip("milvus_lite")
 from ingest.index.milvus import connect
 from ingest.index.milvus_files import TEXT_SCOPE, MilvusFiles
 from ingest.index.milvus_lease import LEASE, Lease, writer_lease
+from ingest.index.milvus_store import drop
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = {
@@ -281,3 +282,20 @@ def test_a_working_writer_keeps_its_lease(server: str) -> None:
         busy = pytest.raises(IndexBusyError)
         with busy, writer_lease(files, timeout=0.2, settle=0.1, on_wait=lambda _: None):
             pass  # pragma: no cover - never entered
+
+
+def test_a_write_after_the_collections_were_dropped_starts_afresh(
+    tmp_path: Path, server: str
+) -> None:
+    folder, index = _notes(tmp_path / "notes"), tmp_path / "index"
+    embedder = FakeEmbedder()
+    Ingestor(index, embedder=embedder, backend=_milvus(server, "dropped")).run([folder])
+    assert drop(server, "dropped")  # the version before the next one loses its files
+    report = Ingestor(index, embedder=embedder, backend=_milvus(server, "dropped")).run(
+        [folder], rebuild=True
+    )
+    assert report.n_chunks == 3
+    remote = Retriever(
+        tmp_path / "elsewhere", embedder=embedder, backend=_milvus(server, "dropped")
+    )
+    assert remote.answer("sourdough bread", k=1).passages[0].doc_id == "bread.md"

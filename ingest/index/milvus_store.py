@@ -275,7 +275,16 @@ def collect(kept_versions: Sequence[Path], live: Path) -> None:
             and read_backend_file(v).get("uri") == uri
         )
     ]
-    keys = [_version_keys(v, files if is_resident(read_backend_file(v)) else None) for v in same]
+    keys = []
+    for v in same:
+        try:
+            keys.append(_version_keys(v, files if is_resident(read_backend_file(v)) else None))
+        except CorruptIndexError:
+            if v == live:
+                raise
+            # The version before lost its files in Milvus (collections dropped, another
+            # writer's clean-up): it lists nothing to keep, and no reader can load it.
+            continue
     MilvusBackend(uri, prefix, 1, create=False).retain(np.concatenate([k[0] for k in keys]))
     if files is None:
         return
