@@ -222,21 +222,26 @@ def test_openvino_encoder_serves_threads_one_batch_at_a_time() -> None:
     np.testing.assert_allclose(np.vstack(parallel), np.vstack(serial), atol=1e-6)
 
 
+def _openvino_export() -> Path:
+    """The default model's OpenVINO int8 export (made by a first embedding if missing)."""
+    from ingest.embedding.embedder import _default_model_path
+
+    make_embedder(None, settings=run_on("openvino-int8")).embed(TEXTS[:1])
+    return exported_model(
+        DEFAULT_MODEL,
+        Path(_default_model_path()),
+        kind="openvino-int8",
+        cache_dir=EmbeddingSettings().cache_dir(),
+    )
+
+
 @pytest.mark.model
 def test_openvino_keeps_its_compiled_model_and_reuses_it(tmp_path: Path) -> None:
     import shutil
 
     from ingest.embedding.openvino_runtime import OpenVinoEncoder
 
-    make_embedder(None, settings=run_on("openvino-int8")).embed(TEXTS[:1])  # the export exists
-    from ingest.embedding.embedder import _default_model_path
-
-    export = exported_model(
-        DEFAULT_MODEL,
-        Path(_default_model_path()),
-        kind="openvino-int8",
-        cache_dir=EmbeddingSettings().cache_dir(),
-    )
+    export = _openvino_export()
     folder = tmp_path / "export"
     shutil.copytree(export, folder, ignore=shutil.ignore_patterns("compiled"))
     first = OpenVinoEncoder(folder).encode(TEXTS)
@@ -249,17 +254,9 @@ def test_openvino_keeps_its_compiled_model_and_reuses_it(tmp_path: Path) -> None
 def test_openvino_on_fewer_threads_leaves_cores_unpinned() -> None:
     """Processes limited to a thread or two (Ray workers) must not all pin to the first
     core; on all cores OpenVINO keeps its own placement."""
-    from ingest.embedding.embedder import _default_model_path
     from ingest.embedding.openvino_import import compile_model
 
-    make_embedder(None, settings=run_on("openvino-int8")).embed(TEXTS[:1])  # the export exists
-    export = exported_model(
-        DEFAULT_MODEL,
-        Path(_default_model_path()),
-        kind="openvino-int8",
-        cache_dir=EmbeddingSettings().cache_dir(),
-    )
-    model = next(export.glob("*.xml"))
+    model = next(_openvino_export().glob("*.xml"))
     one = compile_model(model, threads=1)
     assert one.get_property("INFERENCE_NUM_THREADS") == 1  # type: ignore[attr-defined]
     assert one.get_property("ENABLE_CPU_PINNING") is False  # type: ignore[attr-defined]

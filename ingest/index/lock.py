@@ -16,7 +16,7 @@ from filelock import FileLock, Timeout
 
 from ingest.errors import DocqaError, IndexUnwritableError, InvalidInputError
 
-__all__ = ["DEFAULT_TIMEOUT", "LOCK_NAME", "IndexBusyError", "writer_lock"]
+__all__ = ["DEFAULT_TIMEOUT", "LOCK_NAME", "IndexBusyError", "to_stderr", "writer_lock"]
 
 #: Name of the lock file inside the index directory.
 LOCK_NAME = "LOCK"
@@ -31,7 +31,8 @@ class IndexBusyError(DocqaError, RuntimeError):
     """Another process held the index's writer lock for longer than the caller would wait."""
 
 
-def _to_stderr(message: str) -> None:
+def to_stderr(message: str) -> None:
+    """Print a one-line waiting message to stderr (the default ``on_wait``)."""
     print(message, file=sys.stderr, flush=True)
 
 
@@ -40,7 +41,7 @@ def writer_lock(
     index_dir: Path,
     *,
     timeout: float | None = DEFAULT_TIMEOUT,
-    on_wait: Callable[[str], None] = _to_stderr,
+    on_wait: Callable[[str], None] = to_stderr,
 ) -> Iterator[None]:
     """Hold the index's writer lock (``INDEX/LOCK``) for the ``with`` block.
 

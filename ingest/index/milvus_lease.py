@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -24,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ingest.index.lock import DEFAULT_TIMEOUT, IndexBusyError
+from ingest.index.lock import DEFAULT_TIMEOUT, IndexBusyError, to_stderr
 from ingest.index.milvus_files import MilvusFiles
 
 LEASE = "WRITER"
@@ -56,10 +55,6 @@ class Lease:
         return json.dumps({"owner": self.owner, "expires": self.expires})
 
 
-def _to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 @contextmanager
 def writer_lease(
     files: MilvusFiles,
@@ -67,7 +62,7 @@ def writer_lease(
     timeout: float | None = DEFAULT_TIMEOUT,
     lease_seconds: float = LEASE_SECONDS,
     settle: float = SETTLE,
-    on_wait: Callable[[str], None] = _to_stderr,
+    on_wait: Callable[[str], None] = to_stderr,
 ) -> Iterator[Lease]:
     """Hold the writer lease of the index whose files are in ``files`` for the block.
 
