@@ -1,6 +1,6 @@
 """The shipped cross-encoder on docqa's own article and its tuning questions (measured only).
 
-    python -m bench.train.article_dev [--questions bench/data/article_dev.jsonl]
+    python -m bench.train.article_dev [--questions bench/data/article_dev.jsonl] [--model DIR]
 
 The bundled article's sentences (``sentence_spans`` over its extracted text) are ranked per
 question by the packaged bi-encoder; the top 25 are scored as in the fold figures
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +34,9 @@ CANDIDATES = 25
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--questions", default=str(ROOT / "bench" / "data" / "article_dev.jsonl"))
+    parser.add_argument(
+        "--model", type=Path, help="a cross-encoder folder (default: the shipped one)"
+    )
     args = parser.parse_args(argv)
     text = load_document(ARTICLE).text
     sentences = [text[a:b] for a, b in sentence_spans(text)]
@@ -40,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     embedder = make_embedder(None)
     vectors = embedder.embed(sentences)
     q_vectors = embedder.embed([q.question for q in questions])
-    scorer = SentenceScorer()
+    scorer = SentenceScorer(args.model) if args.model else SentenceScorer()
     cosine, logits, is_answer = [], [], []
     for q, qv in zip(questions, q_vectors, strict=True):
         cos = vectors @ qv

@@ -43,6 +43,7 @@ from bench.train.metrics import (
 )
 from bench.train.squad import FOLDS, ROOT, Article, Question, load_squad
 from bench.train.trainer import Recipe, train
+from bench.train.written import load_written
 from retrieval.rerank import SentenceScorer
 
 OUT = ROOT / "bench" / "out" / "train"
@@ -53,6 +54,7 @@ RECIPES = {
     "bce": Recipe(name="bce", loss="bce"),
     "listwise": Recipe(name="listwise", loss="both"),
     "listwise-6": Recipe(name="listwise-6", layers=6, loss="both"),
+    "listwise-w": Recipe(name="listwise-w", loss="both", written=True),
 }
 SHIPPED = "listwise"
 HEAD = "answerability head"
@@ -96,9 +98,20 @@ def save_weights(model: Any, path: Path) -> None:
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
 
 
+def training_data(recipe: Recipe) -> tuple[dict[str, Article], list[Question]]:
+    """SQuAD's eight articles and, when the recipe says so, the written documents (whose
+    questions are in no fold: always on the training side)."""
+    articles, questions = load_squad()
+    if recipe.written:
+        more, asked = load_written()
+        articles = {**articles, **more}
+        questions = questions + asked
+    return articles, questions
+
+
 def run_folds(recipe: Recipe, folds: list[int]) -> None:
     """Train without each fold in ``folds``, score its questions, save the scores."""
-    articles, questions = load_squad()
+    articles, questions = training_data(recipe)
     ranked = rank_by_cosine(articles, questions)
     for k in folds:
         started = time.monotonic()
@@ -142,7 +155,7 @@ def requantise(recipe: Recipe, mode: Quantisation, folds: list[int]) -> str:
 
     from bench.train.trainer import new_model
 
-    articles, questions = load_squad()
+    articles, questions = training_data(recipe)
     ranked = rank_by_cosine(articles, questions)
     name = f"{recipe.name}-{mode}"
     for k in folds:
@@ -207,9 +220,10 @@ def _row(name: str, scorer: str, fold: str, recall: float, f: dict[str, float]) 
 
 
 def run_final(recipe: Recipe, target: Path) -> None:
-    """Train on all eight articles and export the checked int8 model to ``target``."""
+    """Train on all eight articles (and the written documents, if the recipe says so) and
+    export the checked int8 model to ``target``."""
     started = time.monotonic()
-    articles, questions = load_squad()
+    articles, questions = training_data(recipe)
     ranked = rank_by_cosine(articles, questions)
     groups = training_groups(
         articles, questions, ranked, hard=recipe.hard, easy=recipe.easy, seed=recipe.seed

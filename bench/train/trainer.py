@@ -61,6 +61,9 @@ class Recipe:
     freeze_embeddings: bool = True
     bfloat16: bool = True  # autocast the training passes (AVX-512 BF16: half the time)
     seed: int = 13
+    # Also train on the questions written over documents written for the purpose
+    # (bench/data/reader_training, :mod:`bench.train.written`), in every fold's training side.
+    written: bool = False
 
 
 def model_folder() -> Path:

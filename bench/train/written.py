@@ -1,0 +1,136 @@
+"""Training questions docqa's developers wrote over documents written for the purpose.
+
+``bench/data/reader_training/`` holds Markdown documents (``docs/SLUG.md``) and one question
+file per document (``questions/SLUG.jsonl``), one JSON object per line::
+
+    {"id": "SLUG-001", "question": "...", "answer": "exact text" | null,
+     "near": "exact text" | null}
+
+``answer`` is a short span copied exactly from the document (it must occur there once); the
+sentence holding it is the answer sentence. An unanswerable question has ``answer: null`` and
+``near``: a span of the sentence a careless reader would answer it from. Documents are read as
+:mod:`bench.train.squad` reads SQuAD: heading lines dropped, paragraphs split on blank lines,
+docqa's own sentences per paragraph. They join the training data of every fold (they are never
+SQuAD articles), so held-out SQuAD figures stay comparable.
+
+    python -m bench.train.written            # check every file, print counts
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from bench.train.squad import ROOT, Article, Question
+from ingest.text.sentences import sentence_spans
+
+WRITTEN = ROOT / "bench" / "data" / "reader_training"
+#: ``Article.fold`` of the written documents: in no SQuAD fold, so always on the training side.
+NO_FOLD = -1
+
+
+def _paragraphs(text: str) -> list[tuple[int, str]]:
+    """``(offset, paragraph)`` of every non-heading paragraph of a Markdown text."""
+    found: list[tuple[int, str]] = []
+    offset = 0
+    for block in text.split("\n\n"):
+        start = text.index(block, offset)
+        offset = start + len(block)
+        stripped = block.strip()
+        if stripped and not stripped.startswith("#"):
+            found.append((start + block.index(stripped), stripped))
+    return found
+
+
+def _sentence_at(spans: list[tuple[int, int]], at: int) -> int:
+    """The number of the sentence span holding document offset ``at``."""
+    for i, (a, b) in enumerate(spans):
+        if a <= at < b:
+            return i
+    raise ValueError(f"offset {at} is in no sentence (a heading?)")
+
+
+def _locate(text: str, span: str, what: str, where: str) -> int:
+    """The offset of the one occurrence of ``span`` in ``text``; ValueError otherwise."""
+    count = text.count(span)
+    if count != 1:
+        raise ValueError(f"{where}: {what} {span!r} occurs {count} times in the document")
+    return text.index(span)
+
+
+def load_document(doc: Path, questions: Path) -> tuple[Article, list[Question]]:
+    """One written document as an :class:`Article` and its questions; ValueError on any
+    malformed line (the message names the file and the line)."""
+    text = doc.read_text(encoding="utf-8")
+    spans: list[tuple[int, int]] = []
+    for start, paragraph in _paragraphs(text):
+        spans += [(start + a, start + b) for a, b in sentence_spans(paragraph)]
+    title = doc.stem
+    article = Article(title=title, fold=NO_FOLD, sentences=tuple(text[a:b] for a, b in spans))
+    found: list[Question] = []
+    seen: set[str] = set()
+    for n, line in enumerate(questions.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{questions.name}:{n}"
+        row = json.loads(line)
+        qid, question = str(row["id"]), str(row["question"]).strip()
+        if qid in seen or not question:
+            raise ValueError(f"{where}: repeated id or empty question")
+        seen.add(qid)
+        answer, near = row.get("answer"), row.get("near")
+        if answer:
+            at = _locate(text, answer, "answer", where)
+            answers = frozenset({_sentence_at(spans, at)})
+            misses: frozenset[int] = frozenset()
+        elif near:
+            answers = frozenset()
+            misses = frozenset({_sentence_at(spans, _locate(text, near, "near", where))})
+        else:
+            raise ValueError(f"{where}: an unanswerable question needs its 'near' span")
+        found.append(
+            Question(
+                qid=qid,
+                title=title,
+                fold=NO_FOLD,
+                text=question,
+                answers=answers,
+                near_misses=misses,
+            )
+        )
+    return article, found
+
+
+def load_written(folder: Path = WRITTEN) -> tuple[dict[str, Article], list[Question]]:
+    """Every written document and its questions (none when the folder is absent)."""
+    articles: dict[str, Article] = {}
+    questions: list[Question] = []
+    for doc in sorted((folder / "docs").glob("*.md")) if folder.is_dir() else []:
+        article, qs = load_document(doc, folder / "questions" / f"{doc.stem}.jsonl")
+        articles[article.title] = article
+        questions += qs
+    return articles, questions
+
+
+def main() -> int:
+    """Check every written file; print per-document counts."""
+    problems = 0
+    for doc in sorted((WRITTEN / "docs").glob("*.md")):
+        qfile = WRITTEN / "questions" / f"{doc.stem}.jsonl"
+        try:
+            article, qs = load_document(doc, qfile)
+        except (ValueError, KeyError, FileNotFoundError, json.JSONDecodeError) as error:
+            print(f"{doc.name}: {error}")
+            problems += 1
+            continue
+        answerable = sum(q.answerable for q in qs)
+        print(
+            f"{doc.name}: {len(article.sentences)} sentences, {answerable} answerable, "
+            f"{len(qs) - answerable} unanswerable"
+        )
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The training questions written for the cross-encoder load, and none is an evaluation
+question or a paraphrase of one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.train.written import WRITTEN, load_written
+from tests.test_no_evaluation_leak import _content, _questions
+
+
+def test_every_written_document_loads_with_balanced_questions() -> None:
+    articles, questions = load_written()
+    assert len(articles) == len(list((WRITTEN / "docs").glob("*.md"))) >= 10
+    for title, article in articles.items():
+        asked = [q for q in questions if q.title == title]
+        answerable = [q for q in asked if q.answerable]
+        assert len(asked) >= 30 and 0.4 <= len(answerable) / len(asked) <= 0.6, title
+        assert all(q.near_misses for q in asked if not q.answerable), title
+        assert all(max(q.answers) < len(article.sentences) for q in answerable), title
+
+
+def test_no_written_question_is_taken_from_an_evaluation_file() -> None:
+    evaluation = [_content(q) for q in _questions()]
+    _, questions = load_written()
+    for q in questions:
+        words = _content(q.text)
+        assert all(len(words & e) / len(words | e) < 0.5 for e in evaluation), q.text
+
+
+def _folder(tmp_path: Path, line: str) -> Path:
+    (tmp_path / "docs").mkdir(parents=True)
+    (tmp_path / "questions").mkdir()
+    (tmp_path / "docs" / "d.md").write_text(
+        "# Harbour\n\nThe harbour opened in 1874. It was built by Mara Lind.\n\n"
+        "## Trade\n\nFish was the main export. Salt came second, after 1874.\n"
+    )
+    (tmp_path / "questions" / "d.jsonl").write_text(line + "\n")
+    return tmp_path
+
+
+def test_an_answer_is_located_in_its_sentence_and_a_near_miss_too(tmp_path: Path) -> None:
+    folder = _folder(
+        tmp_path,
+        '{"id": "1", "question": "Who built it?", "answer": "Mara Lind", "near": null}\n'
+        '{"id": "2", "question": "What did it cost?", "answer": null, "near": "Salt came"}',
+    )
+    articles, (built, cost) = load_written(folder)
+    sentences = articles["d"].sentences
+    assert "Harbour" not in " ".join(sentences)  # headings are not sentences
+    assert [sentences[i] for i in built.answers] == ["It was built by Mara Lind."]
+    assert not cost.answerable
+    assert [sentences[i] for i in cost.near_misses] == ["Salt came second, after 1874."]
+
+
+def test_an_ambiguous_answer_or_a_missing_near_miss_is_refused(tmp_path: Path) -> None:
+
+    twice = '{"id": "1", "question": "When?", "answer": "1874", "near": null}'
+    with pytest.raises(ValueError, match="occurs 2 times"):
+        load_written(_folder(tmp_path / "a", twice))
+    bare = '{"id": "1", "question": "What did it cost?", "answer": null, "near": null}'
+    with pytest.raises(ValueError, match="needs its 'near' span"):
+        load_written(_folder(tmp_path / "b", bare))
