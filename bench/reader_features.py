@@ -10,11 +10,15 @@ Sets:
 - ``squad``: the four SQuAD folds (indexes from ``bench/squad_folds.py``), each scored by the
   cross-encoder trained without that fold's articles (``--fold-models``), so every logit is
   held out.
+- ``written``: the twelve documents written for training (index and question file from
+  ``bench/written_eval.py``), scored by ``--model`` (default: the shipped cross-encoder);
+  ``fold`` is the document's number modulo 4.
 - ``article``: docqa's article (index from ``bench/quality.py``) with the shipped model, over
   the question files given (tuning files to fit on; the others only to report).
 
     python bench/reader_features.py squad [--fold-models bench/out/train/listwise]
     python bench/reader_features.py article --questions FILE...
+    python bench/reader_features.py written [--model DIR]
 """
 
 from __future__ import annotations
@@ -132,12 +136,33 @@ def dump_article(args: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
+def dump_written(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Features of the written documents' questions, one index for all twelve."""
+    from retrieval.eval.evaluation import load_questions
+    from retrieval.rerank import SentenceScorer
+    from retrieval.retriever import Retriever, shipped_scorer
+
+    folder = ROOT / "bench" / "out" / "written"
+    retriever = Retriever(folder / "index")
+    scorer = SentenceScorer(args.model) if args.model else shipped_scorer()
+    documents = sorted({q.id.rsplit("-", 1)[0] for q in load_questions(folder / "questions.jsonl")})
+    out: list[dict[str, Any]] = []
+    for q in load_questions(folder / "questions.jsonl"):
+        row = question_features(
+            retriever, scorer, q.question, q.evidence, args.passages, args.sentences
+        )
+        document = q.id.rsplit("-", 1)[0]
+        row.update(fold=documents.index(document) % 4, set=document)
+        out.append(row)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Dump the features of one set to ``bench/out/reader_features-SET.pkl``."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("set", choices=("squad", "article"))
+    parser.add_argument("set", choices=("squad", "article", "written"))
     parser.add_argument(
         "--squad",
         type=Path,
@@ -145,10 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--fold-models", type=Path, default=ROOT / "bench/out/train/listwise")
     parser.add_argument("--questions", type=Path, nargs="*", default=[])
+    parser.add_argument("--model", type=Path, help="written: a cross-encoder folder")
     parser.add_argument("--passages", type=int, default=8)
     parser.add_argument("--sentences", type=int, default=32)
     args = parser.parse_args(argv)
-    rows = dump_squad(args) if args.set == "squad" else dump_article(args)
+    dump = {"squad": dump_squad, "article": dump_article, "written": dump_written}[args.set]
+    rows = dump(args)
     path = ROOT / "bench" / "out" / f"reader_features-{args.set}.pkl"
     path.write_bytes(pickle.dumps(rows))
     print(f"{len(rows)} questions -> {path}")

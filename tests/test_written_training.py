@@ -11,13 +11,13 @@ from bench.train.written import WRITTEN, load_written
 from tests.test_no_evaluation_leak import _content, _questions
 
 
-def test_every_written_document_loads_with_balanced_questions() -> None:
+def test_every_written_document_loads_with_both_kinds_of_question() -> None:
     articles, questions = load_written()
     assert len(articles) == len(list((WRITTEN / "docs").glob("*.md"))) >= 10
     for title, article in articles.items():
         asked = [q for q in questions if q.title == title]
         answerable = [q for q in asked if q.answerable]
-        assert len(asked) >= 30 and 0.4 <= len(answerable) / len(asked) <= 0.6, title
+        assert len(answerable) >= 20 and len(asked) - len(answerable) >= 20, title
         assert all(q.near_misses for q in asked if not q.answerable), title
         assert all(max(q.answers) < len(article.sentences) for q in answerable), title
 

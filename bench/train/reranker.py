@@ -2,6 +2,7 @@
 
     python -m bench.train.reranker --folds [--recipe NAME] [--fold K]   # held-out figures
     python -m bench.train.reranker --report [--recipe NAME ...]         # their table again
+    python -m bench.train.reranker --score-written [--recipe NAME]      # written docs, held out
     python -m bench.train.reranker --final [--recipe NAME]              # the shipped model
     python -m bench.train.reranker --requantise int8-weights [--fold K] # another int8 export
 
@@ -110,13 +111,13 @@ def training_data(recipe: Recipe) -> tuple[dict[str, Article], list[Question]]:
 
 
 def run_folds(recipe: Recipe, folds: list[int]) -> None:
-    """Train without each fold in ``folds``, score its questions, save the scores."""
+    """Train without each fold in ``folds``, score its questions, save the scores (SQuAD's in
+    ``foldK.npz``, the written documents' in ``foldK-written.npz``)."""
     articles, questions = training_data(recipe)
     ranked = rank_by_cosine(articles, questions)
     for k in folds:
         started = time.monotonic()
         train_rows = [i for i, q in enumerate(questions) if q.fold != k]
-        test_rows = [i for i, q in enumerate(questions) if q.fold == k]
         groups = training_groups(
             articles,
             [questions[i] for i in train_rows],
@@ -132,13 +133,7 @@ def run_folds(recipe: Recipe, folds: list[int]) -> None:
         folder = OUT / recipe.name / f"fold{k}-model"
         save_weights(model, OUT / recipe.name / f"fold{k}.safetensors")
         export_int8(model, recipe, folder, calibration_pairs(groups), log=False, strict=False)
-        scores = _score_fold(
-            SentenceScorer(folder),
-            articles,
-            [questions[i] for i in test_rows],
-            [ranked[i] for i in test_rows],
-        )
-        scores.save(OUT / recipe.name / f"fold{k}.npz")
+        score_held_out(recipe.name, k, articles, questions, ranked)
         info = {
             "recipe": asdict(recipe),
             "train_seconds": round(trained, 1),
@@ -146,6 +141,35 @@ def run_folds(recipe: Recipe, folds: list[int]) -> None:
         }
         (OUT / recipe.name / f"fold{k}.json").write_text(json.dumps(info, indent=1))
         print(f"fold {k}: trained in {trained:.0f}s, {info['total_seconds']:.0f}s in all")
+
+
+def score_held_out(
+    name: str,
+    k: int,
+    articles: dict[str, Article],
+    questions: list[Question],
+    ranked: list[Ranked],
+    *,
+    squad: bool = True,
+) -> None:
+    """Score fold ``k``'s SQuAD questions (``foldK.npz``, unless ``squad`` is False) and the
+    written documents' (``foldK-written.npz``; a model that never saw any written document
+    is scored on them too) with ``name``'s fold model."""
+    scorer = SentenceScorer(OUT / name / f"fold{k}-model")
+    written, asked = load_written()
+    articles = {**articles, **written}
+    rank_of = {q.qid: r for q, r in zip(questions, ranked, strict=True)}
+    missing = [q for q in asked if q.qid not in rank_of and q.fold == k]
+    if missing:
+        more = rank_by_cosine(written, missing)
+        rank_of.update(zip((q.qid for q in missing), more, strict=True))
+    for suffix, chosen in (
+        ("", [q for q in questions if squad and q.fold == k and q.title not in written]),
+        ("-written", [q for q in asked if q.fold == k]),
+    ):
+        if chosen:
+            scores = _score_fold(scorer, articles, chosen, [rank_of[q.qid] for q in chosen])
+            scores.save(OUT / name / f"fold{k}{suffix}.npz")
 
 
 def requantise(recipe: Recipe, mode: Quantisation, folds: list[int]) -> str:
@@ -182,15 +206,16 @@ def requantise(recipe: Recipe, mode: Quantisation, folds: list[int]) -> str:
     return name
 
 
-def report(names: list[str]) -> str:
-    """The Markdown table of every recipe's saved fold scores (folds missing are skipped)."""
+def report(names: list[str], suffix: str = "") -> str:
+    """The Markdown table of every recipe's saved fold scores (folds missing are skipped);
+    ``suffix`` ``-written``: the written documents' held-out scores."""
     lines = [
         "| recipe | scorer | fold | candidate recall | hit@1 | AUC | threshold | abstention "
         "| false abstention |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in names:
-        paths = {k: OUT / name / f"fold{k}.npz" for k in range(FOLDS)}
+        paths = {k: OUT / name / f"fold{k}{suffix}.npz" for k in range(FOLDS)}
         folds = {k: FoldScores.load(p) for k, p in paths.items() if p.is_file()}
         for scorer in (*SCORERS, HEAD):
             if scorer == HEAD and len(folds) < 2:
@@ -245,6 +270,11 @@ def main(argv: list[str] | None = None) -> None:
     mode.add_argument("--final", action="store_true", help="train on all data and export")
     mode.add_argument("--report", action="store_true", help="print the saved fold figures")
     mode.add_argument(
+        "--score-written",
+        action="store_true",
+        help="score the written documents with a recipe's saved fold models",
+    )
+    mode.add_argument(
         "--requantise",
         choices=["int8", "int8-weights"],
         help="export the saved fold weights this way and measure them again",
@@ -261,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
     names = args.recipe or [SHIPPED]
     if args.report:
         print(report(names))
+        print(report(names, "-written"))
         return
     if names[0] not in RECIPES:
         parser.error(f"unknown recipe {names[0]!r}; valid recipes are: {', '.join(RECIPES)}")
@@ -274,8 +305,14 @@ def main(argv: list[str] | None = None) -> None:
         name = requantise(recipe, args.requantise, args.fold or list(range(FOLDS)))
         print(report([name]))
         return
+    if args.score_written:
+        for k in args.fold or list(range(FOLDS)):
+            score_held_out(recipe.name, k, {}, [], [], squad=False)
+        print(report([recipe.name], "-written"))
+        return
     run_folds(recipe, args.fold or list(range(FOLDS)))
     print(report([recipe.name]))
+    print(report([recipe.name], "-written"))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ file per document (``questions/SLUG.jsonl``), one JSON object per line::
 sentence holding it is the answer sentence. An unanswerable question has ``answer: null`` and
 ``near``: a span of the sentence a careless reader would answer it from. Documents are read as
 :mod:`bench.train.squad` reads SQuAD: heading lines dropped, paragraphs split on blank lines,
-docqa's own sentences per paragraph. They join the training data of every fold (they are never
-SQuAD articles), so held-out SQuAD figures stay comparable.
+docqa's own sentences per paragraph. Document ``i`` (sorted by name) is in fold ``i % 4``: a
+fold's model trains on SQuAD's other articles and the other folds' documents, and its
+held-out figures are kept apart for SQuAD and for these documents.
 
     python -m bench.train.written            # check every file, print counts
 """
@@ -22,12 +23,10 @@ import json
 import sys
 from pathlib import Path
 
-from bench.train.squad import ROOT, Article, Question
+from bench.train.squad import FOLDS, ROOT, Article, Question
 from ingest.text.sentences import sentence_spans
 
 WRITTEN = ROOT / "bench" / "data" / "reader_training"
-#: ``Article.fold`` of the written documents: in no SQuAD fold, so always on the training side.
-NO_FOLD = -1
 
 
 def _paragraphs(text: str) -> list[tuple[int, str]]:
@@ -59,15 +58,15 @@ def _locate(text: str, span: str, what: str, where: str) -> int:
     return text.index(span)
 
 
-def load_document(doc: Path, questions: Path) -> tuple[Article, list[Question]]:
-    """One written document as an :class:`Article` and its questions; ValueError on any
-    malformed line (the message names the file and the line)."""
+def load_document(doc: Path, questions: Path, fold: int = 0) -> tuple[Article, list[Question]]:
+    """One written document as an :class:`Article` in ``fold`` and its questions; ValueError
+    on any malformed line (the message names the file and the line)."""
     text = doc.read_text(encoding="utf-8")
     spans: list[tuple[int, int]] = []
     for start, paragraph in _paragraphs(text):
         spans += [(start + a, start + b) for a, b in sentence_spans(paragraph)]
     title = doc.stem
-    article = Article(title=title, fold=NO_FOLD, sentences=tuple(text[a:b] for a, b in spans))
+    article = Article(title=title, fold=fold, sentences=tuple(text[a:b] for a, b in spans))
     found: list[Question] = []
     seen: set[str] = set()
     for n, line in enumerate(questions.read_text(encoding="utf-8").splitlines(), 1):
@@ -93,7 +92,7 @@ def load_document(doc: Path, questions: Path) -> tuple[Article, list[Question]]:
             Question(
                 qid=qid,
                 title=title,
-                fold=NO_FOLD,
+                fold=fold,
                 text=question,
                 answers=answers,
                 near_misses=misses,
@@ -106,8 +105,9 @@ def load_written(folder: Path = WRITTEN) -> tuple[dict[str, Article], list[Quest
     """Every written document and its questions (none when the folder is absent)."""
     articles: dict[str, Article] = {}
     questions: list[Question] = []
-    for doc in sorted((folder / "docs").glob("*.md")) if folder.is_dir() else []:
-        article, qs = load_document(doc, folder / "questions" / f"{doc.stem}.jsonl")
+    docs = sorted((folder / "docs").glob("*.md")) if folder.is_dir() else []
+    for i, doc in enumerate(docs):
+        article, qs = load_document(doc, folder / "questions" / f"{doc.stem}.jsonl", i % FOLDS)
         articles[article.title] = article
         questions += qs
     return articles, questions
