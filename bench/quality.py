@@ -25,6 +25,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.train import FOLD_MODELS  # noqa: E402
+
 
 @dataclass(frozen=True)
 class Config:
@@ -223,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fold-models",
         type=Path,
-        default=ROOT / "bench" / "out" / "train" / "listwise",
+        default=FOLD_MODELS,
         help="per-fold cross-encoders for the SQuAD folds (python -m bench.train.reranker "
         "--folds); the shipped model saw every SQuAD article",
     )

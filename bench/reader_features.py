@@ -16,7 +16,7 @@ Sets:
 - ``article``: docqa's article (index from ``bench/quality.py``) with the shipped model, over
   the question files given (tuning files to fit on; the others only to report).
 
-    python bench/reader_features.py squad [--fold-models bench/out/train/listwise]
+    python bench/reader_features.py squad [--fold-models DIR]
     python bench/reader_features.py article --questions FILE...
     python bench/reader_features.py written [--model DIR]
 """
@@ -34,6 +34,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.train import FOLD_MODELS  # noqa: E402
 
 
 def question_features(
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=ROOT.parent / "shared" / "eval" / "squad2-train" / "squad2-8-articles.json",
     )
-    parser.add_argument("--fold-models", type=Path, default=ROOT / "bench/out/train/listwise")
+    parser.add_argument("--fold-models", type=Path, default=FOLD_MODELS)
     parser.add_argument("--questions", type=Path, nargs="*", default=[])
     parser.add_argument("--model", type=Path, help="written: a cross-encoder folder")
     parser.add_argument("--passages", type=int, default=8)

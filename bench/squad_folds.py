@@ -35,6 +35,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.train import FOLD_MODELS  # noqa: E402
+
 SQUAD = ROOT.parent / "shared" / "eval" / "squad2-train" / "squad2-8-articles.json"
 
 #: The figures printed per fold, in order: the quality table's (``bench/quality.py``).
@@ -284,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reader-models",
         type=Path,
-        default=ROOT / "bench" / "out" / "train" / "listwise",
+        default=FOLD_MODELS,
         help="folder of per-fold cross-encoders (foldK-model, trained without fold K's "
         "articles: python -m bench.train.reranker --folds); the shipped model saw every "
         "article, so it is never used here",

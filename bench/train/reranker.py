@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.train import SHIPPED
 from bench.train.candidates import (
     EVAL_CANDIDATES,
     Group,
@@ -57,7 +58,6 @@ RECIPES = {
     "listwise-6": Recipe(name="listwise-6", layers=6, loss="both"),
     "listwise-w": Recipe(name="listwise-w", loss="both", written=True),
 }
-SHIPPED = "listwise"
 HEAD = "answerability head"
 
 
