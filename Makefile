@@ -88,16 +88,17 @@ bench-experiments: install
 	$(PY) bench/context_windows.py
 	$(PY) bench/learned_ranker.py
 
-# Rebuild every learned artifact from the repository (the answer-sentence cross-encoder in
-# retrieval/rerank/model, about 6 minutes on 2 cores; its model card says how it is made).
-# Every learned artifact: the cross-encoder (about 6 minutes), then the fold models, the
-# pipeline's candidates and the blend fitted on them (retrieval/rerank/model/reader.json).
+# Every learned artifact: the cross-encoder (about 8 minutes), then the fold models, the
+# pipeline's candidates on SQuAD's folds and on the written documents, and the blend fitted on
+# them (retrieval/rerank/model/reader.json); its model card says how each is made.
 train: install
 	$(PY) -m bench.train.reranker --final
 	$(PY) -m bench.train.reranker --folds
 	$(PY) bench/squad_folds.py --fast
 	$(PY) bench/reader_features.py squad
-	$(PY) bench/reader_fit.py --write retrieval/rerank/model/reader.json
+	$(PY) bench/reader_features.py written
+	$(PY) bench/reader_fit.py --features bench/out/reader_features-squad.pkl \
+		bench/out/reader_features-written.pkl --write retrieval/rerank/model/reader.json
 
 clean:
 	rm -rf $(VENV) .docqa .pytest_cache .mypy_cache .ruff_cache

@@ -11,14 +11,14 @@ Sets:
   cross-encoder trained without that fold's articles (``--fold-models``), so every logit is
   held out.
 - ``written``: the twelve documents written for training (index and question file from
-  ``bench/written_eval.py``), scored by ``--model`` (default: the shipped cross-encoder);
-  ``fold`` is the document's number modulo 4.
+  ``bench/written_eval.py``), each question scored by the fold model trained without its
+  document (``--fold-models``; folds as in :mod:`bench.train.written`), or by ``--model``.
 - ``article``: docqa's article (index from ``bench/quality.py``) with the shipped model, over
   the question files given (tuning files to fit on; the others only to report).
 
     python bench/reader_features.py squad [--fold-models DIR]
     python bench/reader_features.py article --questions FILE...
-    python bench/reader_features.py written [--model DIR]
+    python bench/reader_features.py written [--fold-models DIR | --model DIR]
 """
 
 from __future__ import annotations
@@ -139,22 +139,28 @@ def dump_article(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def dump_written(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Features of the written documents' questions, one index for all twelve."""
+    """Features of the written documents' questions, one index for all twelve; each
+    question scored by the fold model trained without its document (or by ``--model``)."""
+    from bench.written_eval import written_index
     from retrieval.eval.evaluation import load_questions
     from retrieval.rerank import SentenceScorer
-    from retrieval.retriever import Retriever, shipped_scorer
+    from retrieval.retriever import Retriever
 
-    folder = ROOT / "bench" / "out" / "written"
-    retriever = Retriever(folder / "index")
-    scorer = SentenceScorer(args.model) if args.model else shipped_scorer()
-    documents = sorted({q.id.rsplit("-", 1)[0] for q in load_questions(folder / "questions.jsonl")})
+    index, path = written_index(ROOT / "bench" / "out" / "written")
+    retriever = Retriever(index)
+    questions = load_questions(path)
+    documents = sorted({q.id.rsplit("-", 1)[0] for q in questions})
+    scorers: dict[int, Any] = {}
     out: list[dict[str, Any]] = []
-    for q in load_questions(folder / "questions.jsonl"):
-        row = question_features(
-            retriever, scorer, q.question, q.evidence, args.passages, args.sentences
-        )
+    for q in questions:
         document = q.id.rsplit("-", 1)[0]
-        row.update(fold=documents.index(document) % 4, set=document)
+        k = documents.index(document) % 4
+        if k not in scorers:
+            scorers[k] = SentenceScorer(args.model or args.fold_models / f"fold{k}-model")
+        row = question_features(
+            retriever, scorers[k], q.question, q.evidence, args.passages, args.sentences
+        )
+        row.update(fold=k, set=document)
         out.append(row)
     return out
 

@@ -1,8 +1,9 @@
 """Fit the reader's blend and its abstention model on dumped features, folds by article.
 
-Reads ``bench/out/reader_features-squad.pkl`` (``bench/reader_features.py``). For each SQuAD
-fold, the parameters are chosen on the other three folds and applied to the held-out one;
-the figures are pooled over the four held-out folds:
+Reads ``bench/out/reader_features-squad.pkl`` (``bench/reader_features.py``), and more
+feature files with ``--features`` (the written documents': their fold ``k`` goes with SQuAD's
+fold ``k``). For each fold, the parameters are chosen on the other three folds and applied to
+the held-out one; the figures are pooled over the four held-out folds:
 
 - a sentence's score: ``logit + mix * first_stage`` (the cross-encoder's logit and the first
   stage's cosine-plus-overlap score);
@@ -11,7 +12,8 @@ the figures are pooled over the four held-out folds:
 - abstention: a logistic model over the question's best sentence score, best logit and
   the fast path's confidence, thresholded for a false-abstention rate on the training folds.
 
-    python bench/reader_fit.py [--max-false 0.10] [--article bench/out/reader_features-article.pkl]
+    python bench/reader_fit.py [--features PKL ...] [--max-false 0.10]
+        [--article bench/out/reader_features-article.pkl]
         [--write retrieval/rerank/model/reader.json]
 """
 
@@ -156,36 +158,9 @@ def fit(rows: Sequence[dict[str, Any]], max_false: float) -> Params:
     return Params(mix=mix, fused_weight=fw, coef=tuple(float(c) for c in coef), threshold=threshold)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Folds-by-article figures of the fitted reader, then one fit on all folds."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--features", type=Path, default=ROOT / "bench/out/reader_features-squad.pkl"
-    )
-    parser.add_argument("--article", type=Path)
-    parser.add_argument("--max-false", type=float, default=0.10)
-    parser.add_argument(
-        "--write",
-        type=Path,
-        help="write the blend fitted on all folds here (retrieval/rerank/model/reader.json: "
-        "ReaderSettings' defaults must match it, a test holds it)",
-    )
-    args = parser.parse_args(argv)
-    rows: list[dict[str, Any]] = pickle.loads(args.features.read_bytes())
-    folds = sorted({r["fold"] for r in rows})
-    held: list[dict[str, Any]] = []
-    first_stage = Params(mix=1e6, fused_weight=1e6, coef=(0, 0, 0, 0, 1), threshold=0.61)
-    for k in folds:
-        train = [r for r in rows if r["fold"] != k]
-        test = [r for r in rows if r["fold"] == k]
-        params = fit(train, args.max_false)
-        print(f"fold {k}: {asdict(params)}", file=sys.stderr)
-        print(
-            f"  held out: {figures(test, params)}  first stage: {figures(test, first_stage)}",
-            file=sys.stderr,
-        )
-        held += [dict(r, _params=params) for r in test]
-    pooled = {
+def _pooled(held: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Figures of held-out rows, each under the parameters fitted without its fold."""
+    return {
         key: round(
             float(
                 np.mean(
@@ -200,6 +175,46 @@ def main(argv: list[str] | None = None) -> int:
         )
         for key in ("hit@1", "sentence_hit@1", "abstention", "false_abstention")
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Folds-by-article figures of the fitted reader, then one fit on all folds."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--features",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "bench/out/reader_features-squad.pkl"],
+    )
+    parser.add_argument("--article", type=Path)
+    parser.add_argument("--max-false", type=float, default=0.10)
+    parser.add_argument(
+        "--write",
+        type=Path,
+        help="write the blend fitted on all folds here (retrieval/rerank/model/reader.json: "
+        "ReaderSettings' defaults must match it, a test holds it)",
+    )
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    for path in args.features:
+        rows += [dict(r, _source=path.stem) for r in pickle.loads(path.read_bytes())]
+    folds = sorted({r["fold"] for r in rows})
+    held: list[dict[str, Any]] = []
+    first_stage = Params(mix=1e6, fused_weight=1e6, coef=(0, 0, 0, 0, 1), threshold=0.61)
+    for k in folds:
+        train = [r for r in rows if r["fold"] != k]
+        test = [r for r in rows if r["fold"] == k]
+        params = fit(train, args.max_false)
+        print(f"fold {k}: {asdict(params)}", file=sys.stderr)
+        print(
+            f"  held out: {figures(test, params)}  first stage: {figures(test, first_stage)}",
+            file=sys.stderr,
+        )
+        held += [dict(r, _params=params) for r in test]
+    pooled = _pooled(held)
+    for source in sorted({r["_source"] for r in held}) if len(args.features) > 1 else []:
+        figures_of = _pooled([r for r in held if r["_source"] == source])
+        print(f"pooled held-out, {source}:", json.dumps(figures_of))
     print("pooled held-out:", json.dumps(pooled))
     print("pooled first stage:", json.dumps(figures(rows, first_stage)))
     final = fit(rows, args.max_false)
@@ -208,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         blend = {
             "mix": final.mix,
             "fused_weight": final.fused_weight,
-            "fitted_on": "SQuAD 2.0 training articles, 4 folds by article, fold models",
+            "fitted_on": " + ".join(p.stem.removeprefix("reader_features-") for p in args.features)
+            + ", 4 folds by article, fold models",
             # The blend's figures, its weights chosen on the other folds each time.
             "held_out": {key: pooled[key] for key in ("hit@1", "sentence_hit@1")},
         }

@@ -106,6 +106,7 @@ def run_fold(
     doc texts). ``reader``: ``(scorer, ReaderSettings)`` of a second stage trained without
     this fold's articles, or None for the fast path (first stage only)."""
     from ingest.sync.pipeline import Ingestor
+    from ingest.text.chunker import ChunkSettings
     from retrieval.eval.evaluation import evaluate
     from retrieval.eval.squad import write_questions
     from retrieval.retriever import Retriever
@@ -114,7 +115,7 @@ def run_fold(
     fold_questions = squad.questions_of(titles)
     write_questions(fold_questions, folder / "questions.jsonl")
     index = folder / "index"
-    report = Ingestor(index, embedder=embedder, chunking=chunking).run(
+    report = Ingestor(index, embedder=embedder, chunking=chunking or ChunkSettings()).run(
         [articles / a.file_name for a in chosen], rebuild=True
     )
     print(f"fold {k}: {report.summary()}", file=sys.stderr, flush=True)

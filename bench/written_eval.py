@@ -69,6 +69,18 @@ def written_questions(out: Path) -> Path:
     return path
 
 
+def written_index(out: Path) -> tuple[Path, Path]:
+    """``(index, question file)`` of the written documents under ``out``, built or brought up
+    to date (an unchanged document is not embedded again)."""
+    from bench.train.written import WRITTEN
+    from ingest.sync.pipeline import Ingestor
+
+    questions = written_questions(out)
+    index = out / "index"
+    Ingestor(index).run(sorted((WRITTEN / "docs").glob("*.md")))
+    return index, questions
+
+
 def main(argv: list[str] | None = None) -> int:
     """Index the written documents, answer their questions, print the figures."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -81,15 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.quality import ConstantScorer
-    from bench.train.written import WRITTEN
-    from ingest.sync.pipeline import Ingestor
     from retrieval.eval.evaluation import evaluate, load_questions
     from retrieval.rerank import SentenceScorer
     from retrieval.retriever import Retriever
 
-    questions = load_questions(written_questions(args.out))
-    index = args.out / "index"
-    Ingestor(index).run(sorted((WRITTEN / "docs").glob("*.md")))
+    index, path = written_index(args.out)
+    questions = load_questions(path)
     scorer: Any = None
     if args.constant:
         scorer = ConstantScorer()

@@ -53,8 +53,8 @@ class ReaderSettings:
 
     passages: int = 8
     sentences: int = 8
-    mix: float = 16.0
-    fused_weight: float = 2.0
+    mix: float = 6.0
+    fused_weight: float = 3.0
 
     def __post_init__(self) -> None:
         if self.passages < 1 or self.sentences < 1:
