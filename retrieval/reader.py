@@ -10,7 +10,8 @@ asks the cross-encoder (:mod:`retrieval.rerank`) how well each answers the quest
   score``; passages none of whose sentences was read follow those that were;
 - highlights in each passage its best sentence.
 
-Both weights were fitted on SQuAD 2.0's training articles, folds by article
+Both weights were fitted on SQuAD 2.0's training articles and the documents written for
+training (``bench/data/reader_training``), folds by document
 (``bench/reader_fit.py``). Abstention stays with the first stage's calibrated confidence:
 on held-out folds the cross-encoder told unanswerable questions apart no better
 (see README, "The second stage").

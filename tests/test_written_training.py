@@ -63,3 +63,15 @@ def test_an_ambiguous_answer_or_a_missing_near_miss_is_refused(tmp_path: Path) -
     bare = '{"id": "1", "question": "What did it cost?", "answer": null, "near": null}'
     with pytest.raises(ValueError, match="needs its 'near' span"):
         load_written(_folder(tmp_path / "b", bare))
+
+
+def test_the_shipped_model_was_trained_by_the_recipe_make_train_runs() -> None:
+    import json
+    from dataclasses import asdict
+
+    from bench.train import SHIPPED
+    from bench.train.reranker import MODEL_DIR, RECIPES
+
+    exported = json.loads((MODEL_DIR / "export.json").read_text(encoding="utf-8"))["recipe"]
+    assert exported == asdict(RECIPES[SHIPPED])
+    assert RECIPES[SHIPPED].written  # the written documents are part of its data
