@@ -141,6 +141,7 @@ def dump_article(args: argparse.Namespace) -> list[dict[str, Any]]:
 def dump_written(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Features of the written documents' questions, one index for all twelve; each
     question scored by the fold model trained without its document (or by ``--model``)."""
+    from bench.train.written import load_written
     from bench.written_eval import written_index
     from retrieval.eval.evaluation import load_questions
     from retrieval.rerank import SentenceScorer
@@ -148,13 +149,12 @@ def dump_written(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     index, path = written_index(ROOT / "bench" / "out" / "written")
     retriever = Retriever(index)
-    questions = load_questions(path)
-    documents = sorted({q.id.rsplit("-", 1)[0] for q in questions})
+    # Each question's document and fold, as the fold models were trained.
+    where = {q.qid: (q.title, q.fold) for q in load_written()[1]}
     scorers: dict[int, Any] = {}
     out: list[dict[str, Any]] = []
-    for q in questions:
-        document = q.id.rsplit("-", 1)[0]
-        k = documents.index(document) % 4
+    for q in load_questions(path):
+        document, k = where[q.id]
         if k not in scorers:
             scorers[k] = SentenceScorer(args.model or args.fold_models / f"fold{k}-model")
         row = question_features(

@@ -53,11 +53,12 @@ def written_questions(out: Path) -> Path:
 
     docs = [p.read_text(encoding="utf-8") for p in (WRITTEN / "docs").glob("*.md")]
     articles, questions = load_written()
+    spans = _answers()
     rows = []
     for q in questions:
         evidence: list[str] = []
         if q.answerable:
-            answer = str(_answers()[q.qid])
+            answer = str(spans[q.qid])
             # The span when it names one place in all twelve documents, else its sentence.
             unique = len(answer) >= 12 and sum(text.count(answer) for text in docs) == 1
             sentence = articles[q.title].sentences[min(q.answers)]
