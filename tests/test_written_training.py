@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.train.squad import Question
 from bench.train.written import WRITTEN, load_written
 from tests.test_no_evaluation_leak import _content, _questions
 
@@ -20,6 +21,24 @@ def test_every_written_document_loads_with_both_kinds_of_question() -> None:
         assert len(answerable) >= 20 and len(asked) - len(answerable) >= 20, title
         assert all(q.near_misses for q in asked if not q.answerable), title
         assert all(max(q.answers) < len(article.sentences) for q in answerable), title
+
+
+def test_every_written_document_has_yes_no_questions_of_both_kinds() -> None:
+    _, questions = load_written()
+    for title in {q.title for q in questions}:
+        asked = [q for q in questions if q.title == title and q.yes_no]
+        assert sum(q.answerable for q in asked) >= 10, title
+        assert sum(not q.answerable for q in asked) >= 5, title
+
+
+def test_a_yes_no_question_is_told_by_its_opening_verb() -> None:
+    def question(text: str) -> Question:
+        return Question("1", "t", 0, text, frozenset({0}), frozenset())
+
+    assert question("Did the harbour open in 1874?").yes_no
+    assert question(" will it reopen?").yes_no
+    assert not question("When did the harbour open?").yes_no
+    assert not question("Isolation wards: how many?").yes_no
 
 
 def test_no_written_question_is_taken_from_an_evaluation_file() -> None:

@@ -154,7 +154,8 @@ def score_held_out(
 ) -> None:
     """Score fold ``k``'s SQuAD questions (``foldK.npz``, unless ``squad`` is False) and the
     written documents' (``foldK-written.npz``; a model that never saw any written document
-    is scored on them too) with ``name``'s fold model."""
+    is scored on them too) with ``name``'s fold model; the yes/no questions among both also
+    go to ``foldK-yes-no.npz``."""
     scorer = SentenceScorer(OUT / name / f"fold{k}-model")
     written, asked = load_written()
     articles = {**articles, **written}
@@ -163,9 +164,12 @@ def score_held_out(
     if missing:
         more = rank_by_cosine(written, missing)
         rank_of.update(zip((q.qid for q in missing), more, strict=True))
+    held_squad = [q for q in questions if squad and q.fold == k and q.title not in written]
+    held_written = [q for q in asked if q.fold == k]
     for suffix, chosen in (
-        ("", [q for q in questions if squad and q.fold == k and q.title not in written]),
-        ("-written", [q for q in asked if q.fold == k]),
+        ("", held_squad),
+        ("-written", held_written),
+        ("-yes-no", [q for q in held_squad + held_written if q.yes_no]),
     ):
         if chosen:
             scores = _score_fold(scorer, articles, chosen, [rank_of[q.qid] for q in chosen])
@@ -272,7 +276,7 @@ def main(argv: list[str] | None = None) -> None:
     mode.add_argument(
         "--score-written",
         action="store_true",
-        help="score the written documents with a recipe's saved fold models",
+        help="score the held-out questions again with a recipe's saved fold models",
     )
     mode.add_argument(
         "--requantise",
@@ -290,8 +294,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     names = args.recipe or [SHIPPED]
     if args.report:
-        print(report(names))
-        print(report(names, "-written"))
+        for suffix in ("", "-written", "-yes-no"):
+            print(report(names, suffix))
         return
     if names[0] not in RECIPES:
         parser.error(f"unknown recipe {names[0]!r}; valid recipes are: {', '.join(RECIPES)}")
@@ -306,13 +310,14 @@ def main(argv: list[str] | None = None) -> None:
         print(report([name]))
         return
     if args.score_written:
+        articles, questions = load_squad()
+        ranked = rank_by_cosine(articles, questions)
         for k in args.fold or list(range(FOLDS)):
-            score_held_out(recipe.name, k, {}, [], [], squad=False)
-        print(report([recipe.name], "-written"))
-        return
-    run_folds(recipe, args.fold or list(range(FOLDS)))
-    print(report([recipe.name]))
-    print(report([recipe.name], "-written"))
+            score_held_out(recipe.name, k, articles, questions, ranked)
+    else:
+        run_folds(recipe, args.fold or list(range(FOLDS)))
+    for suffix in ("", "-written", "-yes-no"):
+        print(report([recipe.name], suffix))
 
 
 if __name__ == "__main__":

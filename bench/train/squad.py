@@ -13,6 +13,7 @@ never on both sides.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 SQUAD = ROOT.parent / "shared" / "eval" / "squad2-train" / "squad2-8-articles.json"
 #: Folds of two articles each.
 FOLDS = 4
+#: Questions answered by yes or no: they open with an auxiliary verb.
+YES_NO = re.compile(
+    r"\s*(is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|might)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,11 @@ class Question:
     @property
     def answerable(self) -> bool:
         return bool(self.answers)
+
+    @property
+    def yes_no(self) -> bool:
+        """True for a question that opens with an auxiliary verb ("Did ...?", "Is ...?")."""
+        return YES_NO.match(self.text) is not None
 
 
 def _sentence_of(spans: list[tuple[int, int]], offset: int) -> int:
