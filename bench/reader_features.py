@@ -71,17 +71,10 @@ def question_features(
     texts = [retriever._unit_text(int(u)) for u in units]
     chosen = np.argsort(-first, kind="stable")[:sentences]
     logit = np.full(len(units), np.nan, dtype=np.float32)
-    chunk_texts = [version.chunks[r].text for r in rows]
-    spelled: dict[str, Any] = {}
     if len(chosen):
-        asked = ranking.query.reading(chunk_texts)
-        logit[chosen] = scorer.logits(asked, [texts[i] for i in chosen])
-        if asked != question:  # acronyms spelled out: keep the plain question's logits too
-            plain = logit.copy()
-            plain[chosen] = scorer.logits(question, [texts[i] for i in chosen])
-            spelled = {"asked": asked, "logit_plain": plain}
+        logit[chosen] = scorer.logits(question, [texts[i] for i in chosen])
+    chunk_texts = [version.chunks[r].text for r in rows]
     return {
-        **spelled,
         "question": question,
         "answerable": bool(evidence),
         "fused": np.asarray(ranking.fused[top], dtype=np.float32),

@@ -216,13 +216,6 @@ def main(argv: list[str] | None = None) -> int:
         figures_of = _pooled([r for r in held if r["_source"] == source])
         print(f"pooled held-out, {source}:", json.dumps(figures_of))
     print("pooled held-out:", json.dumps(pooled))
-    spelled = [r for r in held if "logit_plain" in r]
-    if spelled:
-        plain = [dict(r, logit=r["logit_plain"]) for r in spelled]
-        print(
-            f"{len(spelled)} questions read with acronyms spelled out: "
-            f"{json.dumps(_pooled(spelled))}; read as asked: {json.dumps(_pooled(plain))}"
-        )
     print("pooled first stage:", json.dumps(figures(rows, first_stage)))
     final = fit(rows, args.max_false)
     print("fit on all folds:", json.dumps(asdict(final)))

@@ -30,7 +30,6 @@ from ingest.embedding.embedder import Embedder
 from ingest.errors import InvalidInputError
 from ingest.index.sparse import Tokenizer
 from ingest.index.store import IndexVersion
-from retrieval.acronyms import expand
 from retrieval.fusion import FusionWeights
 from retrieval.relevance import question_terms
 from retrieval.types import Answer
@@ -193,11 +192,10 @@ class Query:
             bonus = np.maximum(bonus, weight * in_documents([doc_id])[rows])
         return fused + bonus
 
-    def reading(self, passages: Sequence[str] = ()) -> str:
+    def reading(self) -> str:
         """The question as the second stage reads it: a follow-up with the earlier questions
-        it leans on ("when was it built?" alone gives a cross-encoder nothing to match), its
-        acronyms spelled out where the ``passages`` being read spell them out."""
-        return expand(" ".join([self.question, *(text for text, _ in self.keyword)]), passages)
+        it leans on ("when was it built?" alone gives a cross-encoder nothing to match)."""
+        return " ".join([self.question, *(text for text, _ in self.keyword)])
 
     def terms(self, tokenizer: Tokenizer) -> list[str]:
         """Content terms that answers are checked against: the question's, and for a

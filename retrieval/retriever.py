@@ -288,8 +288,7 @@ class Retriever:
         )
         chosen = choose(candidates, reader.sentences)
         texts = [self._unit_text(int(u)) for u in candidates.unit[chosen]]
-        asked = ranking.query.reading([self.version.chunks[r].text for r in rows])
-        reading = read(asked, candidates, texts, chosen, self.scorer(), reader)
+        reading = read(ranking.query.reading(), candidates, texts, chosen, self.scorer(), reader)
         passages = []
         units = self.version.units
         for position in reading.order[:k]:

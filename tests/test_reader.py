@@ -22,11 +22,9 @@ class KeywordScorer:
     def __init__(self, word: str) -> None:
         self.word = word
         self.seen: list[list[str]] = []
-        self.questions: list[str] = []
 
     def logits(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         self.seen.append(list(sentences))
-        self.questions.append(question)
         hit = re.compile(rf"\b{re.escape(self.word)}\b", re.IGNORECASE)
         return np.array([3.0 if hit.search(s) else -3.0 for s in sentences], dtype=np.float32)
 
@@ -104,17 +102,6 @@ def test_the_retriever_highlights_what_the_reader_picks(fake_index: Path) -> Non
     top = answer.passages[0]
     ((start, end),) = top.highlights
     assert "tomatoes" in top.text[start - top.start : end - top.start]
-
-
-def test_the_reader_reads_acronyms_spelled_out_from_the_passages(fake_index: Path) -> None:
-    scorer = KeywordScorer("Collective")
-    retriever = _reading(fake_index, scorer)
-    answer = retriever.answer("Does the CSTO count Kazakhstan among its members?", k=3)
-    assert scorer.questions == [
-        "Does the CSTO (Collective Security Treaty Organization) count Kazakhstan among its "
-        "members?"
-    ]
-    assert answer.question == "Does the CSTO count Kazakhstan among its members?"
 
 
 def test_abstention_is_the_first_stage_confidence_with_or_without_reader(
