@@ -54,7 +54,7 @@ class ReaderSettings:
 
     passages: int = 8
     sentences: int = 8
-    mix: float = 6.0
+    mix: float = 10.0
     fused_weight: float = 3.0
 
     def __post_init__(self) -> None:

@@ -84,6 +84,25 @@ def test_an_ambiguous_answer_or_a_missing_near_miss_is_refused(tmp_path: Path) -
         load_written(_folder(tmp_path / "b", bare))
 
 
+def test_a_question_kind_is_kept_and_an_unknown_one_refused(tmp_path: Path) -> None:
+    line = '{"id": "1", "kind": "%s", "question": "Was it built by Mara Lind?", '
+    line += '"answer": "Mara Lind", "near": null}'
+    _, (built,) = load_written(_folder(tmp_path / "a", line % "yes-no"))
+    assert built.kind == "yes-no" and built.answerable
+    with pytest.raises(ValueError, match="kind 'yes/no'"):
+        load_written(_folder(tmp_path / "b", line % "yes/no"))
+
+
+def test_a_recipe_trains_on_yes_no_questions_only_when_it_says_so() -> None:
+    from bench.train.reranker import RECIPES, training_data
+
+    _, without = training_data(RECIPES["listwise-w"])
+    _, with_them = training_data(RECIPES["listwise-wy"])
+    assert not any(q.kind == "yes-no" for q in without)
+    added = {q.qid for q in with_them} - {q.qid for q in without}
+    assert added and all(q.kind == "yes-no" for q in with_them if q.qid in added)
+
+
 def test_the_shipped_model_was_trained_by_the_recipe_make_train_runs() -> None:
     import json
     from dataclasses import asdict

@@ -57,6 +57,7 @@ RECIPES = {
     "listwise": Recipe(name="listwise", loss="both"),
     "listwise-6": Recipe(name="listwise-6", layers=6, loss="both"),
     "listwise-w": Recipe(name="listwise-w", loss="both", written=True),
+    "listwise-wy": Recipe(name="listwise-wy", loss="both", written=True, yes_no=True),
 }
 HEAD = "answerability head"
 
@@ -100,13 +101,13 @@ def save_weights(model: Any, path: Path) -> None:
 
 
 def training_data(recipe: Recipe) -> tuple[dict[str, Article], list[Question]]:
-    """SQuAD's eight articles and, when the recipe says so, the written documents (whose
-    questions are in no fold: always on the training side)."""
+    """SQuAD's eight articles and, when the recipe says so, the written documents' questions
+    (their yes/no questions too if the recipe says that as well)."""
     articles, questions = load_squad()
     if recipe.written:
         more, asked = load_written()
         articles = {**articles, **more}
-        questions = questions + asked
+        questions = questions + [q for q in asked if recipe.yes_no or q.kind != "yes-no"]
     return articles, questions
 
 

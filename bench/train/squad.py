@@ -54,6 +54,8 @@ class Question:
     text: str
     answers: frozenset[int]
     near_misses: frozenset[int]
+    #: What kind of question the writer meant it to be ("yes-no"), when the data says.
+    kind: str = ""
 
     @property
     def answerable(self) -> bool:

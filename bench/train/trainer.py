@@ -64,6 +64,8 @@ class Recipe:
     # Also train on the questions written over documents written for the purpose
     # (bench/data/reader_training, :mod:`bench.train.written`), in every fold's training side.
     written: bool = False
+    # With ``written``, also the yes/no questions written there (kind "yes-no").
+    yes_no: bool = False
 
 
 def model_folder() -> Path:

@@ -6,6 +6,9 @@ file per document (``questions/SLUG.jsonl``), one JSON object per line::
     {"id": "SLUG-001", "question": "...", "answer": "exact text" | null,
      "near": "exact text" | null}
 
+and optionally ``"kind": "yes-no"`` (a question answered by yes or no: recipes train on
+these only when they say so).
+
 ``answer`` is a short span copied exactly from the document (it must occur there once); the
 sentence holding it is the answer sentence. An unanswerable question has ``answer: null`` and
 ``near``: a span of the sentence a careless reader would answer it from. Documents are read as
@@ -27,6 +30,8 @@ from bench.train.squad import FOLDS, ROOT, Article, Question
 from ingest.text.sentences import sentence_spans
 
 WRITTEN = ROOT / "bench" / "data" / "reader_training"
+#: The kinds a question line may name (``"kind"``; none: an ordinary question).
+KINDS = ("", "yes-no")
 
 
 def _paragraphs(text: str) -> list[tuple[int, str]]:
@@ -78,7 +83,9 @@ def load_document(doc: Path, questions: Path, fold: int = 0) -> tuple[Article, l
         if qid in seen or not question:
             raise ValueError(f"{where}: repeated id or empty question")
         seen.add(qid)
-        answer, near = row.get("answer"), row.get("near")
+        answer, near, kind = row.get("answer"), row.get("near"), str(row.get("kind", ""))
+        if kind not in KINDS:
+            raise ValueError(f"{where}: kind {kind!r} is none of {', '.join(KINDS)}")
         if answer:
             at = _locate(text, answer, "answer", where)
             answers = frozenset({_sentence_at(spans, at)})
@@ -96,6 +103,7 @@ def load_document(doc: Path, questions: Path, fold: int = 0) -> tuple[Article, l
                 text=question,
                 answers=answers,
                 near_misses=misses,
+                kind=kind,
             )
         )
     return article, found
