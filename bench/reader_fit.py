@@ -160,16 +160,11 @@ def fit(rows: Sequence[dict[str, Any]], max_false: float) -> Params:
 
 def _pooled(held: Sequence[dict[str, Any]]) -> dict[str, float]:
     """Figures of held-out rows, each under the parameters fitted without its fold."""
+    each = [(r["answerable"], figures([r], r["_params"])) for r in held]
     return {
         key: round(
             float(
-                np.mean(
-                    [
-                        figures([r], r["_params"])[key]
-                        for r in held
-                        if (key == "abstention") != r["answerable"]
-                    ]
-                )
+                np.mean([f[key] for answerable, f in each if (key == "abstention") != answerable])
             ),
             4,
         )
