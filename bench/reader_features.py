@@ -48,27 +48,19 @@ def question_features(
 ) -> dict[str, Any]:
     """One question's first-stage passages and sentences with their scores and labels."""
     from retrieval.eval.evaluation import contains_evidence
-    from retrieval.relevance import question_terms
+    from retrieval.passage_sentences import unit_text
 
     ranking = retriever.rank(question)
     top = ranking.order[:passages]
     rows = [int(r) for r in ranking.signals.rows[top]]
     version = retriever.version
-    terms = question_terms(version.sparse.tokenizer, question)
-    idf = version.sparse.idf(terms)
-    cosines = retriever._unit_cosines(ranking, rows, question)
-    scored = [
-        retriever._sentence_scores(r, c, terms, idf) for r, c in zip(rows, cosines, strict=True)
-    ]
-    confidence = [
-        retriever._relevance(terms, idf, r, float(cos.max()) if len(cos) else 0.0)
-        for r, (_, cos, _) in zip(rows, scored, strict=True)
-    ]
-    passage = np.concatenate([np.full(len(s[0]), i) for i, s in enumerate(scored)])
-    units = np.concatenate([s[0] for s in scored]).astype(np.int64)
-    cos = np.concatenate([s[1] for s in scored]).astype(np.float32)
-    first = np.concatenate([s[2] for s in scored]).astype(np.float32)
-    texts = [retriever._unit_text(int(u)) for u in units]
+    found = retriever.passage_sentences(ranking, rows, question)
+    confidence = found.confidence
+    passage = np.concatenate([np.full(len(u), i) for i, u in enumerate(found.units)])
+    units = np.concatenate(found.units).astype(np.int64)
+    cos = np.concatenate(found.cosines).astype(np.float32)
+    first = np.concatenate(found.scores).astype(np.float32)
+    texts = [unit_text(version, int(u)) for u in units]
     chosen = np.argsort(-first, kind="stable")[:sentences]
     logit = np.full(len(units), np.nan, dtype=np.float32)
     if len(chosen):

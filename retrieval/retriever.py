@@ -20,8 +20,9 @@ from ingest.index.backend import BackendSettings
 from ingest.index.store import IndexVersion, live_stamp, load_version
 from retrieval.followup import FollowupSettings, Query, resolve
 from retrieval.fusion import FusionWeights, blend, reciprocal_rank
+from retrieval.passage_sentences import PassageSentences, score_passages, unit_cosines, unit_text
 from retrieval.reader import Candidates, ReaderSettings, Scorer, choose, read
-from retrieval.relevance import RelevanceModel, coverage
+from retrieval.relevance import RelevanceModel
 from retrieval.signals import Signals, gather
 from retrieval.types import Answer, Passage
 
@@ -260,39 +261,30 @@ class Retriever:
         if not rows or not self.settings.highlight:
             passages = [self._passage(r, float(s)) for r, s in zip(rows, fused, strict=True)]
             return self._answered(question, passages, not passages, started)
-        terms = ranking.query.terms(self.version.sparse.tokenizer)
-        idf = self.version.sparse.idf(terms)
-        cosines = self._unit_cosines(ranking, rows, question)
-        scored = [
-            self._sentence_scores(r, cos, terms, idf) for r, cos in zip(rows, cosines, strict=True)
-        ]
-        # Each passage's best sentence cosine, whatever the mode ranked by.
-        confidence = [
-            self._relevance(terms, idf, r, float(cos.max()) if len(cos) else 0.0)
-            for r, (_, cos, _) in zip(rows, scored, strict=True)
-        ]
+        found = self.passage_sentences(ranking, rows, question)
+        confidence = found.confidence
         abstained = confidence[0] < self.settings.min_relevance
         if reader is None:
             passages = [
                 replace(self._marked(r, float(s), span, combined), confidence=round(c, 4))
-                for r, s, (span, _, combined), c in zip(
-                    rows, fused, scored, confidence, strict=True
+                for r, s, span, combined, c in zip(
+                    rows, fused, found.units, found.scores, confidence, strict=True
                 )
             ]
             return self._answered(question, passages, abstained, started)
         candidates = Candidates(
-            passage=np.concatenate([np.full(len(s[0]), i) for i, s in enumerate(scored)]),
-            unit=np.concatenate([s[0] for s in scored]),
-            first_stage=np.concatenate([s[2] for s in scored]),
+            passage=np.concatenate([np.full(len(u), i) for i, u in enumerate(found.units)]),
+            unit=np.concatenate(found.units),
+            first_stage=np.concatenate(found.scores),
             fused=fused,
         )
         chosen = choose(candidates, reader.sentences)
-        texts = [self._unit_text(int(u)) for u in candidates.unit[chosen]]
+        texts = [unit_text(self.version, int(u)) for u in candidates.unit[chosen]]
         reading = read(ranking.query.reading(), candidates, texts, chosen, self.scorer(), reader)
         passages = []
         units = self.version.units
         for position in reading.order[:k]:
-            span, _, combined = scored[position]
+            span, combined = found.units[position], found.scores[position]
             unit = int(reading.highlight[position])
             marked = replace(
                 self._marked(rows[position], float(reading.scores[position]), span, combined),
@@ -304,6 +296,22 @@ class Retriever:
                 )
             passages.append(marked)
         return self._answered(question, passages, abstained, started)
+
+    def passage_sentences(
+        self, ranking: Ranking, rows: list[int], question: str
+    ) -> PassageSentences:
+        """The first stage's figures for the sentences of chunks ``rows`` of ``ranking``."""
+        cosines = unit_cosines(
+            self.version, self.embedder, ranking.signals, ranking.query_vector, rows, question
+        )
+        return score_passages(
+            self.version,
+            rows,
+            cosines,
+            ranking.query.terms(self.version.sparse.tokenizer),
+            lexical_weight=self.settings.lexical_weight,
+            relevance=self.settings.relevance,
+        )
 
     def scorer(self) -> Scorer:
         """The second stage's cross-encoder (the shipped one unless given; loaded once)."""
@@ -317,14 +325,6 @@ class Retriever:
     ) -> Answer:
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(question, tuple(passages), abstained, round(elapsed, 2))
-
-    def _relevance(
-        self, terms: list[str], idf: dict[str, float], row: int, sentence_cos: float
-    ) -> float:
-        """Calibrated probability that chunk ``row`` answers a question of content ``terms``."""
-        chunk_terms = set(self.version.sparse.tokenizer(self.version.chunks[row].text))
-        cov = coverage(terms, chunk_terms, idf)
-        return self.settings.relevance.probability(sentence_cos, cov)
 
     def _passage(self, row: int, score: float) -> Passage:
         chunk = self.version.chunks[row]
@@ -341,40 +341,6 @@ class Retriever:
             highlights=(),
         )
 
-    def _unit_cosines(self, ranking: Ranking, rows: list[int], question: str) -> list[np.ndarray]:
-        """The cosine to the question of each sentence unit of each chunk in ``rows``: as the
-        first stage gathered them, else read in one call."""
-        spans = [np.arange(self._offsets[r], self._offsets[r + 1]) for r in rows]
-        flat = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
-        qv = ranking.query_vector
-        cos = ranking.signals.sentence_cosines(flat) if qv is not None else None
-        if cos is None:
-            if qv is None:
-                qv = self.embedder.embed([question])[0]
-            cos = self.version.unit_dense.inner_products(qv, flat) if len(flat) else flat
-        bounds = np.cumsum([len(span) for span in spans])[:-1]
-        return np.split(np.asarray(cos, dtype=np.float32), bounds)
-
-    def _sentence_scores(
-        self, row: int, cos: np.ndarray, terms: list[str], idf: dict[str, float]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Chunk ``row``'s sentence units, their cosine to the question (``cos``, in unit
-        order), and their first-stage score: the cosine plus ``lexical_weight`` times the
-        IDF-weighted share of the question's content terms the sentence holds."""
-        units = self.version.units
-        span = np.arange(self._offsets[row], self._offsets[row + 1])
-        if not len(span):
-            return span, np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)
-        text = self.version.documents[self.version.chunks[row].doc_id].text
-        tokenizer = self.version.sparse.tokenizer
-        overlap = np.array(
-            [
-                coverage(terms, set(tokenizer(text[units.start[u] : units.end[u]])), idf)
-                for u in span
-            ]
-        )
-        return span, cos, cos + self.settings.lexical_weight * overlap
-
     def _marked(self, row: int, score: float, span: np.ndarray, combined: np.ndarray) -> Passage:
         """The passage of chunk ``row``, its best first-stage sentence highlighted."""
         passage = self._passage(row, score)
@@ -383,12 +349,6 @@ class Retriever:
         units = self.version.units
         best = int(span[int(np.argmax(combined))])
         return replace(passage, highlights=((int(units.start[best]), int(units.end[best])),))
-
-    def _unit_text(self, unit: int) -> str:
-        units = self.version.units
-        row = int(units.chunk[unit])
-        text = self.version.documents[self.version.chunks[row].doc_id].text
-        return text[int(units.start[unit]) : int(units.end[unit])]
 
 
 @functools.lru_cache(maxsize=1)
