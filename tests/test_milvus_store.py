@@ -18,8 +18,9 @@ import pytest
 
 from ingest.index.backend import BackendSettings
 from ingest.index.lock import IndexBusyError
-from ingest.index.store import current_version_path, load_version
+from ingest.index.store import current_name, current_version_path, load_version
 from ingest.sync.pipeline import Ingestor
+from ingest.sync.reports import IngestReport
 from retrieval.retriever import Retriever
 from tests.fakes import FakeEmbedder
 
@@ -27,7 +28,7 @@ pytest.importorskip("milvus_lite")
 from ingest.index.milvus import connect
 from ingest.index.milvus_files import TEXT_SCOPE, MilvusFiles
 from ingest.index.milvus_lease import LEASE, Lease, writer_lease
-from ingest.index.milvus_store import drop
+from ingest.index.milvus_store import drop, files_collection
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = {
@@ -201,6 +202,32 @@ def test_migrate_both_ways_cleans_up(tmp_path: Path, corpus_dir: Path, server: s
     (only,) = list((index / "versions").iterdir())
     assert (only / "dense.faiss").is_file() and (only / "units.faiss").is_file()
     assert _cited(Retriever(index, embedder=embedder), QUESTIONS[0]) == want
+
+
+def test_a_move_waits_for_a_writer_on_another_machine(
+    tmp_path: Path, corpus_dir: Path, server: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    index = tmp_path / "index"
+    embedder = FakeEmbedder()
+    Ingestor(index, embedder=embedder).run([corpus_dir])
+    before = current_name(index)
+    moved: list[IngestReport] = []
+    # Another machine is writing the index held in the collection the move goes to.
+    with writer_lease(MilvusFiles(server, files_collection("awaited")), settle=0.1):
+        mover = threading.Thread(
+            target=lambda: moved.append(
+                Ingestor(index, embedder=embedder).migrate(_milvus(server, "awaited"))
+            )
+        )
+        mover.start()
+        mover.join(timeout=4.0)
+        assert mover.is_alive() and current_name(index) == before  # waiting, nothing written
+    mover.join(timeout=120)
+    assert moved and current_name(index) != before
+    assert "waiting for another writer on Milvus" in capfd.readouterr().err
+    # Moving away drops the collection, lease row and all, while the move holds the lease.
+    Ingestor(index, embedder=embedder).migrate(BackendSettings(kind="faiss"))
+    assert not connect(server).has_collection(files_collection("awaited"))
 
 
 def test_a_writer_on_another_machine_starts_from_the_index_in_milvus(

@@ -174,6 +174,10 @@ class MilvusFiles:
         with HEADER_LOCK:
             return np.load(BytesIO(data), allow_pickle=False)
 
+    def present(self) -> bool:
+        """True while the collection exists (a move away from this Milvus drops it)."""
+        return bool(self._call(self._client.has_collection, self.collection))
+
     def pointer(self) -> str | None:
         """The name of the live version (None: no version yet)."""
         return self.note(POINTER)

@@ -111,7 +111,9 @@ def writer_lease(
     finally:
         stop.set()
         renewer.join()
-        if (now := Lease.parse(files.note(LEASE))) is not None and now.owner == me:
+        # A move away from this Milvus drops the collection, lease and all, while holding it.
+        now = Lease.parse(files.note(LEASE)) if files.present() else None
+        if now is not None and now.owner == me:
             files.clear_note(LEASE)
 
 

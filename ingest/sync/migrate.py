@@ -4,12 +4,16 @@ The next version holds the same documents, chunks, tokens and sentence units; ev
 is read from the live version's backend and written to the other one. Once it is live,
 what the move leaves behind is removed: moving into Milvus removes the local version files
 (the folder keeps the manifest), moving out of Milvus (or to another Milvus) drops the old
-collections. Readers still on the old version start over on the new one.
+collections. Readers still on the old version start over on the new one. A move holds the
+folder's writer lock and, for each Milvus side, that index's writer lease
+(:mod:`ingest.index.milvus_lease`), so no writer on another machine writes to a collection
+while it is being moved away from or into.
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from ingest.embedding.embedder import Embedder
@@ -19,7 +23,9 @@ from ingest.index.backend import BackendSettings, read_backend_file
 from ingest.index.chunk_index import Target, resolve_target
 from ingest.index.lock import writer_lock
 from ingest.index.milvus import check_uri
-from ingest.index.milvus_store import drop
+from ingest.index.milvus_files import MilvusFiles
+from ingest.index.milvus_lease import writer_lease
+from ingest.index.milvus_store import drop, files_collection
 from ingest.index.store import (
     current_version_path,
     load_version,
@@ -74,23 +80,38 @@ def migrate(
         if target == old:
             raise InvalidInputError(f"{index_dir} is already on {target.kind} there")
         recorded = read_backend_file(path)
-        previous = load_version(index_dir, source)
-        content = build_content(
-            previous,
-            list(previous.documents.values()),
-            keep=set(previous.documents),
-            chunking=live.chunking,
-            sparse=live.sparse,
-            embedder=embedder_for(index_dir, live, embedder, embedding),
-            dimension=live.dimension,
-            cache_dir=index_dir / "cache",
-            progress=progress,
-        )
-        written = write_content(index_dir, live, content, target)
-        _clean_up(index_dir, old if recorded["kind"] == "milvus" else None, target)
+        leaving = old if recorded["kind"] == "milvus" else None
+        with ExitStack() as held:
+            for uri, collection in _milvus_places(leaving, target):
+                held.enter_context(writer_lease(MilvusFiles(uri, files_collection(collection))))
+            previous = load_version(index_dir, source)
+            content = build_content(
+                previous,
+                list(previous.documents.values()),
+                keep=set(previous.documents),
+                chunking=live.chunking,
+                sparse=live.sparse,
+                embedder=embedder_for(index_dir, live, embedder, embedding),
+                dimension=live.dimension,
+                cache_dir=index_dir / "cache",
+                progress=progress,
+            )
+            written = write_content(index_dir, live, content, target)
+            _clean_up(index_dir, leaving, target)
         return IngestReport.written(
             index_dir, content, written, started, unchanged=tuple(previous.documents)
         )
+
+
+def _milvus_places(*targets: Target | None) -> list[tuple[str, str]]:
+    """The distinct Milvus ``(uri, collection)`` pairs among ``targets``, sorted: the leases
+    a move holds, taken in one order by every writer so two moves never wait on each other."""
+    places = {
+        (check_uri(t.uri), t.collection)
+        for t in targets
+        if t is not None and t.kind == "milvus" and t.uri and t.collection
+    }
+    return sorted(places)
 
 
 def _clean_up(index_dir: Path, old: Target | None, new: Target) -> None:
