@@ -61,18 +61,20 @@ def training_groups(
     hard: int,
     easy: int,
     seed: int,
+    context: int = 0,
 ) -> list[Group]:
     """One group of ``1 + hard + easy`` sentences per question, deterministic for ``seed``.
 
     Answerable: its answer sentence (the first, when several hold an answer), then the
     ``hard`` best-ranked sentences that hold no answer, then ``easy`` random others.
     Unanswerable: its near-miss sentences first, then the best-ranked others, ``1 + hard`` in
-    all, then ``easy`` random others.
+    all, then ``easy`` random others. Each sentence is read with ``context`` sentences before
+    it (:meth:`Article.reading`).
     """
     rng = np.random.default_rng(seed)
     groups: list[Group] = []
     for q, r in zip(questions, ranked, strict=True):
-        sentences = articles[q.title].sentences
+        article = articles[q.title]
         top = [int(i) for i in r.order]
         if q.answerable:
             first = min(q.answers, key=top.index)
@@ -86,7 +88,7 @@ def training_groups(
         groups.append(
             Group(
                 question=q.text,
-                sentences=tuple(sentences[i] for i in chosen),
+                sentences=tuple(article.reading(i, context) for i in chosen),
                 labels=tuple(int(i in q.answers) for i in chosen),
                 answerable=q.answerable,
             )

@@ -2,7 +2,7 @@
 
     python -m bench.train.reranker --folds [--recipe NAME] [--fold K]   # held-out figures
     python -m bench.train.reranker --report [--recipe NAME ...]         # their table again
-    python -m bench.train.reranker --score-written [--recipe NAME]      # written docs, held out
+    python -m bench.train.reranker --rescore [--recipe NAME]            # held-out questions again
     python -m bench.train.reranker --final [--recipe NAME]              # the shipped model
     python -m bench.train.reranker --requantise int8-weights [--fold K] # another int8 export
 
@@ -58,6 +58,7 @@ RECIPES = {
     "listwise-6": Recipe(name="listwise-6", layers=6, loss="both"),
     "listwise-w": Recipe(name="listwise-w", loss="both", written=True),
     "listwise-wy": Recipe(name="listwise-wy", loss="both", written=True, yes_no=True),
+    "listwise-wc": Recipe(name="listwise-wc", loss="both", written=True, context=1, max_tokens=144),
 }
 HEAD = "answerability head"
 
@@ -67,12 +68,14 @@ def _score_fold(
     articles: dict[str, Article],
     questions: list[Question],
     ranked: list[Ranked],
+    context: int = 0,
 ) -> FoldScores:
-    """Held-out questions' top candidates by cosine, scored by ``scorer``."""
+    """Held-out questions' top candidates by cosine (read with ``context``), scored by
+    ``scorer``."""
     logits, cosine, is_answer = [], [], []
     for q, r in zip(questions, ranked, strict=True):
         top = r.order[:EVAL_CANDIDATES]
-        sentences = [articles[q.title].sentences[int(j)] for j in top]
+        sentences = [articles[q.title].reading(int(j), context) for j in top]
         logits.append(scorer.logits(q.text, sentences))
         cosine.append(r.cosine[:EVAL_CANDIDATES])
         is_answer.append([int(j) in q.answers for j in top])
@@ -126,6 +129,7 @@ def run_folds(recipe: Recipe, folds: list[int]) -> None:
             hard=recipe.hard,
             easy=recipe.easy,
             seed=recipe.seed,
+            context=recipe.context,
         )
         print(f"fold {k}: {len(groups)} training questions, recipe {recipe.name}", flush=True)
         model = train(groups, recipe)
@@ -134,7 +138,7 @@ def run_folds(recipe: Recipe, folds: list[int]) -> None:
         folder = OUT / recipe.name / f"fold{k}-model"
         save_weights(model, OUT / recipe.name / f"fold{k}.safetensors")
         export_int8(model, recipe, folder, calibration_pairs(groups), log=False, strict=False)
-        score_held_out(recipe.name, k, articles, questions, ranked)
+        score_held_out(recipe.name, k, articles, questions, ranked, context=recipe.context)
         info = {
             "recipe": asdict(recipe),
             "train_seconds": round(trained, 1),
@@ -152,6 +156,7 @@ def score_held_out(
     ranked: list[Ranked],
     *,
     squad: bool = True,
+    context: int = 0,
 ) -> None:
     """Score fold ``k``'s SQuAD questions (``foldK.npz``, unless ``squad`` is False) and the
     written documents' (``foldK-written.npz``; a model that never saw any written document
@@ -173,7 +178,8 @@ def score_held_out(
         ("-yes-no", [q for q in held_squad + held_written if q.yes_no]),
     ):
         if chosen:
-            scores = _score_fold(scorer, articles, chosen, [rank_of[q.qid] for q in chosen])
+            rows = [rank_of[q.qid] for q in chosen]
+            scores = _score_fold(scorer, articles, chosen, rows, context)
             scores.save(OUT / name / f"fold{k}{suffix}.npz")
 
 
@@ -198,6 +204,7 @@ def requantise(recipe: Recipe, mode: Quantisation, folds: list[int]) -> str:
             hard=recipe.hard,
             easy=recipe.easy,
             seed=recipe.seed,
+            context=recipe.context,
         )
         folder = OUT / name / f"fold{k}-model"
         export_int8(model, recipe, folder, calibration_pairs(groups), strict=False, mode=mode)
@@ -207,6 +214,7 @@ def requantise(recipe: Recipe, mode: Quantisation, folds: list[int]) -> str:
             articles,
             [questions[i] for i in test],
             [ranked[i] for i in test],
+            recipe.context,
         ).save(OUT / name / f"fold{k}.npz")
     return name
 
@@ -256,7 +264,13 @@ def run_final(recipe: Recipe, target: Path) -> None:
     articles, questions = training_data(recipe)
     ranked = rank_by_cosine(articles, questions)
     groups = training_groups(
-        articles, questions, ranked, hard=recipe.hard, easy=recipe.easy, seed=recipe.seed
+        articles,
+        questions,
+        ranked,
+        hard=recipe.hard,
+        easy=recipe.easy,
+        seed=recipe.seed,
+        context=recipe.context,
     )
     print(f"final: {len(groups)} training questions, recipe {recipe.name}", flush=True)
     model = train(groups, recipe)
@@ -275,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
     mode.add_argument("--final", action="store_true", help="train on all data and export")
     mode.add_argument("--report", action="store_true", help="print the saved fold figures")
     mode.add_argument(
-        "--score-written",
+        "--rescore",
         action="store_true",
         help="score the held-out questions again with a recipe's saved fold models",
     )
@@ -310,11 +324,11 @@ def main(argv: list[str] | None = None) -> None:
         name = requantise(recipe, args.requantise, args.fold or list(range(FOLDS)))
         print(report([name]))
         return
-    if args.score_written:
+    if args.rescore:
         articles, questions = load_squad()
         ranked = rank_by_cosine(articles, questions)
         for k in args.fold or list(range(FOLDS)):
-            score_held_out(recipe.name, k, articles, questions, ranked)
+            score_held_out(recipe.name, k, articles, questions, ranked, context=recipe.context)
     else:
         run_folds(recipe, args.fold or list(range(FOLDS)))
     for suffix in ("", "-written", "-yes-no"):

@@ -38,6 +38,24 @@ class Article:
     title: str
     fold: int
     sentences: tuple[str, ...]
+    #: Each sentence's paragraph number (empty: every sentence its own paragraph).
+    paragraphs: tuple[int, ...] = ()
+
+    def reading(self, i: int, context: int = 0) -> str:
+        """Sentence ``i`` as the cross-encoder reads it: alone, or followed by ``[SEP]`` and
+        the ``context`` sentences before it in its paragraph (nearest last), which pair
+        truncation trims first."""
+        sentence = self.sentences[i]
+        if not context or not self.paragraphs:
+            return sentence
+        first = i
+        while (
+            first > i - context and first > 0 and self.paragraphs[first - 1] == self.paragraphs[i]
+        ):
+            first -= 1
+        if first == i:
+            return sentence
+        return f"{sentence} [SEP] {' '.join(self.sentences[first:i])}"
 
 
 @dataclass(frozen=True)
@@ -93,11 +111,13 @@ def load_squad(path: Path = SQUAD) -> tuple[dict[str, Article], list[Question]]:
     for entry in sorted(data, key=lambda a: a["title"]):
         title = entry["title"]
         sentences: list[str] = []
-        for paragraph in entry["paragraphs"]:
+        paragraphs: list[int] = []
+        for number, paragraph in enumerate(entry["paragraphs"]):
             context = paragraph["context"]
             spans = sentence_spans(context)
             base = len(sentences)
             sentences += [context[a:b] for a, b in spans]
+            paragraphs += [number] * len(spans)
             for qa in paragraph["qas"]:
                 answerable = not qa["is_impossible"]
                 questions.append(
@@ -114,5 +134,10 @@ def load_squad(path: Path = SQUAD) -> tuple[dict[str, Article], list[Question]]:
                         ),
                     )
                 )
-        articles[title] = Article(title=title, fold=fold_of[title], sentences=tuple(sentences))
+        articles[title] = Article(
+            title=title,
+            fold=fold_of[title],
+            sentences=tuple(sentences),
+            paragraphs=tuple(paragraphs),
+        )
     return articles, questions

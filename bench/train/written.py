@@ -68,10 +68,18 @@ def load_document(doc: Path, questions: Path, fold: int = 0) -> tuple[Article, l
     on any malformed line (the message names the file and the line)."""
     text = doc.read_text(encoding="utf-8")
     spans: list[tuple[int, int]] = []
-    for start, paragraph in _paragraphs(text):
-        spans += [(start + a, start + b) for a, b in sentence_spans(paragraph)]
+    numbers: list[int] = []
+    for number, (start, paragraph) in enumerate(_paragraphs(text)):
+        found_spans = sentence_spans(paragraph)
+        spans += [(start + a, start + b) for a, b in found_spans]
+        numbers += [number] * len(found_spans)
     title = doc.stem
-    article = Article(title=title, fold=fold, sentences=tuple(text[a:b] for a, b in spans))
+    article = Article(
+        title=title,
+        fold=fold,
+        sentences=tuple(text[a:b] for a, b in spans),
+        paragraphs=tuple(numbers),
+    )
     found: list[Question] = []
     seen: set[str] = set()
     for n, line in enumerate(questions.read_text(encoding="utf-8").splitlines(), 1):
