@@ -47,11 +47,12 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# The chat's screenshots in docs/ (viewer.png, viewer-pdf.png, followup.png), taken by its browser tests;
-# a plain test run writes them to tests/artifacts/ instead.
+# The chat's screenshots in docs/ (chat.png, viewer.png, viewer-pdf.png, followup.png), taken by
+# its browser tests; a plain test run writes them to tests/artifacts/ instead.
 screenshots: install browser
 	DOCQA_SCREENSHOTS=docs DOCQA_REQUIRE_BROWSER=1 $(PY) -m pytest -q \
-		tests/test_ui_viewer_live.py -k "citation_opens or pdf_passage or follow_up"
+		tests/test_ui_screenshot_live.py tests/test_ui_viewer_live.py \
+		-k "readme_picture or citation_opens or pdf_passage or follow_up"
 
 # Speed against the LangChain tutorial pipeline, and growth up to a million chunks.
 # Both tables: docqa against the LangChain tutorial pipeline, then 10k/100k/1M chunks

@@ -99,9 +99,16 @@ class ChatPage:
         expect(answers).to_have_count(before + 1)
         return answers.last
 
+    def show_answer(self, element: Any) -> None:
+        """Scroll the chat so that ``element`` (a question or an answer) starts at its top, for
+        screenshots."""
+        element.evaluate("e => e.scrollIntoView({block: 'start'})")
+        self.page.evaluate("window.scrollTo(0, 0)")
+
     def screenshots(self) -> Path:
-        """The folder screenshots go to: ``tests/artifacts/``."""
-        return ARTIFACTS
+        """The folder screenshots go to: ``tests/artifacts/``, or the folder
+        ``$DOCQA_SCREENSHOTS`` names (``make screenshots``: ``docs``)."""
+        return ROOT / os.environ.get("DOCQA_SCREENSHOTS", ARTIFACTS)
 
     def screenshot(self, name: str) -> Path:
         """Save a screenshot in :meth:`screenshots`."""

@@ -248,6 +248,16 @@ def test_an_example_question_is_asked_on_click_and_clear_empties_the_chat(chat: 
     expect(page.get_by_role("button", name=f"Select example 1: {example}")).to_be_visible()
 
 
+@pytest.mark.browser
+def test_the_last_example_question_shows_an_abstention(chat: Chat) -> None:
+    from playwright.sync_api import expect
+
+    examples = EXAMPLES["kazakhstan-brics-refusal.md"]
+    n = len(examples)
+    chat.page.get_by_role("button", name=f"Select example {n}: {examples[-1]}").click()
+    expect(chat.page.locator(".dq-answer").last).to_contain_text(ABSTAIN_TEXT)
+
+
 def test_the_ask_endpoint_returns_what_docqa_ask_json_prints(
     chat_url: str, chat_index: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

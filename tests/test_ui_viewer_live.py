@@ -8,23 +8,21 @@ writes the viewer's into ``docs/`` instead.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from ingest.sync.pipeline import ingest
-from tests.browser import ARTIFACTS, BRICS, CLOCK_DOC, ChatPage, chromium, server_env
+from tests.browser import BRICS, CLOCK_DOC, ChatPage, chromium, server_env
 from tests.documents import write_pdf
 from tests.fakes import FakeEmbedder
 from tests.servers import served
 
-from .conftest import CORPUS, ROOT
+from .conftest import CORPUS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -84,21 +82,12 @@ def browser() -> Iterator[Any]:
 
 
 class Chat(ChatPage):
-    """One page on the chat; its screenshots go to ``$DOCQA_SCREENSHOTS`` where that is set."""
+    """One page on the chat, with the document viewer."""
 
     @property
     def viewer(self) -> Any:
         """The viewer's content."""
         return self.page.locator("#dq-viewer .dq-viewer")
-
-    def show_answer(self, answer: Any) -> None:
-        """Scroll the chat so that ``answer`` starts at its top (for screenshots)."""
-        answer.evaluate("element => element.scrollIntoView({block: 'start'})")
-        self.page.evaluate("window.scrollTo(0, 0)")
-
-    def screenshots(self) -> Path:
-        """``tests/artifacts/`` or the folder ``$DOCQA_SCREENSHOTS`` names."""
-        return ROOT / os.environ.get("DOCQA_SCREENSHOTS", ARTIFACTS)
 
 
 @pytest.fixture

@@ -31,14 +31,15 @@ from ui.uploads import DEFAULT_MAX_UPLOAD_MB, ingest_uploads, megabytes_to_bytes
 from ui.viewer import locate, render_viewer, render_viewer_error
 
 #: Example questions, shown when the index holds the bundled document they are about. None is
-#: taken or paraphrased from an evaluation file (a test checks it): the last one is not
-#: answered by the article, to show what abstaining looks like.
+#: taken or paraphrased from an evaluation file (a test checks it): the last one names a
+#: person the article is about but is not answered by it, to show what abstaining looks like
+#: (a browser test checks that it abstains).
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "kazakhstan-brics-refusal.md": (
         "Is Kazakhstan part of the Conference on Interaction and Confidence-Building Measures "
         "in Asia?",
         "What share of Kazakhstan's exports goes to Russia, by rank?",
-        "What did the 2024 summit cost its host?",
+        "Which football club does Tokayev support?",
     ),
 }
 
