@@ -58,6 +58,7 @@ RECIPES = {
     "listwise-6": Recipe(name="listwise-6", layers=6, loss="both"),
     "listwise-w": Recipe(name="listwise-w", loss="both", written=True),
     "listwise-wy": Recipe(name="listwise-wy", loss="both", written=True, yes_no=True),
+    "listwise-w6": Recipe(name="listwise-w6", layers=6, loss="both", written=True),
     "listwise-wc": Recipe(name="listwise-wc", loss="both", written=True, context=1, max_tokens=144),
 }
 HEAD = "answerability head"
