@@ -95,7 +95,7 @@ def score_passages(
             dtype=np.float64,
         )
         spans.append(span)
-        scores.append(cos + lexical_weight * overlap if len(span) else cos)
+        scores.append(cos + lexical_weight * overlap)
         best = float(cos.max()) if len(cos) else 0.0
         chunk_terms = set(tokenizer(chunk.text))
         confidence.append(relevance.probability(best, coverage(terms, chunk_terms, idf)))

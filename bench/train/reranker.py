@@ -139,7 +139,7 @@ def run_folds(recipe: Recipe, folds: list[int]) -> None:
         folder = OUT / recipe.name / f"fold{k}-model"
         save_weights(model, OUT / recipe.name / f"fold{k}.safetensors")
         export_int8(model, recipe, folder, calibration_pairs(groups), log=False, strict=False)
-        score_held_out(recipe.name, k, articles, questions, ranked, context=recipe.context)
+        score_held_out(recipe, k, articles, questions, ranked)
         info = {
             "recipe": asdict(recipe),
             "train_seconds": round(trained, 1),
@@ -150,20 +150,19 @@ def run_folds(recipe: Recipe, folds: list[int]) -> None:
 
 
 def score_held_out(
-    name: str,
+    recipe: Recipe,
     k: int,
     articles: dict[str, Article],
     questions: list[Question],
     ranked: list[Ranked],
     *,
     squad: bool = True,
-    context: int = 0,
 ) -> None:
     """Score fold ``k``'s SQuAD questions (``foldK.npz``, unless ``squad`` is False) and the
     written documents' (``foldK-written.npz``; a model that never saw any written document
-    is scored on them too) with ``name``'s fold model; the yes/no questions among both also
-    go to ``foldK-yes-no.npz``."""
-    scorer = SentenceScorer(OUT / name / f"fold{k}-model")
+    is scored on them too) with ``recipe``'s fold model, each sentence read as the recipe
+    reads it; the yes/no questions among both also go to ``foldK-yes-no.npz``."""
+    scorer = SentenceScorer(OUT / recipe.name / f"fold{k}-model")
     written, asked = load_written()
     articles = {**articles, **written}
     rank_of = {q.qid: r for q, r in zip(questions, ranked, strict=True)}
@@ -180,8 +179,8 @@ def score_held_out(
     ):
         if chosen:
             rows = [rank_of[q.qid] for q in chosen]
-            scores = _score_fold(scorer, articles, chosen, rows, context)
-            scores.save(OUT / name / f"fold{k}{suffix}.npz")
+            scores = _score_fold(scorer, articles, chosen, rows, recipe.context)
+            scores.save(OUT / recipe.name / f"fold{k}{suffix}.npz")
 
 
 def requantise(recipe: Recipe, mode: Quantisation, folds: list[int]) -> str:
@@ -329,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
         articles, questions = load_squad()
         ranked = rank_by_cosine(articles, questions)
         for k in args.fold or list(range(FOLDS)):
-            score_held_out(recipe.name, k, articles, questions, ranked, context=recipe.context)
+            score_held_out(recipe, k, articles, questions, ranked)
     else:
         run_folds(recipe, args.fold or list(range(FOLDS)))
     for suffix in ("", "-written", "-yes-no"):
