@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ingest.index.backend import BackendSettings
+from ingest.index.backends.settings import BackendSettings
 from ingest.sync.pipeline import Ingestor
 from retrieval.api import ask
 from retrieval.eval.beir import read_queries

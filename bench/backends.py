@@ -32,12 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 def _ingest(index: Path, documents: Any, backend: Any, seed_cache: Path | None) -> float:
     """A fresh version of ``documents`` on ``backend``; returns its seconds."""
-    from ingest.index.backend import collection_name
-    from ingest.index.milvus_store import drop
+    from ingest.index.backends.factory import version_store
     from ingest.sync.pipeline import Ingestor
 
-    if backend.kind == "milvus":  # start from empty collections, so every row is written
-        drop(backend.milvus_uri, collection_name(index))
+    # Start from empty collections (on Milvus), so every row is written.
+    version_store(index, backend, None).drop()
     if seed_cache is not None and seed_cache.is_dir() and not (index / "cache").exists():
         shutil.copytree(seed_cache, index / "cache")
     started = time.perf_counter()
@@ -52,16 +51,17 @@ def load_folder(folder: Path) -> list[Any]:
     return [load_document(path) for path in sorted(folder.iterdir()) if path.is_file()]
 
 
-def reader(index: Path, kind: str, uri: str | None) -> Any:
+def reader(index: Path) -> Any:
     """A retriever of ``index``; on Milvus one with no local folder, given the URI and the
     collection only (as a docqa on another machine)."""
-    from ingest.index.backend import BackendSettings, collection_name
+    from ingest.index.backends.factory import reader_settings
+    from ingest.index.store import current_version_path
     from retrieval.retriever import Retriever
 
-    if kind == "faiss":
+    elsewhere = reader_settings(current_version_path(index))
+    if elsewhere is None:
         return Retriever(index)
-    settings = BackendSettings(kind="milvus", milvus_uri=uri, collection=collection_name(index))
-    return Retriever(index.parent / f"elsewhere-{index.name}", backend=settings)
+    return Retriever(index.parent / f"elsewhere-{index.name}", backend=elsewhere)
 
 
 def local_bytes(index: Path) -> int:
@@ -98,24 +98,23 @@ def test_queries(scifact: Path) -> list[str]:
 
 def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """Every figure of one backend but latency."""
-    from ingest.index.backend import BackendSettings
+    from ingest.index.backends.settings import BackendSettings
     from retrieval.eval.beir import evaluate_beir
     from retrieval.eval.beir_index import beir_documents, rank_documents
     from retrieval.eval.evaluation import evaluate, load_questions
 
-    uri = args.milvus_uri if kind == "milvus" else None
-    backend = BackendSettings(kind=kind, milvus_uri=uri)  # type: ignore[arg-type]
+    backend = BackendSettings(kind=kind, milvus_uri=args.milvus_uri)  # type: ignore[arg-type]
     out = args.out / kind
     article = out / "article-index"
     _ingest(article, load_folder(ROOT / "corpus"), backend, None)
-    retriever = reader(article, kind, uri)
+    retriever = reader(article)
     docs = retriever.version.documents
     questions = load_questions(args.questions)
     seed = evaluate(questions, lambda q: retriever.answer(q, k=5), lambda d: docs[d].text)
 
     scifact = out / "scifact-index"
     seconds = _ingest(scifact, beir_documents(args.scifact), backend, args.seed_cache)
-    ranker = reader(scifact, kind, uri)
+    ranker = reader(scifact)
     bulk = ranker.with_settings(replace(ranker.settings, highlight=False, candidates=300))
     beir = evaluate_beir(args.scifact, lambda q, d: rank_documents(bulk, q, d), split="test")
     return {
@@ -141,6 +140,8 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the side-by-side table."""
+    from ingest.index.backends.settings import BACKENDS
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     shared = ROOT.parent / "shared" / "eval"
@@ -151,21 +152,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=out)
     parser.add_argument("--milvus-uri", default=str(out / "milvus.db"))
     parser.add_argument("--seed-cache", type=Path, help="embedding cache to copy in first")
-    parser.add_argument("--only", choices=("faiss", "milvus"), help="measure one backend")
+    parser.add_argument("--only", choices=BACKENDS, help="measure one backend")
     parser.add_argument("--latency-queries", type=int, default=100)
     parser.add_argument(
         "--latency-only", action="store_true", help="only latency, over the indexes already built"
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    kinds = [kind for kind in ("faiss", "milvus") if args.only in (None, kind)]
+    kinds: list[str] = [kind for kind in BACKENDS if args.only in (None, kind)]
     rows: list[dict[str, Any]] = []
     for kind in kinds:
         rows.append({"backend": kind} if args.latency_only else measure(kind, args))
         print(json.dumps(rows[-1]), file=sys.stderr)
-    retrievers = {
-        kind: reader(args.out / kind / "scifact-index", kind, args.milvus_uri) for kind in kinds
-    }
+    retrievers = {kind: reader(args.out / kind / "scifact-index") for kind in kinds}
     times = latency(retrievers, test_queries(args.scifact)[: args.latency_queries])
     for row in rows:
         row["query_p50_ms"], row["query_p95_ms"] = times[row["backend"]]

@@ -13,7 +13,7 @@ from platformdirs import user_data_path
 
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexNotFoundError
-from ingest.index.backend import BackendSettings
+from ingest.index.backends.settings import BackendSettings
 from ingest.index.store import current_version_path
 from ingest.sync.pipeline import Ingestor
 from ingest.sync.reports import ProgressFactory, no_progress

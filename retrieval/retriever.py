@@ -16,7 +16,7 @@ import numpy as np
 from ingest.embedding.embedder import Embedder, make_embedder
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexMismatchError, InvalidInputError
-from ingest.index.backend import BackendSettings
+from ingest.index.backends.settings import BackendSettings
 from ingest.index.store import IndexVersion, live_stamp, load_version
 from retrieval.followup import FollowupSettings, Query, resolve
 from retrieval.fusion import FusionWeights, blend, reciprocal_rank

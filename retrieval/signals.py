@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.index.backend import DenseRows, UnitRows
+from ingest.index.rows import DenseRows, UnitRows
 from ingest.index.units import UnitTable
 
 

@@ -1,5 +1,5 @@
-"""The backend contract, held by FAISS + bm25s and by Milvus (milvus-lite, in-process): chunks,
-and the sentence-unit and section rows retrieval reads.
+"""Milvus's collections (milvus-lite, in-process) against FAISS + bm25s: chunks, and the
+sentence-unit and section rows retrieval reads, on both.
 
 One milvus-lite file per module; each test gets its own collection.
 """
@@ -14,25 +14,21 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ingest.index.backend import ChunkBackend, chunk_keys
-from ingest.index.chunk_index import KeyRows
 from ingest.index.dense import DenseIndex
-from ingest.index.faiss_backend import FaissBackend
 from ingest.index.sparse import SparseIndex, SparseSettings, Tokenizer
 from ingest.text.chunker import Chunk
 from tests.fakes import FakeEmbedder
 
 pytest.importorskip("milvus_lite")
-from ingest.index.milvus import MilvusBackend
-from ingest.index.milvus_rows import (
-    MilvusSectionRows,
-    MilvusUnitRows,
+from ingest.index.backends.milvus.chunks import ChunkCollection, chunk_keys
+from ingest.index.backends.milvus.rows import (
     SectionCollection,
     UnitCollection,
     extra_rows,
     section_keys,
     unit_keys,
 )
+from ingest.index.backends.milvus.views import KeyRows, MilvusSectionRows, MilvusUnitRows
 
 TEXTS = {
     "owls.md": [
@@ -51,6 +47,7 @@ TEXTS = {
     ],
 }
 EMBEDDER = FakeEmbedder(dimension=64)
+Filled = tuple[ChunkCollection, list[Chunk]]
 _names = itertools.count()
 
 
@@ -69,28 +66,26 @@ def milvus_file(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("milvus") / "contract.db")
 
 
-@pytest.fixture(params=["faiss", "milvus"])
-def make_backend(request: pytest.FixtureRequest, milvus_file: str) -> Callable[[], ChunkBackend]:
-    """A factory of empty backends of one kind."""
+@pytest.fixture
+def make_backend(milvus_file: str) -> Callable[[], ChunkCollection]:
+    """A factory of empty chunk collections."""
 
-    def make() -> ChunkBackend:
-        if request.param == "faiss":
-            return FaissBackend(EMBEDDER.dimension, SparseSettings())
+    def make() -> ChunkCollection:
         name = f"contract_{next(_names)}"
-        return MilvusBackend(milvus_file, name, EMBEDDER.dimension, SparseSettings())
+        return ChunkCollection(milvus_file, name, EMBEDDER.dimension, SparseSettings())
 
     return make
 
 
 @pytest.fixture
-def filled(make_backend: Callable[[], ChunkBackend]) -> Iterator[tuple[ChunkBackend, list[Chunk]]]:
+def filled(make_backend: Callable[[], ChunkCollection]) -> Iterator[Filled]:
     chunks = _chunks()
     backend = make_backend()
     backend.add(chunk_keys(chunks), chunks, EMBEDDER.embed([c.text for c in chunks]))
     yield backend, chunks
 
 
-def test_dense_search_is_exact_inner_product(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+def test_dense_search_is_exact_inner_product(filled: Filled) -> None:
     backend, chunks = filled
     vectors = EMBEDDER.embed([c.text for c in chunks])
     keys = chunk_keys(chunks)
@@ -103,7 +98,7 @@ def test_dense_search_is_exact_inner_product(filled: tuple[ChunkBackend, list[Ch
     assert np.all(np.diff(scores) <= 1e-6)
 
 
-def test_sparse_search_finds_only_matching_chunks(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+def test_sparse_search_finds_only_matching_chunks(filled: Filled) -> None:
     backend, chunks = filled
     keys = dict(zip(chunk_keys(chunks).tolist(), chunks, strict=True))
     scores, found = backend.search_sparse("harbour tide", 10)
@@ -113,20 +108,23 @@ def test_sparse_search_finds_only_matching_chunks(filled: tuple[ChunkBackend, li
     assert len(nothing) == 0 and len(empty_scores) == 0
 
 
-def test_sparse_scores_agree_with_bm25s(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+def test_sparse_scores_agree_with_bm25s(filled: Filled) -> None:
     """Milvus's analyzer and BM25 follow bm25s's: same rows, same scores on plain words."""
     backend, chunks = filled
-    reference = FaissBackend(EMBEDDER.dimension, SparseSettings())
-    reference.add(chunk_keys(chunks), chunks, EMBEDDER.embed([c.text for c in chunks]))
+    reference = SparseIndex.build([c.text for c in chunks], SparseSettings())
+    keys = chunk_keys(chunks)
     for question in ("bread baker loaves", "owls hunting mice", "the harbour ferry"):
-        want_scores, want = reference.search_sparse(question, 10)
+        scores = reference.scores(question)
+        rows = np.argsort(-scores, kind="stable")[:10]
+        rows = rows[scores[rows] > 0]
+        want_scores, want = scores[rows], keys[rows]
         got_scores, got = backend.search_sparse(question, 10)
         assert set(got.tolist()) == set(want.tolist())
         by_key = dict(zip(got.tolist(), got_scores.tolist(), strict=True))
         assert np.allclose([by_key[k] for k in want.tolist()], want_scores, rtol=1e-3)
 
 
-def test_delete_documents_removes_their_chunks(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+def test_delete_documents_removes_their_chunks(filled: Filled) -> None:
     backend, chunks = filled
     owl_keys = {
         int(k) for k, c in zip(chunk_keys(chunks), chunks, strict=True) if "owl" in c.doc_id
@@ -136,11 +134,11 @@ def test_delete_documents_removes_their_chunks(filled: tuple[ChunkBackend, list[
     _, dense = backend.search_dense(EMBEDDER.embed(["owls hunt mice"])[0], 10)
     assert not owl_keys & set(sparse.tolist()) and not owl_keys & set(dense.tolist())
     assert len(dense) == len(chunks) - 3
-    assert backend.stats().n_chunks == len(chunks) - 3
+    assert backend.stats().n_rows == len(chunks) - 3
     assert backend.delete_documents(["no-such-doc"]) == 0
 
 
-def test_vectors_come_back_by_key(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+def test_vectors_come_back_by_key(filled: Filled) -> None:
     backend, chunks = filled
     keys = chunk_keys(chunks)
     vectors = EMBEDDER.embed([c.text for c in chunks])
@@ -150,15 +148,14 @@ def test_vectors_come_back_by_key(filled: tuple[ChunkBackend, list[Chunk]]) -> N
         backend.vectors(np.array([12345], dtype=np.int64))
 
 
-def test_adding_a_key_again_replaces_its_chunk(filled: tuple[ChunkBackend, list[Chunk]]) -> None:
+def test_adding_a_key_again_replaces_its_chunk(filled: Filled) -> None:
     backend, chunks = filled
     keys = chunk_keys(chunks)
     replacement = Chunk("bread.md#0", "bread.md", 0, 20, (), None, "Zeppelins drift slowly.")
     backend.add(keys[6:7], [replacement], EMBEDDER.embed([replacement.text]))
     _, found = backend.search_sparse("zeppelins", 5)
     assert found.tolist() == [keys[6]]
-    assert backend.stats().n_chunks == len(chunks)
-    assert backend.stats().kind == backend.kind
+    assert backend.stats().n_rows == len(chunks)
 
 
 def test_chunk_keys_are_stable_and_distinct() -> None:
@@ -168,18 +165,18 @@ def test_chunk_keys_are_stable_and_distinct() -> None:
     assert np.all(chunk_keys(chunks) >= 0)
 
 
-def test_empty_backend_searches_nothing(make_backend: Callable[[], ChunkBackend]) -> None:
+def test_empty_backend_searches_nothing(make_backend: Callable[[], ChunkCollection]) -> None:
     backend = make_backend()
     assert len(backend.search_dense(EMBEDDER.embed(["owls"])[0], 5)[1]) == 0
     assert len(backend.search_sparse("owls", 5)[1]) == 0
-    assert backend.stats().n_chunks == 0
+    assert backend.stats().n_rows == 0
 
 
 def test_milvus_uri_must_be_a_server_or_a_db_file(tmp_path: Path) -> None:
     from ingest.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match=r"\.db"):
-        MilvusBackend(str(tmp_path / "folder"), "x", 4)
+        ChunkCollection(str(tmp_path / "folder"), "x", 4)
 
 
 def test_milvus_dense_index_follows_the_size(
@@ -187,12 +184,12 @@ def test_milvus_dense_index_follows_the_size(
 ) -> None:
     """Above the exact-search limit the collection is re-indexed as IVF_SQ8 and still finds
     the nearest chunks (approximate search against exact brute force, seeded data)."""
-    monkeypatch.setattr("ingest.index.milvus.EXACT_MAX_ROWS", 50)
+    monkeypatch.setattr("ingest.index.backends.milvus.collection.EXACT_MAX_ROWS", 50)
     rng = np.random.default_rng(7)
     vectors = rng.standard_normal((300, EMBEDDER.dimension)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     chunks = [Chunk(f"d#{i}", f"d{i % 5}", i, i + 1, (), None, f"row {i}") for i in range(300)]
-    backend = MilvusBackend(milvus_file, f"ivf_{next(_names)}", EMBEDDER.dimension)
+    backend = ChunkCollection(milvus_file, f"ivf_{next(_names)}", EMBEDDER.dimension)
     backend.add(chunk_keys(chunks), chunks, vectors)
     backend.fit_dense_index(len(chunks))
     assert backend.stats().dense_index == "IVF_SQ8"
@@ -265,7 +262,7 @@ def test_unit_inner_products_are_the_rows_own(unit_rows: tuple[Any, np.ndarray])
 
 
 @pytest.fixture(params=["faiss", "milvus"])
-def section_rows(request: pytest.FixtureRequest, milvus_file: str) -> SparseIndex:
+def section_rows(request: pytest.FixtureRequest, milvus_file: str) -> Any:
     """The section BM25 of one version."""
     settings = SparseSettings()
     if request.param == "faiss":
@@ -276,10 +273,10 @@ def section_rows(request: pytest.FixtureRequest, milvus_file: str) -> SparseInde
     keys = section_keys(doc_ids, terms)
     collection = SectionCollection(milvus_file, f"sections_{next(_names)}", 1, settings)
     collection.add_sections(keys, doc_ids, terms)
-    return MilvusSectionRows(collection, KeyRows(keys, extra_rows(collection, keys)), settings)
+    return MilvusSectionRows(collection, KeyRows(keys, extra_rows(collection, keys)))
 
 
-def test_section_scores_agree_with_bm25s(section_rows: SparseIndex) -> None:
+def test_section_scores_agree_with_bm25s(section_rows: Any) -> None:
     reference = SparseIndex.build(SECTION_TEXTS, SparseSettings())
     assert section_rows.size == len(SECTION_TEXTS)
     for question in ("owls hunting mice", "the harbour ferry", "bread baker", "zeppelins"):

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from ingest.errors import IndexMismatchError, InvalidInputError
-from ingest.index.backend import BackendSettings
+from ingest.index.backends.settings import BackendSettings
 from ingest.index.store import current_version_path, load_version
 from ingest.sync.pipeline import Ingestor
 from retrieval.retriever import Retriever
 from tests.fakes import FakeEmbedder
 
 pytest.importorskip("milvus_lite")
-from ingest.index.milvus import MilvusBackend
+from ingest.index.backends.milvus.chunks import ChunkCollection
 
 QUESTIONS = [
     "When was the 16th BRICS summit held?",
@@ -61,9 +61,9 @@ def _notes(folder: Path) -> Path:
     return folder
 
 
-def _collection(index: Path) -> MilvusBackend:
+def _collection(index: Path) -> ChunkCollection:
     info = json.loads((current_version_path(index) / "backend.json").read_text())
-    return MilvusBackend(info["uri"], info["collection"], 1, create=False)
+    return ChunkCollection(info["uri"], info["collection"], 1, create=False)
 
 
 def test_milvus_answers_like_faiss(tmp_path: Path, corpus_dir: Path, uri: str) -> None:
@@ -203,7 +203,7 @@ def test_another_process_reads_a_milvus_lite_index(tmp_path: Path) -> None:
     folder, index, uri = _notes(tmp_path / "notes"), tmp_path / "index", str(tmp_path / "m.db")
     common = (
         "import sys; from tests.fakes import FakeEmbedder; "
-        "from ingest.index.backend import BackendSettings; "
+        "from ingest.index.backends.settings import BackendSettings; "
         "from ingest.sync.pipeline import Ingestor; "
         "from retrieval.retriever import Retriever; from pathlib import Path; "
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.index.backend import BackendSettings
+from ingest.index.backends.settings import BackendSettings
 from ingest.index.lock import IndexBusyError
 from ingest.index.store import current_name, current_version_path, load_version
 from ingest.sync.pipeline import Ingestor
@@ -25,10 +25,11 @@ from retrieval.retriever import Retriever
 from tests.fakes import FakeEmbedder
 
 pytest.importorskip("milvus_lite")
-from ingest.index.milvus import connect
-from ingest.index.milvus_files import TEXT_SCOPE, MilvusFiles
-from ingest.index.milvus_lease import LEASE, Lease, writer_lease
-from ingest.index.milvus_store import drop, files_collection
+from ingest.index.backends.milvus.connect import connect
+from ingest.index.backends.milvus.files import TEXT_SCOPE, MilvusFiles
+from ingest.index.backends.milvus.lease import LEASE, Lease, writer_lease
+from ingest.index.backends.milvus.store import drop_collections as drop
+from ingest.index.backends.milvus.writing import files_collection
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = {
@@ -121,7 +122,7 @@ def test_a_second_process_reads_what_the_first_wrote(tmp_path: Path, server: str
     folder = _notes(tmp_path / "notes")
     common = (
         "import sys; from pathlib import Path; from tests.fakes import FakeEmbedder; "
-        "from ingest.index.backend import BackendSettings as B; "
+        "from ingest.index.backends.settings import BackendSettings as B; "
         "from ingest.sync.pipeline import Ingestor; from retrieval.retriever import Retriever; "
     )
     write = (

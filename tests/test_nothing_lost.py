@@ -186,7 +186,7 @@ def test_a_damaged_index_fails_with_exit_1_and_a_fix_naming_it(
 def test_milvus_uri_names_the_index_s_milvus_for_migrate_too(
     fake_index: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ingest.index.backend import BackendSettings
+    from ingest.index.backends.settings import BackendSettings
 
     calls: list[tuple[BackendSettings, BackendSettings | None]] = []
 

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.embedding.settings import EmbeddingSettings, RaySettings
 from ingest.errors import InvalidInputError
-from ingest.index.backend import BackendSettings
+from ingest.index.backends.settings import BackendSettings
 from ui.cli import main
 from ui.settings import Settings
 

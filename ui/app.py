@@ -19,7 +19,7 @@ import gradio as gr
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import DocqaError, IndexNotFoundError
 from ingest.formats.loaders import supported_suffixes
-from ingest.index.backend import BackendSettings
+from ingest.index.backends.settings import BackendSettings
 from retrieval import ask
 from retrieval.api import get_retriever
 from retrieval.retriever import SEARCH_MODES, Retriever

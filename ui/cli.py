@@ -77,17 +77,16 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import asdict
 
-    from ingest.index.backend import BackendSettings
+    from ingest.index.backends.settings import BackendSettings
     from ingest.sync.migrate import migrate
 
     # --milvus-uri (or $DOCQA_MILVUS_URI) names the index's Milvus, as for every command: the
     # one moved to with --to milvus, the one moved from with --to faiss.
-    uri = settings.backend.milvus_uri
-    moving_in = args.to == "milvus"
+    to, source = BackendSettings.move(args.to, settings.backend.milvus_uri)
     report = migrate(
         settings.index_dir,
-        BackendSettings(kind=args.to, milvus_uri=uri if moving_in else None),
-        source=BackendSettings(milvus_uri=None if moving_in else uri),
+        to,
+        source=source,
         embedding=settings.embedding,
         progress=progress_factory(not args.json),
     )
@@ -230,6 +229,8 @@ def _version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``docqa``."""
+    from ingest.index.backends.settings import BACKENDS
+
     parser = _Parser(prog="docqa", description="Cited answers from your documents.")
     parser.add_argument("--version", action="version", version=f"docqa {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -237,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument(
         "--backend",
-        choices=("faiss", "milvus"),
+        choices=BACKENDS,
         help="where chunk vectors and BM25 live (default: $DOCQA_BACKEND, else the index's own)",
     )
     where.add_argument(
@@ -330,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = commands.add_parser("migrate", help="move the index to another backend (embeds nothing)")
-    p.add_argument("--to", required=True, choices=("faiss", "milvus"), help="target backend")
+    p.add_argument("--to", required=True, choices=BACKENDS, help="target backend")
     p.add_argument("--index", help=index_help)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_migrate)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingest.embedding.settings import EmbeddingSettings, RaySettings
-from ingest.index.backend import BackendKind, BackendSettings
+from ingest.index.backends.settings import BackendKind, BackendSettings
 from retrieval.api import INDEX_ENV, default_index_dir
 
 

@@ -88,15 +88,16 @@ def show_notices() -> None:
 
 def milvus_place(index_dir: Path) -> str | None:
     """Where an index on Milvus lives, as another machine names it (None: not on Milvus)."""
+    from ingest.index.backends.factory import reader_settings
     from ingest.index.store import current_version_path
 
     try:
-        where = json.loads((current_version_path(index_dir) / "backend.json").read_text())
+        where = reader_settings(current_version_path(index_dir))
     except (OSError, ValueError):
         return None
-    if not isinstance(where, dict) or where.get("kind") != "milvus":
+    if where is None:
         return None
-    uri, collection = where.get("uri"), where.get("collection")
+    uri, collection = where.milvus_uri, where.collection
     return (
         f"in Milvus at {uri}, collection {collection}; a docqa elsewhere reads it with "
         f"--backend milvus --milvus-uri {uri} --milvus-collection {collection}"

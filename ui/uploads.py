@@ -19,7 +19,7 @@ from typing import Literal
 
 from ingest.embedding.embedder import Embedder
 from ingest.formats.loaders import LOADERS, supported_suffixes
-from ingest.index.backend import BackendSettings
+from ingest.index.backends.settings import BackendSettings
 from ingest.sync.pipeline import Ingestor
 from ingest.sync.reports import ProgressFactory, no_progress
 

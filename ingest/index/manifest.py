@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import CorruptIndexError, IndexMismatchError
-from ingest.index.backend import DenseRows, KeywordRows, UnitRows
 from ingest.index.records import ChunkStore, DocumentStore
-from ingest.index.sparse import SparseIndex, SparseSettings
+from ingest.index.rows import DenseRows, KeywordRows, SectionRows, UnitRows
+from ingest.index.sparse import SparseSettings
 from ingest.index.tokens import TokenTable
 from ingest.index.units import UnitTable
 from ingest.text.chunker import ChunkSettings
@@ -114,7 +114,7 @@ class IndexVersion:
     units: UnitTable
     unit_dense: UnitRows  # unit vectors: DenseIndex / MappedVectors or a Milvus view
     sections: np.ndarray  # section row of each chunk
-    section_sparse: SparseIndex  # section BM25: SparseIndex (bm25s) or a Milvus view
+    section_sparse: SectionRows  # section BM25: SparseIndex (bm25s) or a Milvus view
     #: The version's identity when it was loaded (see :func:`ingest.index.store.live_stamp`).
     stamp: Stamp | None = None
     #: Reads the chunks' stored BM25 tokens (None: from ``path / "tokens"``).
@@ -132,7 +132,7 @@ def checked_version(
     units: UnitTable,
     unit_dense: UnitRows,
     sections: np.ndarray,
-    section_sparse: SparseIndex,
+    section_sparse: SectionRows,
     stamp: Stamp | None,
     read_tokens: Callable[[], TokenTable | None] | None = None,
 ) -> IndexVersion:

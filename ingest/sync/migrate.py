@@ -5,9 +5,9 @@ is read from the live version's backend and written to the other one. Once it is
 what the move leaves behind is removed: moving into Milvus removes the local version files
 (the folder keeps the manifest), moving out of Milvus (or to another Milvus) drops the old
 collections. Readers still on the old version start over on the new one. A move holds the
-folder's writer lock and, for each Milvus side, that index's writer lease
-(:mod:`ingest.index.milvus_lease`), so no writer on another machine writes to a collection
-while it is being moved away from or into.
+folder's writer lock and, for each side kept outside the folder (Milvus), that store's
+writer lease, so no writer on another machine writes to a collection while it is being moved
+away from or into.
 """
 
 from __future__ import annotations
@@ -19,13 +19,10 @@ from pathlib import Path
 from ingest.embedding.embedder import Embedder
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import InvalidInputError
-from ingest.index.backend import BackendSettings, read_backend_file
-from ingest.index.chunk_index import Target, resolve_target
+from ingest.index.backends.factory import version_store
+from ingest.index.backends.protocol import VersionStore
+from ingest.index.backends.settings import BackendSettings
 from ingest.index.lock import writer_lock
-from ingest.index.milvus import check_uri
-from ingest.index.milvus_files import MilvusFiles
-from ingest.index.milvus_lease import writer_lease
-from ingest.index.milvus_store import drop, files_collection
 from ingest.index.store import (
     current_version_path,
     load_version,
@@ -74,16 +71,17 @@ def migrate(
     with writer_lock(index_dir):
         path = current_version_path(index_dir)
         live = read_manifest(path)
-        target = resolve_target(index_dir, to, path)
+        target = version_store(index_dir, to, path)
         source = source or BackendSettings()
-        old = resolve_target(index_dir, source, path)
+        old = version_store(index_dir, source, path)
         if target == old:
             raise InvalidInputError(f"{index_dir} is already on {target.kind} there")
-        recorded = read_backend_file(path)
-        leaving = old if recorded["kind"] == "milvus" else None
+        # The store the live version records: what the move leaves, when it is outside
+        # the folder.
+        leaving = old if version_store(index_dir, BackendSettings(), path).place else None
         with ExitStack() as held:
-            for uri, collection in _milvus_places(leaving, target):
-                held.enter_context(writer_lease(MilvusFiles(uri, files_collection(collection))))
+            for store in _leased(leaving, target):
+                held.enter_context(store.lease())
             previous = load_version(index_dir, source)
             content = build_content(
                 previous,
@@ -103,23 +101,17 @@ def migrate(
         )
 
 
-def _milvus_places(*targets: Target | None) -> list[tuple[str, str]]:
-    """The distinct Milvus ``(uri, collection)`` pairs among ``targets``, sorted: the leases
-    a move holds, taken in one order by every writer so two moves never wait on each other."""
-    places = {
-        (check_uri(t.uri), t.collection)
-        for t in targets
-        if t is not None and t.kind == "milvus" and t.uri and t.collection
-    }
-    return sorted(places)
+def _leased(*stores: VersionStore | None) -> list[VersionStore]:
+    """One store per distinct place outside the folder among ``stores``, sorted by place:
+    the leases a move holds, taken in one order by every writer so two moves never wait on
+    each other."""
+    places = {s.place: s for s in stores if s is not None and s.place is not None}
+    return [places[place] for place in sorted(places)]
 
 
-def _clean_up(index_dir: Path, old: Target | None, new: Target) -> None:
+def _clean_up(index_dir: Path, old: VersionStore | None, new: VersionStore) -> None:
     """Remove what the move left behind: the local versions before the live one and, when
-    the index moved away from a Milvus collection, that collection and its companions."""
+    the index moved away from a place outside the folder (Milvus collections), that place."""
     retire_other_versions(index_dir)
-    if old is None or old.uri is None or old.collection is None:
-        return
-    new_place = (check_uri(new.uri) if new.uri else None, new.collection)
-    if (check_uri(old.uri), old.collection) != new_place:
-        drop(old.uri, old.collection)
+    if old is not None and old.place is not None and old.place != new.place:
+        old.drop()

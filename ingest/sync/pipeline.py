@@ -22,9 +22,9 @@ from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexNotFoundError, InvalidInputError
 from ingest.formats.document import Document
 from ingest.formats.loaders import DEFAULT_MAX_FILE_BYTES
-from ingest.index.backend import BackendSettings, check_backend, read_backend_file
-from ingest.index.chunk_index import Target, resolve_target
-from ingest.index.milvus_store import remote_address
+from ingest.index.backends.factory import remote_store, version_store
+from ingest.index.backends.protocol import VersionStore
+from ingest.index.backends.settings import BackendSettings
 from ingest.index.sparse import SparseSettings
 from ingest.index.store import (
     Manifest,
@@ -67,7 +67,7 @@ class Ingestor:
         max_file_bytes: Larger files are rejected.
         progress: ``factory(total, label) -> advance(n)`` for progress display.
         backend: Where chunk vectors and BM25 live (default: ``$DOCQA_BACKEND``, else the
-            index's own backend, FAISS for a new index); see :mod:`ingest.index.backend`.
+            index's own backend, FAISS for a new index); see :mod:`ingest.index.backends`.
         embedding: How the model runs when ``embedder`` is not given (default: from the
             environment, :meth:`EmbeddingSettings.from_environment`).
     """
@@ -154,7 +154,7 @@ class Ingestor:
         if not doc_ids:
             raise InvalidInputError("no document ids given; see `docqa list` for them")
         started = time.perf_counter()
-        if remote_address(self.index_dir, self.backend) is None:
+        if remote_store(self.index_dir, self.backend) is None:
             current_version_path(self.index_dir)  # raises when there is no index
         with writing(self.index_dir, self.backend):
             live = read_manifest(current_version_path(self.index_dir))
@@ -273,15 +273,13 @@ class Ingestor:
             progress=self.progress,
         )
 
-    def _target(self, *, check: bool) -> Target:
-        """The backend of the next version; with ``check``, the live one must match it."""
+    def _target(self, *, check: bool) -> VersionStore:
+        """The store of the next version; with ``check``, the live one must match it."""
         try:
             live = current_version_path(self.index_dir)
         except IndexNotFoundError:
             live = None
-        if check and live is not None:
-            check_backend(self.index_dir, read_backend_file(live)["kind"], self.backend)
-        return resolve_target(self.index_dir, self.backend, live)
+        return version_store(self.index_dir, self.backend, live, check=check)
 
     def _report(
         self,

@@ -18,7 +18,7 @@ import numpy as np
 from ingest.embedding.cache import EmbeddingCache
 from ingest.embedding.embedder import Embedder
 from ingest.formats.document import Document
-from ingest.index.chunk_index import Target
+from ingest.index.backends.protocol import VersionStore
 from ingest.index.sparse import SparseSettings, Tokenizer
 from ingest.index.store import IndexVersion, Manifest, load_tokens, write_version
 from ingest.index.tokens import TokenTable, assemble_tokens
@@ -43,7 +43,7 @@ class Content:
 
 
 def write_content(
-    index_dir: Path, manifest: Manifest, content: Content, backend: Target | None = None
+    index_dir: Path, manifest: Manifest, content: Content, store: VersionStore | None = None
 ) -> Path:
     """Write ``content`` as the next live version (see :func:`ingest.index.store.write_version`)."""
     return write_version(
@@ -55,7 +55,7 @@ def write_content(
         tokens=content.tokens,
         units=content.units,
         unit_vectors=content.unit_vectors,
-        backend=backend,
+        store=store,
     )
 
 

@@ -1,10 +1,11 @@
-"""What a writer holds while it writes: the folder's lock and, in Milvus, the index's lease.
+"""What a writer holds while it writes: the folder's lock and its store's writer guard.
 
 An index held in Milvus can be written from any machine that names its URI and collection.
 Writers of one folder are kept apart by its file lock; writers on different machines by the
-lease in Milvus (:mod:`ingest.index.milvus_lease`). Under both, the folder first follows the
-version Milvus holds as live (:func:`ingest.index.milvus_store.follow_milvus`), so a writer on
-another machine starts from the index as it is, never from an older or empty picture of it.
+store's guard (in Milvus, a lease), under which the folder first follows the version the
+store holds as live, so a writer on another machine starts from the index as it is, never
+from an older or empty picture of it (see :meth:`VersionStore.writer_guard
+<ingest.index.backends.protocol.VersionStore.writer_guard>`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ingest.errors import IndexNotFoundError
-from ingest.index.backend import BackendSettings, read_backend_file
-from ingest.index.chunk_index import resolve_target
+from ingest.index.backends.factory import version_store
+from ingest.index.backends.settings import BackendSettings
 from ingest.index.lock import writer_lock
-from ingest.index.milvus import check_uri
-from ingest.index.milvus_files import MilvusFiles
-from ingest.index.milvus_lease import writer_lease
-from ingest.index.milvus_store import files_collection, follow_milvus
 from ingest.index.store import current_version_path
 
 _log = logging.getLogger(__name__)
@@ -40,15 +37,8 @@ def writing(index_dir: Path, backend: BackendSettings) -> Iterator[None]:
             live: Path | None = current_version_path(index_dir)
         except IndexNotFoundError:
             live = None
-        target = resolve_target(index_dir, backend, live)
-        elsewhere = live is not None and read_backend_file(live)["kind"] != "milvus"
-        if target.kind != "milvus" or elsewhere:  # (a move needs `docqa migrate`)
-            yield
-            return
-        assert target.uri is not None and target.collection is not None
-        files = MilvusFiles(check_uri(target.uri), files_collection(target.collection))
-        with writer_lease(files):
-            followed = follow_milvus(index_dir, target)
+        store = version_store(index_dir, backend, live)
+        with store.writer_guard(index_dir, live) as followed:
             if followed is not None:
                 _log.info(
                     "version %s of the index in Milvus was written elsewhere; writing after it",

@@ -1,135 +1,28 @@
-"""The chunk index of one version, on whichever backend: writing it, opening it as rows.
+"""The row views of a version held in Milvus: dense, keyword, unit and section rows.
 
-FAISS keeps ``dense.faiss`` and ``sparse/`` in the version folder (row i = chunk i). Milvus
-keeps the chunks in a collection, each row under a content-derived key; a version lists
-its keys in row order (``chunk_keys.npy``) and the views below map Milvus's answers back
-to its rows. After a version becomes live, :func:`ingest.index.milvus_store.collect`
-removes the rows no kept version lists, so documents deleted from the index vanish from
-the collection too.
+A collection holds the rows of every kept version, each under a content-derived key; a
+version lists its keys in row order (``chunk_keys.npy``, ``unit_keys.npy``,
+``section_keys.npy``) and the views below map Milvus's answers back to its rows, dropping
+rows of other versions.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
-from ingest.errors import InvalidInputError
-from ingest.index.backend import (
-    BACKEND_FILE,
-    BackendKind,
-    BackendSettings,
-    DenseRows,
-    KeywordRows,
-    check_backend,
-    chunk_keys,
-    collection_name,
-    read_backend_file,
-)
-from ingest.index.faiss_backend import FaissBackend
-from ingest.index.milvus import MAX_LIMIT, MilvusBackend, check_uri
+from ingest.index.backends.milvus.collection import MAX_LIMIT
+from ingest.index.backends.milvus.rows import SectionCollection, UnitCollection
 from ingest.index.sparse import SparseSettings, Tokenizer
-from ingest.index.tokens import EMPTY_TOKEN, TokenTable
-from ingest.text.chunker import Chunk
+from ingest.index.tokens import TokenTable
 
-KEYS_FILE = "chunk_keys.npy"
 #: Rows a Milvus keyword search returns. Rows past it score 0 when a candidate from the
 #: dense side is rescored: a result page of every row would cost several times the search
 #: (bench/backends.py measures what the cut costs in nDCG@10).
 KEYWORD_DEPTH = 1_000
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the next version's chunk index goes."""
-
-    kind: BackendKind
-    uri: str | None = None
-    collection: str | None = None
-
-
-def resolve_target(index_dir: Path, settings: BackendSettings, live_version: Path | None) -> Target:
-    """The backend of the next version: as asked, else the live version's, else FAISS.
-
-    Raises:
-        InvalidInputError: Milvus without a URI.
-    """
-    recorded = read_backend_file(live_version) if live_version is not None else {"kind": "faiss"}
-    kind: BackendKind = settings.kind or cast(BackendKind, recorded["kind"])
-    if kind == "faiss":
-        return Target("faiss")
-    same = recorded["kind"] == "milvus"
-    uri = settings.milvus_uri or (recorded.get("uri") if same else None)
-    if not uri:
-        raise InvalidInputError(
-            "the milvus backend needs an address: --milvus-uri http://host:19530 (a server "
-            "or cluster) or --milvus-uri ./milvus.db (embedded milvus-lite), or $DOCQA_MILVUS_URI"
-        )
-    collection = settings.collection or (recorded.get("collection") if same else None)
-    return Target("milvus", uri, collection or collection_name(index_dir))
-
-
-def write_chunk_index(
-    staging: Path,
-    target: Target,
-    *,
-    chunks: Sequence[Chunk],
-    vectors: np.ndarray,
-    tokens: TokenTable,
-    dimension: int,
-    sparse: SparseSettings,
-) -> None:
-    """Write the chunk index of a version being staged (rows not yet visible to readers)."""
-    if target.kind == "faiss":
-        backend = FaissBackend(dimension, sparse)
-        backend.add(np.arange(len(chunks), dtype=np.int64), chunks, vectors)
-        backend.save(staging, tokens)
-        return
-
-    assert target.uri is not None and target.collection is not None
-    milvus = MilvusBackend(target.uri, target.collection, dimension, sparse)
-    keys = chunk_keys(chunks)
-    missing = np.flatnonzero(~milvus.present(keys)).tolist()
-    vocab = np.array(tokens.vocab, dtype=object)
-    terms = [" ".join(t for t in vocab[tokens.row(i)] if t != EMPTY_TOKEN) for i in missing]
-    milvus.add(keys[missing], [chunks[i] for i in missing], vectors[missing], terms=terms)
-    milvus.fit_dense_index(len(chunks))
-    np.save(staging / KEYS_FILE, keys, allow_pickle=False)
-    description = {"kind": "milvus", "uri": check_uri(target.uri), "collection": target.collection}
-    (staging / BACKEND_FILE).write_text(json.dumps(description), encoding="utf-8")
-
-
-def open_chunk_index(
-    index_dir: Path,
-    version: Path,
-    *,
-    chunks: Sequence[Chunk],
-    dimension: int,
-    sparse: SparseSettings,
-    settings: BackendSettings,
-) -> tuple[DenseRows, KeywordRows]:
-    """The dense and keyword views of a version's chunks (row i = chunk i).
-
-    Raises:
-        IndexMismatchError: ``settings`` ask for another backend than the index uses.
-    """
-    info = read_backend_file(version)
-    check_backend(index_dir, info["kind"], settings)
-    if info["kind"] == "faiss":
-        backend = FaissBackend.load(version, chunks, sparse)
-        return backend.dense, backend.sparse
-
-    uri = settings.milvus_uri or str(info["uri"])
-    milvus = MilvusBackend(uri, str(info["collection"]), dimension, sparse, create=False)
-    keys = np.load(version / KEYS_FILE, allow_pickle=False)
-    if len(keys) != len(chunks):
-        raise ValueError(f"{KEYS_FILE} lists {len(keys)} chunks, the version has {len(chunks)}")
-    return milvus_views(milvus, keys, lambda: TokenTable.load(version / "tokens"), sparse)
 
 
 def milvus_views(
@@ -231,7 +124,7 @@ class MilvusKeyword:
     """Milvus full-text (BM25) scores over a version's rows; IDF from the stored tokens.
 
     Args:
-        milvus: The collection (a :class:`~ingest.index.milvus.MilvusBackend`).
+        milvus: The collection (a :class:`~ingest.index.backends.milvus.chunks.ChunkCollection`).
         rows: The version's keys.
         tokens: Reads the version's BM25 tokens (for IDF), when first needed.
         settings: Tokenisation of the index.
@@ -282,4 +175,43 @@ class MilvusKeyword:
             row = vocab.get(term)
             count = int(df[row]) if row is not None else 0
             out[term] = float(np.log(1.0 + (n - count + 0.5) / (count + 0.5)))
+        return out
+
+
+class MilvusUnitRows(MilvusDense):
+    """Search and read the unit vectors of one version in the unit collection (the chunk
+    view's reads, over the unit collection; searched by Milvus, unlike a flat float16 table).
+    """
+
+    def __init__(self, units: UnitCollection, rows: KeyRows) -> None:
+        super().__init__(units, rows)
+
+    @property
+    def searchable(self) -> bool:
+        """True: Milvus searches the unit vectors."""
+        return True
+
+
+class MilvusSectionRows:
+    """Milvus BM25 scores of one version's sections (a section outside Milvus's top
+    :data:`KEYWORD_DEPTH` scores 0, as chunks do); a
+    :class:`~ingest.index.rows.SectionRows`.
+    """
+
+    def __init__(self, sections: SectionCollection, rows: KeyRows) -> None:
+        self._sections = sections
+        self._rows = rows
+        self.size = len(rows.keys)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every section of the version for ``query``."""
+        out = np.zeros(self.size, dtype=np.float32)
+        if not self.size:
+            return out
+        found, rows = search_rows(
+            lambda limit: self._sections.search_sparse(query, limit),
+            self._rows,
+            min(self.size, KEYWORD_DEPTH),
+        )
+        out[rows] = found
         return out

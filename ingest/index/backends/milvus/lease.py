@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ingest.index.backends.milvus.files import MilvusFiles
 from ingest.index.lock import DEFAULT_TIMEOUT, IndexBusyError, to_stderr
-from ingest.index.milvus_files import MilvusFiles
 
 LEASE = "WRITER"
 #: How long a lease lasts without renewal.

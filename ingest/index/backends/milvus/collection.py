@@ -1,42 +1,37 @@
-"""The Milvus backend: one collection per index holding the chunks, their vectors and BM25.
+"""A Milvus collection of keyed rows: the calls every docqa collection shares.
 
 A URI that is a file path (ending ``.db``) runs milvus-lite in-process; ``http://host:19530``
-reaches a Milvus server or cluster. Each row holds a chunk's key (primary key), text, terms
-(analysed for Milvus's built-in BM25 function, i.e. full-text search), document id, offsets,
-section and page, and its dense vector. The dense index type follows the collection's size as
-on the FAISS side: ``FLAT`` (exact) up to :data:`ingest.index.dense.EXACT_MAX_ROWS` rows,
-``IVF_SQ8`` above.
-
-The collection may briefly hold rows no live version lists (a version being written, or
-the one before the live one, kept for readers still using it); the row views map keys to
-the rows of their own version and drop the others. Nothing in the collection is ever
-pickled; the keys of a version are a ``.npy`` array in its folder.
+reaches a Milvus server or cluster. Every collection has an int64 primary key ``pk``
+(content-derived, so rows of unchanged content are written once); those with a ``dense``
+vector field are searched by inner product, those with ``terms`` by Milvus's built-in BM25
+function (full-text search) into a ``sparse`` field. The dense index type follows the
+collection's size as on the FAISS side: ``FLAT`` (exact) up to
+:data:`ingest.index.dense.EXACT_MAX_ROWS` rows, ``IVF_SQ8`` above. Nothing in a collection is
+ever pickled.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ingest.errors import CorruptIndexError, DocqaError
-from ingest.index.backend import BackendKind, BackendStats
+from ingest.errors import CorruptIndexError
+from ingest.index.backends.milvus.connect import call, check_uri, connect
 from ingest.index.dense import EXACT_MAX_ROWS, default_nprobe, ivf_cells
-from ingest.index.milvus_connect import BackendUnavailableError, check_uri, connect
 from ingest.index.sparse import SparseSettings, Tokenizer
-from ingest.text.chunker import Chunk
 
 #: Milvus's largest ``limit`` of one search.
 MAX_LIMIT = 16_384
-#: Rows per insert, get or delete request (well under gRPC's message size limit).
+#: Rows per get or delete request (well under gRPC's message size limit).
 _BATCH = 1_000
-_TEXT_BYTES = 65_535
+#: Longest VARCHAR Milvus holds.
+TEXT_BYTES = 65_535
 #: bm25s's BM25 parameters, so both backends score alike.
 BM25_K1, BM25_B = 1.5, 0.75
-_ID_BYTES = 4_096
 
 
 #: The ``terms`` field holds docqa's own tokens (see :func:`terms_of`), so Milvus only splits
@@ -55,8 +50,55 @@ def dense_index_kind(n_rows: int) -> str:
     return "FLAT" if n_rows <= EXACT_MAX_ROWS else "IVF_SQ8"
 
 
-class MilvusBackend:
-    """Chunks in one Milvus collection (see :class:`ingest.index.backend.ChunkBackend`).
+def add_terms(schema: Any, max_length: int = TEXT_BYTES) -> None:
+    """The ``terms`` field: spaced tokens that Milvus's BM25 function analyses."""
+    from pymilvus import DataType
+
+    schema.add_field(
+        "terms",
+        DataType.VARCHAR,
+        max_length=max_length,
+        enable_analyzer=True,
+        analyzer_params=ANALYZER,
+    )
+
+
+def add_bm25(schema: Any, function: str) -> None:
+    """The ``sparse`` field and the BM25 function ``function`` that fills it from ``terms``."""
+    from pymilvus import DataType, Function, FunctionType
+
+    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_function(
+        Function(
+            name=function,
+            function_type=FunctionType.BM25,
+            input_field_names=["terms"],
+            output_field_names=["sparse"],
+        )
+    )
+
+
+def index_bm25(params: Any) -> None:
+    """The BM25 index of the ``sparse`` field, with bm25s's parameters."""
+    params.add_index(
+        field_name="sparse",
+        index_type="SPARSE_INVERTED_INDEX",
+        metric_type="BM25",
+        params={"bm25_k1": BM25_K1, "bm25_b": BM25_B},
+    )
+
+
+@dataclass(frozen=True)
+class CollectionStats:
+    """What a collection holds."""
+
+    n_rows: int
+    dense_index: str
+    location: str
+
+
+class KeyedCollection:
+    """Rows keyed by int64 ``pk`` in one Milvus collection; subclasses give the schema.
 
     Args:
         uri: milvus-lite file (``.db``) or server address.
@@ -69,8 +111,6 @@ class MilvusBackend:
         BackendUnavailableError: Milvus cannot be reached or refused the collection.
         CorruptIndexError: ``create`` is False and the collection is missing.
     """
-
-    kind: BackendKind = "milvus"
 
     def __init__(
         self,
@@ -103,54 +143,19 @@ class MilvusBackend:
             self._client.load_collection(self.collection)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DocqaError:
-            raise
-        except Exception as exc:
-            raise BackendUnavailableError(
-                f"Milvus at {self.uri} (collection {self.collection}): {exc}"
-            ) from exc
+        return call(self.uri, self.collection, fn, *args, **kwargs)
+
+    def _schema(self, schema: Any, params: Any) -> None:
+        """Add the collection's fields to ``schema`` and their indexes to ``params``."""
+        raise NotImplementedError  # pragma: no cover - every collection has its schema
 
     def _ensure_collection(self) -> None:
-        from pymilvus import DataType, Function, FunctionType
-
         client = self._client
         if client.has_collection(self.collection):
             return
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("pk", DataType.INT64, is_primary=True)
-        schema.add_field("doc_id", DataType.VARCHAR, max_length=_ID_BYTES)
-        schema.add_field("start", DataType.INT64)
-        schema.add_field("end", DataType.INT64)
-        schema.add_field("section", DataType.VARCHAR, max_length=_TEXT_BYTES)
-        schema.add_field("page", DataType.INT64)  # -1: no page
-        schema.add_field("text", DataType.VARCHAR, max_length=_TEXT_BYTES)
-        schema.add_field(
-            "terms",
-            DataType.VARCHAR,
-            max_length=_TEXT_BYTES,
-            enable_analyzer=True,
-            analyzer_params=ANALYZER,
-        )
-        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dimension)
-        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        schema.add_function(
-            Function(
-                name="text_bm25",
-                function_type=FunctionType.BM25,
-                input_field_names=["terms"],
-                output_field_names=["sparse"],
-            )
-        )
         params = client.prepare_index_params()
-        params.add_index(field_name="dense", index_type="FLAT", metric_type="IP")
-        params.add_index(
-            field_name="sparse",
-            index_type="SPARSE_INVERTED_INDEX",
-            metric_type="BM25",
-            params={"bm25_k1": BM25_K1, "bm25_b": BM25_B},
-        )
+        self._schema(schema, params)
         client.create_collection(
             self.collection, schema=schema, index_params=params, consistency_level="Strong"
         )
@@ -189,42 +194,10 @@ class MilvusBackend:
 
         self._call(refit)
 
-    def add(
-        self,
-        keys: np.ndarray,
-        chunks: Sequence[Chunk],
-        vectors: np.ndarray,
-        *,
-        terms: Sequence[str] | None = None,
-    ) -> None:
-        """Store ``chunks`` under ``keys`` (a key already present is replaced).
-
-        ``terms`` are the chunks' :func:`terms_of`, when the caller has them already.
-        """
-        if terms is None:
-            terms = [terms_of(self._tokenizer, c.text) for c in chunks]
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(chunks), self.dimension)
-        for lo in range(0, len(chunks), _BATCH):
-            rows = [
-                {
-                    "pk": int(keys[i]),
-                    "doc_id": c.doc_id,
-                    "start": c.start,
-                    "end": c.end,
-                    "section": json.dumps(list(c.section), ensure_ascii=False),
-                    "page": -1 if c.page is None else c.page,
-                    "text": c.text,
-                    "terms": terms[i],
-                    "dense": vectors[i].tolist(),
-                }
-                for i, c in enumerate(chunks[lo : lo + _BATCH], start=lo)
-            ]
-            self._call(self._client.upsert, self.collection, rows)
-
     def present(self, keys: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``keys`` the collection holds."""
         found: set[int] = set()
-        for batch in _batches(np.asarray(keys, dtype=np.int64)):
+        for batch in batches(np.asarray(keys, dtype=np.int64)):
             rows = self._call(
                 self._client.query,
                 self.collection,
@@ -234,21 +207,9 @@ class MilvusBackend:
             found.update(int(r["pk"]) for r in rows)
         return np.array([int(k) in found for k in keys], dtype=bool)
 
-    def delete_documents(self, doc_ids: Collection[str]) -> int:
-        """Remove every chunk of ``doc_ids``; returns how many were removed."""
-        if not doc_ids:
-            return 0
-        before = self.count()
-        self._call(
-            self._client.delete,
-            self.collection,
-            filter=f"doc_id in {json.dumps(sorted(doc_ids), ensure_ascii=False)}",
-        )
-        return before - self.count()
-
     def delete_keys(self, keys: np.ndarray) -> None:
         """Remove the rows of ``keys``."""
-        for batch in _batches(np.asarray(keys, dtype=np.int64)):
+        for batch in batches(np.asarray(keys, dtype=np.int64)):
             self._call(self._client.delete, self.collection, ids=batch.tolist())
 
     def keys(self) -> np.ndarray:
@@ -363,7 +324,7 @@ class MilvusBackend:
         for i, key in enumerate(keys.tolist()):
             where.setdefault(key, []).append(i)
         found = 0
-        for batch in _batches(np.unique(keys)):
+        for batch in batches(np.unique(keys)):
             rows = self._call(
                 self._client.get, self.collection, ids=batch.tolist(), output_fields=["dense"]
             )
@@ -374,12 +335,12 @@ class MilvusBackend:
             raise KeyError(f"{len(where) - found} chunk keys not in collection {self.collection}")
         return out
 
-    def stats(self) -> BackendStats:
+    def stats(self) -> CollectionStats:
         """Counts and index type."""
         kind = self._call(self._dense_index)[0]
-        return BackendStats("milvus", self.count(), kind, f"{self.uri} / {self.collection}")
+        return CollectionStats(self.count(), kind, f"{self.uri} / {self.collection}")
 
 
-def _batches(keys: np.ndarray) -> Iterator[np.ndarray]:
+def batches(keys: np.ndarray) -> Iterator[np.ndarray]:
     for lo in range(0, len(keys), _BATCH):
         yield keys[lo : lo + _BATCH]

@@ -1,4 +1,4 @@
-"""Sentence units and sections in Milvus collections beside the chunks, and their row views.
+"""Sentence units and sections in Milvus collections beside the chunks.
 
 ``PREFIX_units`` holds one row per sentence unit: its key, the key of its chunk, its offsets
 into the document text and its vector (``FLAT`` up to 200k rows, ``IVF_SQ8`` above, as the
@@ -7,21 +7,25 @@ terms, indexed by Milvus's BM25 function like the chunks' terms. Keys are conten
 unit's from its chunk's key and offsets, a section's from its document, ordinal and terms),
 so rows of unchanged documents are written once and shared by the versions that list them;
 a version lists its keys in row order (``unit_keys.npy``, ``section_keys.npy``) and the
-views below map Milvus's answers back to the version's rows, as for chunks.
+views (:mod:`ingest.index.backends.milvus.views`) map Milvus's answers back to the version's
+rows, as for chunks.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ingest.index.chunk_index import KEYWORD_DEPTH, KeyRows, MilvusDense, search_rows
-from ingest.index.milvus import ANALYZER, BM25_B, BM25_K1, MilvusBackend
-from ingest.index.sparse import SparseIndex, SparseSettings, Tokenizer
+from ingest.index.backends.milvus.collection import (
+    KeyedCollection,
+    add_bm25,
+    add_terms,
+    index_bm25,
+)
+from ingest.index.sparse import SparseSettings
 from ingest.index.tokens import EMPTY_TOKEN, TokenTable
 
 _ID_BYTES = 4_096
@@ -70,26 +74,18 @@ def section_keys(doc_ids: Sequence[str], terms: Sequence[str]) -> np.ndarray:
     return keys
 
 
-class UnitCollection(MilvusBackend):
+class UnitCollection(KeyedCollection):
     """The sentence units of an index's versions (see the module docstring)."""
 
-    def _ensure_collection(self) -> None:
+    def _schema(self, schema: Any, params: Any) -> None:
         from pymilvus import DataType
 
-        client = self._client
-        if client.has_collection(self.collection):
-            return
-        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("pk", DataType.INT64, is_primary=True)
         schema.add_field("chunk", DataType.INT64)  # the chunk's key in the chunk collection
         schema.add_field("start", DataType.INT64)
         schema.add_field("end", DataType.INT64)
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dimension)
-        params = client.prepare_index_params()
         params.add_index(field_name="dense", index_type="FLAT", metric_type="IP")
-        client.create_collection(
-            self.collection, schema=schema, index_params=params, consistency_level="Strong"
-        )
 
     def add_units(
         self,
@@ -112,44 +108,17 @@ class UnitCollection(MilvusBackend):
             self._call(self._client.upsert, self.collection, rows)
 
 
-class SectionCollection(MilvusBackend):
+class SectionCollection(KeyedCollection):
     """The sections of an index's versions, for BM25 (see the module docstring)."""
 
-    def _ensure_collection(self) -> None:
-        from pymilvus import DataType, Function, FunctionType
+    def _schema(self, schema: Any, params: Any) -> None:
+        from pymilvus import DataType
 
-        client = self._client
-        if client.has_collection(self.collection):
-            return
-        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("pk", DataType.INT64, is_primary=True)
         schema.add_field("doc_id", DataType.VARCHAR, max_length=_ID_BYTES)
-        schema.add_field(
-            "terms",
-            DataType.VARCHAR,
-            max_length=TERMS_BYTES,
-            enable_analyzer=True,
-            analyzer_params=ANALYZER,
-        )
-        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        schema.add_function(
-            Function(
-                name="section_bm25",
-                function_type=FunctionType.BM25,
-                input_field_names=["terms"],
-                output_field_names=["sparse"],
-            )
-        )
-        params = client.prepare_index_params()
-        params.add_index(
-            field_name="sparse",
-            index_type="SPARSE_INVERTED_INDEX",
-            metric_type="BM25",
-            params={"bm25_k1": BM25_K1, "bm25_b": BM25_B},
-        )
-        client.create_collection(
-            self.collection, schema=schema, index_params=params, consistency_level="Strong"
-        )
+        add_terms(schema, TERMS_BYTES)
+        add_bm25(schema, "section_bm25")
+        index_bm25(params)
 
     def add_sections(self, keys: np.ndarray, doc_ids: Sequence[str], terms: Sequence[str]) -> None:
         """Store sections (keys already present are replaced)."""
@@ -159,55 +128,6 @@ class SectionCollection(MilvusBackend):
                 for i in range(lo, min(lo + _BATCH, len(keys)))
             ]
             self._call(self._client.upsert, self.collection, rows)
-
-
-class MilvusUnitRows(MilvusDense):
-    """Search and read the unit vectors of one version in the unit collection (the chunk
-    view's reads, over the unit collection; searched by Milvus, unlike a flat float16 table).
-    """
-
-    def __init__(self, units: UnitCollection, rows: KeyRows) -> None:
-        super().__init__(units, rows)
-
-    @property
-    def searchable(self) -> bool:
-        """True: Milvus searches the unit vectors."""
-        return True
-
-
-class MilvusSectionRows(SparseIndex):
-    """Milvus BM25 scores of one version's sections (a section outside Milvus's top
-    :data:`~ingest.index.chunk_index.KEYWORD_DEPTH` scores 0, as chunks do).
-
-    A :class:`SparseIndex` for retrieval, which only asks it for :meth:`scores`; section
-    IDF is not kept (questions' term weights come from the chunks) and it is not saved.
-    """
-
-    def __init__(self, sections: SectionCollection, rows: KeyRows, sparse: SparseSettings):
-        super().__init__(None, Tokenizer(sparse), len(rows.keys))
-        self._sections = sections
-        self._rows = rows
-
-    def save(self, folder: Path) -> None:
-        """Not available: the rows live in Milvus."""
-        raise NotImplementedError("Milvus section rows are stored by ingest.index.milvus_store")
-
-    def idf(self, terms: Sequence[str]) -> dict[str, float]:
-        """Not available: section IDF is not kept (see the class docstring)."""
-        raise NotImplementedError("section IDF is not kept in Milvus; use the chunks' IDF")
-
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every section of the version for ``query``."""
-        out = np.zeros(self.size, dtype=np.float32)
-        if not self.size:
-            return out
-        found, rows = search_rows(
-            lambda limit: self._sections.search_sparse(query, limit),
-            self._rows,
-            min(self.size, KEYWORD_DEPTH),
-        )
-        out[rows] = found
-        return out
 
 
 def open_collections(

@@ -1,4 +1,5 @@
-"""Reaching Milvus: the address check, one client per address, and the error it raises.
+"""Reaching Milvus: the address check, one client per address, guarded calls and the error
+they raise.
 
 A URI that is a file path (ending ``.db``) runs milvus-lite in-process; ``http://host:19530``
 reaches a Milvus server or cluster.
@@ -6,13 +7,14 @@ reaches a Milvus server or cluster.
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ingest.errors import DocqaError, InvalidInputError
 
-__all__ = ["BackendUnavailableError", "check_uri", "connect"]
+__all__ = ["BackendUnavailableError", "call", "check_uri", "collection_name", "connect"]
 
 
 class BackendUnavailableError(DocqaError, ConnectionError):
@@ -43,3 +45,20 @@ def connect(uri: str) -> Any:
         return MilvusClient(uri=uri)
     except Exception as exc:  # pymilvus raises MilvusException and gRPC errors alike
         raise BackendUnavailableError(f"cannot reach Milvus at {uri}: {exc}") from exc
+
+
+def call(uri: str, collection: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, any failure but docqa's own raised as
+    :class:`BackendUnavailableError` naming the address and the collection."""
+    try:
+        return fn(*args, **kwargs)
+    except DocqaError:
+        raise
+    except Exception as exc:
+        raise BackendUnavailableError(f"Milvus at {uri} (collection {collection}): {exc}") from exc
+
+
+def collection_name(index_dir: Path) -> str:
+    """Default Milvus collection of an index directory (letters, digits and underscores)."""
+    digest = hashlib.sha1(str(index_dir.resolve()).encode("utf-8")).hexdigest()[:16]
+    return f"docqa_{digest}"

@@ -25,7 +25,7 @@ import numpy as np
 
 from ingest.arrays import HEADER_LOCK
 from ingest.errors import CorruptIndexError
-from ingest.index.milvus import BackendUnavailableError, connect
+from ingest.index.backends.milvus.connect import call, connect
 
 #: Bytes per part: base64 of 48,000 bytes is 64,000 characters, under a VARCHAR's 65,535.
 PART_BYTES = 48_000
@@ -70,12 +70,7 @@ class MilvusFiles:
                 self._call(self._client.load_collection, collection)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            raise BackendUnavailableError(
-                f"Milvus at {self.uri} (collection {self.collection}): {exc}"
-            ) from exc
+        return call(self.uri, self.collection, fn, *args, **kwargs)
 
     def _ensure(self) -> None:
         from pymilvus import DataType
