@@ -21,6 +21,7 @@ import bm25s
 import numpy as np
 import pytest
 
+from ingest.index.rows import SectionRows
 from ingest.index.sparse import SparseIndex, SparseSettings, Tokenizer
 from ingest.index.store import load_tokens, load_version
 from ingest.index.tokens import EMPTY_TOKEN, TokenTable, assemble_tokens, bm25_scores
@@ -128,7 +129,7 @@ def _top(scores: np.ndarray) -> list[int]:
     return [int(i) for i in np.argsort(-scores, kind="stable")[:TOP_K]]
 
 
-def _assert_same_scores(ours: SparseIndex, reference: bm25s.BM25, n_docs: int) -> float:
+def _assert_same_scores(ours: SectionRows, reference: bm25s.BM25, n_docs: int) -> float:
     """Every query scores and ranks alike; returns the largest absolute difference."""
     worst = 0.0
     for query in QUERIES:
