@@ -28,7 +28,7 @@ from ingest.formats.document import Document
 from ingest.index.backend import BACKEND_FILE, BackendSettings, collection_name, read_backend_file
 from ingest.index.chunk_index import KEYS_FILE, KeyRows, Target, milvus_views
 from ingest.index.durable import current_name, fsync_tree, point_current
-from ingest.index.manifest import IndexVersion, Manifest, Stamp, checked_version
+from ingest.index.manifest import IndexVersion, Manifest, Stamp, VersionParts, checked_version
 from ingest.index.milvus import MilvusBackend, check_uri, connect
 from ingest.index.milvus_files import TEXT_SCOPE, MilvusFiles, MilvusTexts, text_key
 from ingest.index.milvus_rows import (
@@ -181,9 +181,7 @@ def load_resident(
     dense, keyword = milvus_views(chunk_rows, array(KEYS_FILE), read_tokens, sparse)
     unit_rows, section_rows = open_collections(uri, prefix, dim, sparse, create=False)
     ukeys, skeys = array(UNIT_KEYS), array(SECTION_KEYS)
-    return checked_version(
-        version,
-        manifest,
+    parts = VersionParts(
         documents=documents,
         chunks=chunks,
         dense=dense,
@@ -194,9 +192,8 @@ def load_resident(
         section_sparse=MilvusSectionRows(
             section_rows, KeyRows(skeys, extra_rows(section_rows, skeys)), sparse
         ),
-        stamp=stamp,
-        read_tokens=read_tokens,
     )
+    return checked_version(version, manifest, parts, stamp=stamp, read_tokens=read_tokens)
 
 
 def _tokens(files: MilvusFiles, name: str) -> TokenTable | None:

@@ -58,6 +58,7 @@ from ingest.index.manifest import (
     IndexVersion,
     Manifest,
     Stamp,
+    VersionParts,
     checked_version,
     read_manifest,
 )
@@ -129,9 +130,7 @@ def _load_files(
         )
         sections = load_array(version / "chunk_sections.npy")
         n_sections = int(sections.max()) + 1 if len(sections) else 0
-        return checked_version(
-            version,
-            manifest,
+        parts = VersionParts(
             documents=documents,
             chunks=chunks,
             dense=dense,
@@ -142,8 +141,8 @@ def _load_files(
             section_sparse=SparseIndex.load(
                 version / "section_sparse", manifest.sparse, n_sections
             ),
-            stamp=_stamp(version),
         )
+        return checked_version(version, manifest, parts, stamp=_stamp(version))
     except DocqaError:
         raise
     except (OSError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
