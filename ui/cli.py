@@ -112,17 +112,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval import AskSettings, ask
 
     _first_run(settings, quiet=args.json)
-    answer = ask(
-        args.question,
-        k=args.k,
-        index=settings.index,
-        settings=AskSettings(
-            mode=args.mode,
-            reader="none" if args.fast else "cross-encoder",
-            backend=settings.backend,
-            embedding=settings.embedding,
-        ),
+    options = AskSettings(
+        mode=args.mode,
+        reader="none" if args.fast else "cross-encoder",
+        backend=settings.backend,
+        embedding=settings.embedding,
     )
+    answer = ask(args.question, k=args.k, index=settings.index, settings=options)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
