@@ -28,7 +28,7 @@ from typing import Any
 
 from ingest.index.backends.settings import BackendSettings
 from ingest.sync.pipeline import Ingestor
-from retrieval.api import ask
+from retrieval.api import AskSettings, ReaderChoice, ask
 from retrieval.eval.beir import read_queries
 from retrieval.eval.beir_index import beir_documents
 from retrieval.eval.evaluation import load_questions
@@ -47,8 +47,18 @@ def _record(answer: Answer) -> Record:
     return json.loads(json.dumps(answer.to_dict(), default=str))
 
 
-def _ask(question: str, index: Path, *, fast: bool = False, **options: Any) -> Answer:
-    return ask(question, index=index, fast=fast, **options)
+def _ask(
+    question: str,
+    index: Path,
+    *,
+    fast: bool = False,
+    backend: BackendSettings | None = None,
+    **options: Any,
+) -> Answer:
+    """``ask`` with the default reader, or the first stage alone when ``fast``."""
+    reader: ReaderChoice = "none" if fast else "cross-encoder"
+    settings = AskSettings(reader=reader, backend=backend)
+    return ask(question, index=index, settings=settings, **options)
 
 
 def _article_questions() -> Iterator[tuple[str, str]]:

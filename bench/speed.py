@@ -5,7 +5,8 @@ RecursiveCharacterTextSplitter (1000/200), ``langchain-huggingface`` embeddings 
 packaged all-MiniLM-L6-v2, ``langchain-community`` FAISS and ``similarity_search(k=5)``
 (``pip install -e '.[bench]'``). docqa runs through its public API only (``ingest``,
 ``retrieval.ask``, ``Retriever``), with its defaults: hybrid search, the second stage and
-highlights included; its fast path (``ask(..., fast=True)``) is timed over the same index.
+highlights included; its fast path (``ask(..., settings=AskSettings(reader="none"))``) is
+timed over the same index.
 
 Each measurement runs in a fresh process (so peak memory is its own), both systems on the
 same machine in the same run, on the same inputs: the bundled article and SciFact (5,183
@@ -84,10 +85,14 @@ def docqa_ingest(source: Path, index: Path) -> dict[str, Any]:
 
 
 def docqa_ranker(index: Path, *, fast: bool = False) -> Any:
-    from retrieval import Retriever, SearchSettings, ask
+    from retrieval import AskSettings, Retriever, SearchSettings, ask
+
+    settings = AskSettings(reader="none" if fast else "cross-encoder")
 
     def answer(question: str) -> list[tuple[str, str]]:
-        return [(p.doc_id, p.text) for p in ask(question, k=5, index=index, fast=fast).passages]
+        return [
+            (p.doc_id, p.text) for p in ask(question, k=5, index=index, settings=settings).passages
+        ]
 
     deep = Retriever(index, settings=SearchSettings(highlight=False))
 
@@ -164,7 +169,7 @@ def baseline_ranker(index: Path) -> Any:
 
 
 def docqa_fast_ranker(index: Path) -> Any:
-    """docqa's fast path (``ask(..., fast=True)``: no second stage) over docqa's index."""
+    """docqa's fast path (``AskSettings(reader="none")``: no second stage) over docqa's index."""
     return docqa_ranker(index, fast=True)
 
 
@@ -323,7 +328,7 @@ def report(res: dict[str, Any], scifact_docs: int | None) -> str:
         for field in ("p50_ms", "p95_ms"):
             ratio = f"{fast[field] / base[field]:.2f}x" if base[field] else "-"
             lines.append(
-                f"| {label} query {field[:3]}, ms, fast path (`fast=True`) | {fast[field]:.1f} "
+                f"| {label} query {field[:3]}, ms, fast path (`reader='none'`) | {fast[field]:.1f} "
                 f"| {base[field]:.1f} | {ratio} |"
             )
     lines += [

@@ -6,18 +6,20 @@ import logging
 import os
 import threading
 from collections.abc import Collection, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_path
 
 from ingest.embedding.settings import EmbeddingSettings
-from ingest.errors import IndexNotFoundError
+from ingest.errors import IndexNotFoundError, InvalidInputError
 from ingest.index.backends.settings import BackendSettings
 from ingest.index.store import current_version_path
 from ingest.sync.pipeline import Ingestor
 from ingest.sync.reports import ProgressFactory, no_progress
-from retrieval.retriever import Retriever, SearchMode
+from retrieval.retriever import Retriever
+from retrieval.settings import SearchMode, SearchSettings
 from retrieval.types import Answer
 
 #: Environment variable naming the default index directory.
@@ -96,17 +98,55 @@ def get_retriever(
         return retriever
 
 
+#: What reads the first stage's passages: the cross-encoder, or nothing (first stage only).
+ReaderChoice = Literal["cross-encoder", "none"]
+READER_CHOICES: tuple[ReaderChoice, ...] = ("cross-encoder", "none")
+
+
+@dataclass(frozen=True)
+class AskSettings:
+    """How :func:`ask` searches, reads and reaches the index; every field has a default.
+
+    Attributes:
+        mode: ``hybrid``, ``dense`` or ``keyword`` (None: the retriever's, ``hybrid``).
+        documents: Only answer from these doc ids (None: all).
+        reader: ``cross-encoder`` (default): the second stage re-reads the best sentences
+            and re-ranks; ``none``: the first stage alone orders the passages and picks the
+            highlights (faster). Abstention is the same either way.
+        backend: The backend the index must be on, and its Milvus address (None:
+            ``$DOCQA_BACKEND``, ``$DOCQA_MILVUS_URI``, else the index's own).
+        embedding: How the model runs (None: ``$DOCQA_EMBED_BACKEND``,
+            ``$DOCQA_EMBED_THREADS``, ``$DOCQA_MODEL_CACHE``).
+
+    Raises:
+        InvalidInputError: an unknown ``reader`` (a bad ``mode`` or unknown ``documents``
+            are reported by :func:`ask`, after the question).
+    """
+
+    mode: SearchMode | None = None
+    documents: Collection[str] | None = None
+    reader: ReaderChoice = "cross-encoder"
+    backend: BackendSettings | None = None
+    embedding: EmbeddingSettings | None = None
+
+    def __post_init__(self) -> None:
+        if self.reader not in READER_CHOICES:
+            raise InvalidInputError(
+                f"unknown reader {self.reader!r}; valid readers are: {', '.join(READER_CHOICES)}"
+            )
+
+    def search_settings(self, settings: SearchSettings) -> SearchSettings:
+        """``settings`` with this choice of reader (``none``: the null reader)."""
+        return replace(settings, reader=None) if self.reader == "none" else settings
+
+
 def ask(
     question: str,
     *,
     history: Sequence[Answer] = (),
     k: int = 5,
     index: str | Path | None = None,
-    mode: SearchMode | None = None,
-    documents: Collection[str] | None = None,
-    backend: BackendSettings | None = None,
-    embedding: EmbeddingSettings | None = None,
-    fast: bool = False,
+    settings: AskSettings | None = None,
 ) -> Answer:
     """Answer a question from the documents in an index.
 
@@ -117,36 +157,36 @@ def ask(
             with the turns it leans on; a question that stands alone is searched as without
             history (:mod:`retrieval.followup`). The answer's ``question`` stays as asked.
         k: Number of passages to return (1..50).
-        index: Index directory; default ``$DOCQA_INDEX`` or ``.docqa/index``, built from the
-            bundled ``corpus/`` when missing.
-        mode: ``hybrid`` (default), ``dense`` or ``keyword``.
-        documents: Only answer from these doc ids (default: all).
-        backend: The backend the index must be on, and its Milvus address (default:
-            ``$DOCQA_BACKEND``, ``$DOCQA_MILVUS_URI``, else the index's own).
-        embedding: How the model runs (default: ``$DOCQA_EMBED_BACKEND``,
-            ``$DOCQA_EMBED_THREADS``, ``$DOCQA_MODEL_CACHE``).
-        fast: Skip the second stage (the cross-encoder that re-reads the best sentences):
-            the first stage alone orders the passages and picks the highlights. Abstention
-            is the same either way.
+        index: Index directory; default :func:`default_index_dir` (``$DOCQA_INDEX`` if set,
+            else ``index`` in the user's data folder, ``~/.local/share/docqa/index`` on
+            Linux), built from the bundled ``corpus/`` when missing.
+        settings: Search mode, document filter, reader, backend and how the model runs
+            (:class:`AskSettings`; default: all defaults). ``AskSettings(reader="none")``
+            skips the second stage.
 
     Returns:
         An :class:`Answer`: ranked, cited passages with highlighted sentences, or
         ``abstained=True`` with the nearest passages.
 
     Raises:
-        InvalidInputError: bad question, history, ``k`` or mode.
+        InvalidInputError: bad question, history, ``k``, mode or document ids.
         IndexNotFoundError: no index there (the message says how to build one).
         IndexMismatchError: the index was made by another model or format version.
 
     Example:
-        >>> from retrieval import ask
+        >>> from retrieval import AskSettings, ask
         >>> answer = ask("When was the 16th BRICS summit held?")  # doctest: +SKIP
         >>> answer.passages[0].section  # doctest: +SKIP
         ("Kazakhstan's Refusal of BRICS+: ...", 'Introduction')
         >>> ask("Who hosted it?", history=[answer]).passages[0].doc_id  # doctest: +SKIP
         'kazakhstan-brics-refusal.md'
+        >>> fast = ask("Who hosted it?", settings=AskSettings(reader="none"))  # doctest: +SKIP
     """
-    retriever = get_retriever(index, backend=backend, embedding=embedding)
-    if fast:
-        retriever = retriever.with_settings(replace(retriever.settings, reader=None))
-    return retriever.answer(question, k=k, mode=mode, documents=documents, history=history)
+    settings = settings or AskSettings()
+    retriever = get_retriever(index, backend=settings.backend, embedding=settings.embedding)
+    searching = settings.search_settings(retriever.settings)
+    if searching is not retriever.settings:  # the cached retriever is shared: copy it
+        retriever = retriever.with_settings(searching)
+    return retriever.answer(
+        question, k=k, mode=settings.mode, documents=settings.documents, history=history
+    )

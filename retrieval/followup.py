@@ -14,8 +14,9 @@ before it:
 - a question that stands on its own is searched exactly as without history, so an earlier,
   unrelated topic cannot drag its answer away.
 
-Pure functions over the history and an embed/score callable: the retriever passes in its
-embedder and keyword indexes (:meth:`retrieval.retriever.Retriever.rank`).
+Pure functions over the history and an embed/score callable: the resolve stage
+(:mod:`retrieval.stages.resolve`) turns the history into a :class:`Query` once, and the first
+stage (:mod:`retrieval.stages.first_stage`) searches with it.
 """
 
 from __future__ import annotations
@@ -26,11 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ingest.embedding.embedder import Embedder
 from ingest.errors import InvalidInputError
 from ingest.index.sparse import Tokenizer
-from ingest.index.store import IndexVersion
-from retrieval.fusion import FusionWeights
 from retrieval.relevance import question_terms
 from retrieval.types import Answer
 
@@ -158,18 +156,6 @@ class Query:
         blended = (weights[:, None] * vectors).sum(axis=0)
         norm = float(np.linalg.norm(blended))
         return (blended / norm if norm else blended).astype(np.float32)
-
-    def inputs(
-        self, embedder: Embedder, version: IndexVersion, weights: FusionWeights, dense: bool
-    ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-        """What the first stage searches with: the query vector (if ``dense``), chunk BM25
-        and each chunk's section BM25 (each None when its fusion weight is zero)."""
-        vector = self.vector(embedder.embed) if dense else None
-        bm25 = self.keyword_scores(version.sparse.scores) if weights.bm25 else None
-        section = None
-        if weights.section:
-            section = self.keyword_scores(version.section_sparse.scores)[version.sections]
-        return vector, bm25, section
 
     def keyword_scores(self, scores: Callable[[str], np.ndarray]) -> np.ndarray:
         """The question's keyword scores plus its context's, weighted."""

@@ -1,6 +1,6 @@
 """The learned second stage: a cross-encoder reads the question with the best sentences.
 
-The first stage (hybrid search and fusion, :mod:`retrieval.retriever`) ranks passages and,
+The first stage (hybrid search and fusion, :mod:`retrieval.stages.first_stage`) ranks passages and,
 inside each, scores its sentences from stored vectors (cosine plus term overlap). The reader
 takes the ``sentences`` best sentences of the first ``passages`` passages (by that score),
 asks the cross-encoder (:mod:`retrieval.rerank`) how well each answers the question, and

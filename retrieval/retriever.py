@@ -1,4 +1,6 @@
-"""Question -> hybrid search -> fused, highlighted, cited passages (or an abstention)."""
+"""Question -> resolve -> first stage -> read -> decide: cited, highlighted passages (or an
+abstention). The stages are in :mod:`retrieval.stages`; :class:`Retriever` runs them over one
+loaded index version."""
 
 from __future__ import annotations
 
@@ -7,9 +9,8 @@ import functools
 import re
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -18,98 +19,35 @@ from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexMismatchError, InvalidInputError
 from ingest.index.backends.settings import BackendSettings
 from ingest.index.store import IndexVersion, live_stamp, load_version
-from retrieval.followup import FollowupSettings, Query, resolve
-from retrieval.fusion import FusionWeights, blend, reciprocal_rank
-from retrieval.passage_sentences import PassageSentences, score_passages, unit_cosines, unit_text
-from retrieval.reader import Candidates, ReaderSettings, Scorer, choose, read
-from retrieval.relevance import RelevanceModel
-from retrieval.signals import Signals, gather
+from retrieval.passage_sentences import PassageSentences, unit_text
+from retrieval.reader import Scorer
+from retrieval.settings import SEARCH_MODES, SearchMode, SearchSettings
+from retrieval.stages.cite import cite, ranked
+from retrieval.stages.decide import abstains
+from retrieval.stages.first_stage import FirstStage, Ranking
+from retrieval.stages.read import Reader, make_reader
+from retrieval.stages.resolve import resolve_question
 from retrieval.types import Answer, Passage
 
-SearchMode = Literal["hybrid", "dense", "keyword"]
-FusionKind = Literal["blend", "rrf"]
-SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "keyword")
+__all__ = [
+    "MAX_K",
+    "MAX_QUESTION_CHARS",
+    "SEARCH_MODES",
+    "Ranking",
+    "Retriever",
+    "SearchMode",
+    "SearchSettings",
+    "shipped_scorer",
+    "validate_k",
+    "validate_question",
+]
+
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
 #: C0 and C1 control characters other than tab and line breaks (NUL, ESC, DEL...).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: Lone surrogates: what undecodable bytes in a command-line argument turn into.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """Knobs of retrieval; defaults are the measured best (see README, Figures).
-
-    Attributes:
-        mode: ``hybrid`` (dense + BM25), ``dense`` or ``keyword``.
-        candidates: Chunks taken from each side before fusion.
-        fusion: ``blend`` (weighted min-max-normalised scores) or ``rrf`` (reciprocal rank).
-        weights: Weights of BM25, chunk cosine and best-sentence cosine in the fusion.
-        rrf_k: Reciprocal-rank fusion constant.
-        min_relevance: Abstention threshold on the calibrated probability that the top
-            passage answers the question (see :mod:`retrieval.relevance`).
-        relevance: The calibrated answerability model.
-        lexical_weight: Weight of term overlap when choosing the highlighted sentence.
-        highlight: Compute highlights and answerability (off for bulk ranking).
-        reader: The learned second stage (:mod:`retrieval.reader`, on by default): it
-            re-ranks the first passages and picks each one's answering sentence; ``None`` is
-            the fast path (first stage only: highlights from the stored sentence vectors).
-            Abstention is the first stage's ``min_relevance`` decision either way.
-    """
-
-    mode: SearchMode = "hybrid"
-    #: SciFact train nDCG@10 / Recall@100 with 100, 200, 300: 0.7496 / 0.9553, 0.7513 / 0.9584,
-    #: 0.7505 / 0.9584. Every figure docqa reports uses this setting.
-    candidates: int = 200
-    fusion: FusionKind = "blend"
-    weights: FusionWeights = field(default_factory=FusionWeights)
-    rrf_k: float = 60.0
-    min_relevance: float = 0.61
-    relevance: RelevanceModel = field(default_factory=RelevanceModel)
-    lexical_weight: float = 0.5
-    highlight: bool = True
-    reader: ReaderSettings | None = field(default_factory=ReaderSettings)
-    followup: FollowupSettings = field(default_factory=FollowupSettings)  # retrieval.followup
-
-    def __post_init__(self) -> None:
-        _check_mode(self.mode)
-        if self.fusion not in ("blend", "rrf"):
-            raise InvalidInputError(f"unknown fusion {self.fusion!r}; valid: blend, rrf")
-        if not 0.0 <= self.min_relevance <= 1.0:
-            raise InvalidInputError(f"min_relevance={self.min_relevance} must lie in 0..1")
-
-    def weights_for(self, mode: SearchMode) -> FusionWeights:
-        """The fusion weights restricted to the signals a mode uses."""
-        w = self.weights
-        if mode == "keyword":
-            return FusionWeights(bm25=w.bm25, section=w.section, chunk=0.0, sentence=0.0)
-        if mode == "dense":
-            return FusionWeights(bm25=0.0, section=0.0, chunk=w.chunk, sentence=w.sentence)
-        return w
-
-
-def _check_mode(mode: object) -> None:
-    if mode not in SEARCH_MODES:
-        raise InvalidInputError(
-            f"unknown search mode {mode!r}; valid modes are: {', '.join(SEARCH_MODES)}"
-        )
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """Candidates of one question, best first, with their signals and fused scores."""
-
-    signals: Signals
-    order: np.ndarray  # positions into signals, best first
-    fused: np.ndarray  # fused score per signals position
-    query_vector: np.ndarray | None
-    query: Query  # what was searched: the question and the earlier turns it leans on
-
-    @property
-    def rows(self) -> np.ndarray:
-        """Chunk rows, best first."""
-        return self.signals.rows[self.order]
 
 
 def validate_question(question: object) -> str:
@@ -178,7 +116,7 @@ class Retriever:
             )
         self.embedder = embedder or make_embedder(model, settings=embedding)
         self.settings = settings or SearchSettings()
-        self._offsets = self.version.units.offsets
+        self._first = FirstStage(self.version, self.embedder)
         self._scorer = scorer
 
     def with_settings(self, settings: SearchSettings) -> Retriever:
@@ -204,32 +142,14 @@ class Retriever:
         documents: Collection[str] | None = None,
         history: Sequence[Answer] = (),
     ) -> Ranking:
-        """Fused ranking of chunks for ``question`` (only from ``documents``, after ``history``)."""
-        mode = mode or self.settings.mode
-        _check_mode(mode)
-        version = self.version
-        weights = self.settings.weights_for(mode)
+        """Fused ranking of chunks for ``question`` (only from ``documents``, after ``history``):
+        the question resolved in its conversation, then the first stage."""
+        settings = replace(self.settings, mode=mode or self.settings.mode)
         allowed = self._document_mask(documents) if documents is not None else None
-        query = resolve(question, history, version.sparse.tokenizer, self.settings.followup)
-        qv, bm25, section_bm25 = query.inputs(self.embedder, version, weights, mode != "keyword")
-        signals = gather(
-            qv,
-            bm25,
-            section_bm25,
-            n_chunks=len(version.chunks),
-            depth=self.settings.candidates,
-            dense=version.dense if weights.chunk else None,
-            units=version.units,
-            offsets=self._offsets,
-            unit_dense=version.unit_dense if qv is not None else None,
-            allowed=allowed,
+        resolved = resolve_question(
+            question, history, self.version.sparse.tokenizer, settings.followup
         )
-        if self.settings.fusion == "rrf":
-            fused = reciprocal_rank(signals, weights, k=self.settings.rrf_k)
-        else:
-            fused = blend(signals, weights)
-        fused = query.with_prior(fused, version.chunks.in_documents, signals.rows)
-        return Ranking(signals, np.argsort(-fused, kind="stable"), fused, qv, query)
+        return self._first.rank(resolved, settings, allowed)
 
     def _document_mask(self, documents: Collection[str]) -> np.ndarray:
         unknown = set(documents) - set(self.version.documents)
@@ -249,68 +169,42 @@ class Retriever:
         documents: Collection[str] | None = None,
         history: Sequence[Answer] = (),
     ) -> Answer:
-        """Answer ``question`` in ``k`` passages (from ``documents``, after ``history``)."""
+        """Answer ``question`` in ``k`` passages (from ``documents``, after ``history``).
+
+        Resolve and rank (:meth:`rank`), shortlist as many passages as the reader needs,
+        read them, decide from the first stage's confidence, cite the first ``k``. With
+        ``settings.highlight`` off (bulk ranking) the ranked passages are returned as they
+        are: no sentences, no reading, abstained only when nothing was found.
+        """
         started = time.perf_counter()
         question = validate_question(question)
         k = validate_k(k)
         ranking = self.rank(question, mode=mode, documents=documents, history=history)
-        reader = self.settings.reader if self.settings.highlight else None
-        top = ranking.order[: max(k, reader.passages) if reader else k]
-        rows = [int(r) for r in ranking.signals.rows[top]]
-        fused = ranking.fused[top]
-        if not rows or not self.settings.highlight:
-            passages = [self._passage(r, float(s)) for r, s in zip(rows, fused, strict=True)]
+        if not self.settings.highlight:
+            top = ranking.order[:k]
+            passages = ranked(self.version, ranking.signals.rows[top], ranking.fused[top])
             return self._answered(question, passages, not passages, started)
-        found = self.passage_sentences(ranking, rows, question)
-        confidence = found.confidence
-        abstained = confidence[0] < self.settings.min_relevance
-        if reader is None:
-            passages = [
-                replace(self._marked(r, float(s), span, combined), confidence=round(c, 4))
-                for r, s, span, combined, c in zip(
-                    rows, fused, found.units, found.scores, confidence, strict=True
-                )
-            ]
-            return self._answered(question, passages, abstained, started)
-        candidates = Candidates(
-            passage=np.concatenate([np.full(len(u), i) for i, u in enumerate(found.units)]),
-            unit=np.concatenate(found.units),
-            first_stage=np.concatenate(found.scores),
-            fused=fused,
+        reader = self.reader()
+        shortlist = self._first.shortlist(ranking, reader.depth(k), self.settings)
+        reading = reader.read(ranking.question.reading, shortlist)
+        abstained = abstains(shortlist.sentences.confidence, self.settings.min_relevance)
+        return self._answered(
+            question, cite(self.version, shortlist, reading, k), abstained, started
         )
-        chosen = choose(candidates, reader.sentences)
-        texts = [unit_text(self.version, int(u)) for u in candidates.unit[chosen]]
-        reading = read(ranking.query.reading(), candidates, texts, chosen, self.scorer(), reader)
-        passages = []
-        units = self.version.units
-        for position in reading.order[:k]:
-            span, combined = found.units[position], found.scores[position]
-            unit = int(reading.highlight[position])
-            marked = replace(
-                self._marked(rows[position], float(reading.scores[position]), span, combined),
-                confidence=round(confidence[position], 4),
-            )
-            if unit >= 0:
-                marked = replace(
-                    marked, highlights=((int(units.start[unit]), int(units.end[unit])),)
-                )
-            passages.append(marked)
-        return self._answered(question, passages, abstained, started)
 
     def passage_sentences(
         self, ranking: Ranking, rows: list[int], question: str
     ) -> PassageSentences:
-        """The first stage's figures for the sentences of chunks ``rows`` of ``ranking``."""
-        cosines = unit_cosines(
-            self.version, self.embedder, ranking.signals, ranking.query_vector, rows, question
-        )
-        return score_passages(
-            self.version,
-            rows,
-            cosines,
-            ranking.query.terms(self.version.sparse.tokenizer),
-            lexical_weight=self.settings.lexical_weight,
-            relevance=self.settings.relevance,
+        """The first stage's figures for the sentences of chunks ``rows`` of ``ranking``
+        (``question``: the question ranked, which ``ranking`` also holds)."""
+        return self._first.sentences(ranking, rows, self.settings)
+
+    def reader(self) -> Reader:
+        """The second stage its settings ask for (:func:`retrieval.stages.read.make_reader`)."""
+        return make_reader(
+            self.settings.reader,
+            scorer=self.scorer,
+            text=functools.partial(unit_text, self.version),
         )
 
     def scorer(self) -> Scorer:
@@ -325,30 +219,6 @@ class Retriever:
     ) -> Answer:
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(question, tuple(passages), abstained, round(elapsed, 2))
-
-    def _passage(self, row: int, score: float) -> Passage:
-        chunk = self.version.chunks[row]
-        doc = self.version.documents[chunk.doc_id]
-        return Passage(
-            doc_id=chunk.doc_id,
-            title=doc.title,
-            section=chunk.section,
-            page=chunk.page,
-            start=chunk.start,
-            end=chunk.end,
-            text=chunk.text,
-            score=round(score, 6),
-            highlights=(),
-        )
-
-    def _marked(self, row: int, score: float, span: np.ndarray, combined: np.ndarray) -> Passage:
-        """The passage of chunk ``row``, its best first-stage sentence highlighted."""
-        passage = self._passage(row, score)
-        if not len(span):
-            return passage
-        units = self.version.units
-        best = int(span[int(np.argmax(combined))])
-        return replace(passage, highlights=((int(units.start[best]), int(units.end[best])),))
 
 
 @functools.lru_cache(maxsize=1)

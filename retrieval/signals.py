@@ -85,35 +85,69 @@ def sentence_cosines(
     return best_cos, best_unit, flat.astype(np.int64), np.asarray(cos, dtype=np.float32)
 
 
+@dataclass(frozen=True)
+class QueryScores:
+    """What one question scores over the whole index, before candidates are taken.
+
+    Attributes:
+        vector: The question's embedding (None: keyword only).
+        bm25: BM25 scores of all chunks (None: dense only).
+        section_bm25: BM25 score of each chunk's section, for all chunks (None: unused).
+    """
+
+    vector: np.ndarray | None
+    bm25: np.ndarray | None
+    section_bm25: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class CandidateSources:
+    """The parts of an index that candidates are taken from and scored with.
+
+    Attributes:
+        n_chunks: Chunks in the index.
+        dense: Chunk vectors (None: no chunk cosine).
+        units: Sentence units (None: no sentence cosine).
+        offsets: ``offsets[i]:offsets[i + 1]`` are the unit rows of chunk ``i``.
+        unit_dense: Sentence unit vectors (None: no sentence cosine).
+    """
+
+    n_chunks: int
+    dense: DenseRows | None
+    units: UnitTable | None
+    offsets: np.ndarray | None
+    unit_dense: UnitRows | None
+
+
 def gather(
-    query_vector: np.ndarray | None,
-    bm25: np.ndarray | None,
-    section_bm25: np.ndarray | None = None,
+    query: QueryScores,
+    sources: CandidateSources,
     *,
-    n_chunks: int,
     depth: int,
-    dense: DenseRows | None,
-    units: UnitTable | None,
-    offsets: np.ndarray | None,
-    unit_dense: UnitRows | None,
     allowed: np.ndarray | None = None,
 ) -> Signals:
     """Collect candidates from every available side and score them on every signal.
 
     Args:
-        query_vector: The question's embedding (None: keyword only).
-        bm25: BM25 scores of all chunks (None: dense only).
-        section_bm25: BM25 score of each chunk's section, for all chunks (None: unused).
+        query: The question's vector and keyword scores.
+        sources: The index parts searched.
         depth: Candidates taken from each side.
         allowed: Boolean mask of chunk rows that may be returned (document filter).
     """
+    query_vector, bm25, section_bm25 = query.vector, query.bm25, query.section_bm25
+    dense, units, offsets, unit_dense = (
+        sources.dense,
+        sources.units,
+        sources.offsets,
+        sources.unit_dense,
+    )
     pools: list[np.ndarray] = []
     for keyword in (bm25, section_bm25):
         if keyword is not None:
             scores = keyword if allowed is None else np.where(allowed, keyword, 0.0)
             pools.append(top_rows(scores, depth))
     if query_vector is not None:
-        wide = depth if allowed is None else n_chunks
+        wide = depth if allowed is None else sources.n_chunks
         if dense is not None and dense.size:
             _, rows = dense.search(query_vector, wide)
             pools.append(rows if allowed is None else rows[allowed[rows]][:depth])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ingest.index.store import FORMAT_VERSION
+from retrieval import AskSettings
 from tests.fakes import FakeEmbedder
 
 from .bad_input_files import (
@@ -55,13 +56,13 @@ API_CASES = [
     Case("api-ask-k-abc", lambda e: api_ask(e, BRICS, k="abc"), "error", r"k='abc' is not valid"),
     Case(
         "api-ask-unknown-mode",
-        lambda e: api_ask(e, BRICS, mode="fuzzy"),
+        lambda e: api_ask(e, BRICS, settings=AskSettings(mode="fuzzy")),  # type: ignore[arg-type]
         "error",
         r"unknown search mode 'fuzzy'; valid modes are: hybrid, dense, keyword",
     ),
     Case(
         "api-ask-unknown-document",
-        lambda e: api_ask(e, BRICS, documents=["nope.md"]),
+        lambda e: api_ask(e, BRICS, settings=AskSettings(documents=["nope.md"])),
         "error",
         r"unknown document id\(s\): nope.md; see `docqa list`",
     ),

@@ -8,6 +8,7 @@ import retrieval
 def test_retrieval_exports() -> None:
     assert sorted(retrieval.__all__) == [
         "Answer",
+        "AskSettings",
         "Passage",
         "Retriever",
         "SearchSettings",

@@ -128,7 +128,7 @@ def test_the_fast_path_reads_nothing(fake_index: Path) -> None:
 def test_the_fast_setting_skips_the_reader(
     fake_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from retrieval import ask
+    from retrieval import AskSettings, ask
     from ui.cli import main
 
     scorer = KeywordScorer("tomatoes")
@@ -137,7 +137,7 @@ def test_the_fast_setting_skips_the_reader(
     shutil.copytree(fake_index, index)
     question = "Which products did Russia ban from Kazakhstan?"
     assert main(["ask", question, "--index", str(index), "--fast"]) == 0
-    fast = ask(question, index=index, fast=True)
+    fast = ask(question, index=index, settings=AskSettings(reader="none"))
     assert scorer.seen == []
     assert main(["ask", question, "--index", str(index)]) == 0
     assert len(scorer.seen) == 1

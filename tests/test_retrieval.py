@@ -10,7 +10,7 @@ import pytest
 
 from ingest.errors import IndexNotFoundError, InvalidInputError
 from ingest.index.store import load_version
-from retrieval import Answer, Passage, Retriever, ask
+from retrieval import Answer, AskSettings, Passage, Retriever, ask
 
 
 def test_every_passage_cites_its_text_exactly(fake_index: Path) -> None:
@@ -27,7 +27,11 @@ def test_every_passage_cites_its_text_exactly(fake_index: Path) -> None:
 
 
 def test_keyword_question_finds_its_passage_first(fake_index: Path) -> None:
-    answer = ask("Tengri News interview spokesperson Berik Uali", index=fake_index, mode="keyword")
+    answer = ask(
+        "Tengri News interview spokesperson Berik Uali",
+        index=fake_index,
+        settings=AskSettings(mode="keyword"),
+    )
     assert "Berik Uali" in answer.passages[0].text
 
 
@@ -58,7 +62,7 @@ def test_bad_k_is_refused(fake_index: Path, k: object) -> None:
 
 def test_unknown_mode_is_refused(fake_index: Path) -> None:
     with pytest.raises(InvalidInputError, match="hybrid, dense, keyword"):
-        ask("BRICS", index=fake_index, mode="magic")  # type: ignore[arg-type]
+        ask("BRICS", index=fake_index, settings=AskSettings(mode="magic"))  # type: ignore[arg-type]
 
 
 def test_document_filter(fake_index: Path, corpus_dir: Path) -> None:
@@ -67,10 +71,12 @@ def test_document_filter(fake_index: Path, corpus_dir: Path) -> None:
 
     (corpus_dir / "tea.txt").write_text("Green tea is grown in Japan. Black tea in India.\n")
     ingest([corpus_dir], index=fake_index, embedder=FakeEmbedder())
-    only_tea = ask("Where is BRICS tea grown?", index=fake_index, documents=["tea.txt"])
+    only_tea = ask(
+        "Where is BRICS tea grown?", index=fake_index, settings=AskSettings(documents=["tea.txt"])
+    )
     assert {p.doc_id for p in only_tea.passages} == {"tea.txt"}
     with pytest.raises(InvalidInputError, match="unknown document"):
-        ask("tea", index=fake_index, documents=["nope.md"])
+        ask("tea", index=fake_index, settings=AskSettings(documents=["nope.md"]))
 
 
 def test_a_new_version_is_picked_up(fake_index: Path, corpus_dir: Path) -> None:

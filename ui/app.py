@@ -20,7 +20,7 @@ from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import DocqaError, IndexNotFoundError
 from ingest.formats.loaders import supported_suffixes
 from ingest.index.backends.settings import BackendSettings
-from retrieval import ask
+from retrieval import AskSettings, ask
 from retrieval.api import get_retriever
 from retrieval.retriever import SEARCH_MODES, Retriever
 from retrieval.types import Answer
@@ -102,11 +102,13 @@ def answer_turn(
             question,
             k=int(k),
             index=settings.index_dir,
-            mode=mode,  # type: ignore[arg-type]  # validated by ask()
-            documents=list(documents) if documents else None,
-            backend=settings.backend,
-            embedding=settings.embedding,
             history=tuple(history),
+            settings=AskSettings(
+                mode=mode,  # type: ignore[arg-type]  # validated by ask()
+                documents=list(documents) if documents else None,
+                backend=settings.backend,
+                embedding=settings.embedding,
+            ),
         )
     except DocqaError as exc:
         return render.render_error(str(exc)), None
@@ -238,9 +240,11 @@ def build_app(settings: ChatSettings) -> Any:
                 question,
                 k=k,
                 index=index_dir,
-                mode=mode,  # type: ignore[arg-type]  # validated by ask()
-                backend=settings.backend,
-                embedding=settings.embedding,
+                settings=AskSettings(
+                    mode=mode,  # type: ignore[arg-type]  # validated by ask()
+                    backend=settings.backend,
+                    embedding=settings.embedding,
+                ),
             )
         except DocqaError as exc:
             raise gr.Error(str(exc)) from exc

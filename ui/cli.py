@@ -108,18 +108,16 @@ def _first_run(settings: Settings, *, quiet: bool = False) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from retrieval import ask
+    from retrieval import AskSettings, ask
 
     _first_run(settings, quiet=args.json)
-    answer = ask(
-        args.question,
-        k=args.k,
-        index=settings.index,
+    options = AskSettings(
         mode=args.mode,
+        reader="none" if args.fast else "cross-encoder",
         backend=settings.backend,
         embedding=settings.embedding,
-        fast=args.fast,
     )
+    answer = ask(args.question, k=args.k, index=settings.index, settings=options)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:

@@ -121,31 +121,39 @@ class IndexVersion:
     read_tokens: Callable[[], TokenTable | None] | None = None
 
 
+@dataclass(frozen=True)
+class VersionParts:
+    """The loaded parts of one version, before they are checked against each other."""
+
+    documents: DocumentStore
+    chunks: ChunkStore
+    dense: DenseRows
+    sparse: KeywordRows
+    units: UnitTable
+    unit_dense: UnitRows
+    sections: np.ndarray
+    section_sparse: SectionRows
+
+
 def checked_version(
     version: Path,
     manifest: Manifest,
+    parts: VersionParts,
     *,
-    documents: DocumentStore,
-    chunks: ChunkStore,
-    dense: DenseRows,
-    sparse: KeywordRows,
-    units: UnitTable,
-    unit_dense: UnitRows,
-    sections: np.ndarray,
-    section_sparse: SectionRows,
     stamp: Stamp | None,
     read_tokens: Callable[[], TokenTable | None] | None = None,
 ) -> IndexVersion:
-    """The loaded version, once its parts agree with each other and with the manifest.
+    """The loaded version, once its ``parts`` agree with each other and with the manifest.
 
     Raises:
         CorruptIndexError: counts or dimensions differ.
     """
+    chunks, dense, unit_dense = parts.chunks, parts.dense, parts.unit_dense
     if (
         dense.size != len(chunks)
         or manifest.n_chunks != len(chunks)
-        or len(sections) != len(chunks)
-        or unit_dense.size != len(units)
+        or len(parts.sections) != len(chunks)
+        or unit_dense.size != len(parts.units)
     ):
         raise CorruptIndexError(f"{version}: chunk count differs between files; rebuild the index")
     for vectors in (dense, unit_dense):
@@ -157,14 +165,14 @@ def checked_version(
     return IndexVersion(
         version,
         manifest,
-        documents,
+        parts.documents,
         chunks,
         dense,
-        sparse,
-        units,
+        parts.sparse,
+        parts.units,
         unit_dense,
-        sections,
-        section_sparse,
+        parts.sections,
+        parts.section_sparse,
         stamp,
         read_tokens,
     )

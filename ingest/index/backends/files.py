@@ -26,7 +26,14 @@ from ingest.arrays import load_array
 from ingest.index.backends.protocol import VersionContent, version_name
 from ingest.index.dense import DenseIndex
 from ingest.index.durable import current_name, current_version_path
-from ingest.index.manifest import IndexVersion, Manifest, Stamp, checked_version, read_manifest
+from ingest.index.manifest import (
+    IndexVersion,
+    Manifest,
+    Stamp,
+    VersionParts,
+    checked_version,
+    read_manifest,
+)
 from ingest.index.mapped import load_unit_vectors, save_unit_vectors
 from ingest.index.records import ChunkStore, read_store
 from ingest.index.rows import DenseRows, KeywordRows
@@ -62,9 +69,7 @@ def open_folder(
     dense, sparse = chunk_rows(chunks)
     sections = load_array(version / SECTIONS_FILE)
     n_sections = int(sections.max()) + 1 if len(sections) else 0
-    return checked_version(
-        version,
-        manifest,
+    parts = VersionParts(
         documents=documents,
         chunks=chunks,
         dense=dense,
@@ -73,8 +78,8 @@ def open_folder(
         unit_dense=load_unit_vectors(version),
         sections=sections,
         section_sparse=SparseIndex.load(version / SECTION_SPARSE_DIR, manifest.sparse, n_sections),
-        stamp=stamp,
     )
+    return checked_version(version, manifest, parts, stamp=stamp)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from ingest.index.backends.milvus.writing import (
     UNIT_KEYS,
     files_collection,
 )
-from ingest.index.manifest import IndexVersion, Manifest, Stamp, checked_version
+from ingest.index.manifest import IndexVersion, Manifest, Stamp, VersionParts, checked_version
 from ingest.index.records import (
     CHUNKS,
     DOC_IDS,
@@ -108,9 +108,7 @@ def open_resident(
     dense, keyword = milvus_views(chunk_rows, array(KEYS_FILE), read_tokens, sparse)
     unit_rows, section_rows = open_collections(uri, prefix, dim, sparse, create=False)
     ukeys, skeys = array(UNIT_KEYS), array(SECTION_KEYS)
-    return checked_version(
-        version,
-        manifest,
+    parts = VersionParts(
         documents=documents,
         chunks=chunks,
         dense=dense,
@@ -121,9 +119,8 @@ def open_resident(
         section_sparse=MilvusSectionRows(
             section_rows, KeyRows(skeys, extra_rows(section_rows, skeys))
         ),
-        stamp=stamp,
-        read_tokens=read_tokens,
     )
+    return checked_version(version, manifest, parts, stamp=stamp, read_tokens=read_tokens)
 
 
 def stored_tokens(files: MilvusFiles, name: str) -> TokenTable | None:
