@@ -12,7 +12,7 @@ Sets:
   held out.
 - ``written``: the twelve documents written for training (index and question file from
   ``bench/written_eval.py``), each question scored by the fold model trained without its
-  document (``--fold-models``; folds as in :mod:`bench.train.written`), or by ``--model``.
+  document (``--fold-models``; folds as in :mod:`training.written`), or by ``--model``.
 - ``article``: docqa's article (index from ``bench/quality.py``) with the shipped model, over
   the question files given (tuning files to fit on; the others only to report).
 
@@ -133,7 +133,7 @@ def dump_article(args: argparse.Namespace) -> list[dict[str, Any]]:
 def dump_written(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Features of the written documents' questions, one index for all twelve; each
     question scored by the fold model trained without its document (or by ``--model``)."""
-    from bench.train.written import load_written
+    from training.written import load_written
     from bench.written_eval import written_index
     from retrieval.eval.evaluation import load_questions
     from retrieval.rerank import SentenceScorer

@@ -37,7 +37,7 @@ KEYS = (
 
 def _answers() -> dict[str, str | None]:
     """Every written question's answer span (None: unanswerable), by id."""
-    from bench.train.written import WRITTEN
+    from training.written import WRITTEN
 
     found: dict[str, str | None] = {}
     for qfile in sorted((WRITTEN / "questions").glob("*.jsonl")):
@@ -49,7 +49,7 @@ def _answers() -> dict[str, str | None]:
 
 def written_questions(out: Path) -> Path:
     """The written questions as an evaluation file (``id``, ``question``, ``evidence``)."""
-    from bench.train.written import WRITTEN, load_written
+    from training.written import WRITTEN, load_written
 
     docs = [p.read_text(encoding="utf-8") for p in (WRITTEN / "docs").glob("*.md")]
     articles, questions = load_written()
@@ -73,7 +73,7 @@ def written_questions(out: Path) -> Path:
 def written_index(out: Path) -> tuple[Path, Path]:
     """``(index, question file)`` of the written documents under ``out``, built or brought up
     to date (an unchanged document is not embedded again)."""
-    from bench.train.written import WRITTEN
+    from training.written import WRITTEN
     from ingest.sync.pipeline import Ingestor
 
     questions = written_questions(out)

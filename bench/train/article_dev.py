@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.train.metrics import FoldScores, auc
-from bench.train.squad import ROOT
+from training.squad import ROOT
 from ingest.embedding.embedder import make_embedder
 from ingest.formats.loaders import load_document
 from ingest.text.sentences import sentence_spans

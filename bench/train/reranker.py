@@ -7,11 +7,11 @@
     python -m bench.train.reranker --requantise int8-weights [--fold K] # another int8 export
 
 ``--folds`` trains one model per held-out fold (SQuAD 2.0's eight training articles, two per
-fold, :mod:`bench.train.squad`) and scores the held-out questions' top
-:data:`~bench.train.candidates.EVAL_CANDIDATES` sentences by bi-encoder cosine; the scores go
+fold, :mod:`training.squad`) and scores the held-out questions' top
+:data:`~training.candidates.EVAL_CANDIDATES` sentences by bi-encoder cosine; the scores go
 to ``bench/out/train/RECIPE/foldK.npz`` and the table (:mod:`bench.train.metrics`) is printed.
 ``--final`` trains on all eight articles and exports the int8 model, checked against the
-float model, to ``retrieval/rerank/model/`` (:mod:`bench.train.export`); ``--requantise``
+float model, to ``retrieval/rerank/model/`` (:mod:`training.export`); ``--requantise``
 exports the saved fold weights another way and measures them again. Seeds are fixed and the
 data order is deterministic.
 """
@@ -28,14 +28,14 @@ from typing import Any
 import numpy as np
 
 from bench.train import SHIPPED
-from bench.train.candidates import (
+from training.candidates import (
     EVAL_CANDIDATES,
     Group,
     Ranked,
     rank_by_cosine,
     training_groups,
 )
-from bench.train.export import Quantisation, export_int8
+from training.export import Quantisation, export_int8
 from bench.train.metrics import (
     SCORERS,
     FoldScores,
@@ -43,9 +43,9 @@ from bench.train.metrics import (
     fold_figures,
     head_figures,
 )
-from bench.train.squad import FOLDS, ROOT, Article, Question, load_squad
-from bench.train.trainer import Recipe, train
-from bench.train.written import load_written
+from training.squad import FOLDS, ROOT, Article, Question, load_squad
+from training.trainer import Recipe, train
+from training.written import load_written
 from retrieval.rerank import SentenceScorer
 
 OUT = ROOT / "bench" / "out" / "train"
@@ -188,7 +188,7 @@ def requantise(recipe: Recipe, mode: Quantisation, folds: list[int]) -> str:
     again, as recipe ``NAME-MODE``; returns its name."""
     from safetensors.torch import load_file
 
-    from bench.train.trainer import new_model
+    from training.trainer import new_model
 
     articles, questions = training_data(recipe)
     ranked = rank_by_cosine(articles, questions)

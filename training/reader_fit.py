@@ -1,27 +1,25 @@
-"""Fit the reader's blend and its abstention model on dumped features, folds by article.
+"""Fit the reader's blend on the second stage's features, folds by article (``reader.json``).
 
-Reads ``bench/out/reader_features-squad.pkl`` (``bench/reader_features.py``), and more
-feature files with ``--features`` (the written documents': their fold ``k`` goes with SQuAD's
-fold ``k``). For each fold, the parameters are chosen on the other three folds and applied to
-the held-out one; the figures are pooled over the four held-out folds:
+The features (:mod:`training.reader_features`) of SQuAD's folds and of the written documents
+(their fold ``k`` goes with SQuAD's fold ``k``). For each fold, the parameters are chosen on
+the other three folds and applied to the held-out one; the figures are pooled over the four
+held-out folds:
 
 - a sentence's score: ``logit + mix * first_stage`` (the cross-encoder's logit and the first
   stage's cosine-plus-overlap score);
 - a passage's score: ``fused_weight * normalised fused score + its best sentence score``;
   the highlight is the passage's best sentence;
 - abstention: a logistic model over the question's best sentence score, best logit and
-  the fast path's confidence, thresholded for a false-abstention rate on the training folds.
+  the fast path's confidence, thresholded for a false-abstention rate on the training folds
+  (measured only: the product abstains on the first stage's confidence).
 
-    python bench/reader_fit.py [--features PKL ...] [--max-false 0.10]
-        [--article bench/out/reader_features-article.pkl]
-        [--write retrieval/rerank/model/reader.json]
+The blend fitted on all folds, with its held-out figures, is what ``reader.json`` holds and
+:class:`retrieval.reader.ReaderSettings` loads.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import pickle
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -30,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
 MIXES = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 24.0, 32.0, 48.0, 1e6)
 FUSED = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 1e6)
 
@@ -172,68 +169,68 @@ def _pooled(held: Sequence[dict[str, Any]]) -> dict[str, float]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Folds-by-article figures of the fitted reader, then one fit on all folds."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--features",
-        type=Path,
-        nargs="+",
-        default=[ROOT / "bench/out/reader_features-squad.pkl"],
-    )
-    parser.add_argument("--article", type=Path)
-    parser.add_argument("--max-false", type=float, default=0.10)
-    parser.add_argument(
-        "--write",
-        type=Path,
-        help="write the blend fitted on all folds here (retrieval/rerank/model/reader.json: "
-        "ReaderSettings' defaults must match it, a test holds it)",
-    )
-    args = parser.parse_args(argv)
+#: Passages' and sentences' scores of the first stage alone (no blend, no learning).
+FIRST_STAGE = Params(mix=1e6, fused_weight=1e6, coef=(0, 0, 0, 0, 1), threshold=0.61)
+#: Answerable questions the abstention model may abstain on, on the training folds.
+MAX_FALSE = 0.10
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The blend fitted on all folds and its held-out figures.
+
+    Attributes:
+        params: Fitted on every fold.
+        held_out: Figures pooled over the held-out folds, each fold's parameters chosen on
+            the others (``hit@1``, ``sentence_hit@1``, ``abstention``, ``false_abstention``).
+        sources: The feature sets' names, in order (``squad``, ``written``).
+    """
+
+    params: Params
+    held_out: dict[str, float]
+    sources: tuple[str, ...]
+
+    def blend(self) -> dict[str, Any]:
+        """``reader.json``'s content."""
+        return {
+            "mix": self.params.mix,
+            "fused_weight": self.params.fused_weight,
+            "fitted_on": " + ".join(self.sources) + ", 4 folds by article, fold models",
+            # The blend's figures, its weights chosen on the other folds each time.
+            "held_out": {key: self.held_out[key] for key in ("hit@1", "sentence_hit@1")},
+        }
+
+
+def fit_folds(sets: dict[str, list[dict[str, Any]]], max_false: float = MAX_FALSE) -> Fitted:
+    """Held-out figures by fold, then one fit on all folds, of the feature ``sets`` (by name);
+    prints the figures of each fold and pooled (per set too, with several sets)."""
     rows: list[dict[str, Any]] = []
-    for path in args.features:
-        rows += [dict(r, _source=path.stem) for r in pickle.loads(path.read_bytes())]
+    for name, part in sets.items():
+        rows += [dict(r, _source=name) for r in part]
     folds = sorted({r["fold"] for r in rows})
     held: list[dict[str, Any]] = []
-    first_stage = Params(mix=1e6, fused_weight=1e6, coef=(0, 0, 0, 0, 1), threshold=0.61)
     for k in folds:
         train = [r for r in rows if r["fold"] != k]
         test = [r for r in rows if r["fold"] == k]
-        params = fit(train, args.max_false)
+        params = fit(train, max_false)
         print(f"fold {k}: {asdict(params)}", file=sys.stderr)
         print(
-            f"  held out: {figures(test, params)}  first stage: {figures(test, first_stage)}",
+            f"  held out: {figures(test, params)}  first stage: {figures(test, FIRST_STAGE)}",
             file=sys.stderr,
         )
         held += [dict(r, _params=params) for r in test]
     pooled = _pooled(held)
-    for source in sorted({r["_source"] for r in held}) if len(args.features) > 1 else []:
+    for source in sorted({r["_source"] for r in held}) if len(sets) > 1 else []:
         figures_of = _pooled([r for r in held if r["_source"] == source])
         print(f"pooled held-out, {source}:", json.dumps(figures_of))
     print("pooled held-out:", json.dumps(pooled))
-    print("pooled first stage:", json.dumps(figures(rows, first_stage)))
-    final = fit(rows, args.max_false)
+    print("pooled first stage:", json.dumps(figures(rows, FIRST_STAGE)))
+    final = fit(rows, max_false)
     print("fit on all folds:", json.dumps(asdict(final)))
-    if args.write:
-        blend = {
-            "mix": final.mix,
-            "fused_weight": final.fused_weight,
-            "fitted_on": " + ".join(p.stem.removeprefix("reader_features-") for p in args.features)
-            + ", 4 folds by article, fold models",
-            # The blend's figures, its weights chosen on the other folds each time.
-            "held_out": {key: pooled[key] for key in ("hit@1", "sentence_hit@1")},
-        }
-        args.write.write_text(json.dumps(blend, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {args.write}")
-    if args.article:
-        article: list[dict[str, Any]] = pickle.loads(args.article.read_bytes())
-        for name in sorted({r["set"] for r in article}):
-            part = [r for r in article if r["set"] == name]
-            print(
-                f"{name}: reader {figures(part, final)}  first stage {figures(part, first_stage)}"
-            )
-    return 0
+    return Fitted(params=final, held_out=pooled, sources=tuple(sets))
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def write_blend(fitted: Fitted, path: Path) -> None:
+    """Write ``reader.json`` (the blend and its held-out figures) to ``path``."""
+    path.write_text(json.dumps(fitted.blend(), indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")

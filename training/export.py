@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from bench.train.trainer import Recipe, load_tokenizer, model_folder
+from training.trainer import Recipe, load_tokenizer, model_folder
 from ingest.embedding.model_files import model_inputs
 from ingest.embedding.openvino_export import quantise_openvino
 from ingest.embedding.openvino_import import compile_model, import_nncf, import_openvino
