@@ -19,7 +19,7 @@ differently are embedded). Uses the train split and the dev questions only. The 
 that are not libraries also get (d) their cuts in SciFact compared with the majority of the
 three ``+lines`` libraries: not a ground truth, a check on real abstracts beyond the probes.
 
-    python bench/sentence_splitters.py [--splitters regex,pysbd,...] [--retrieval NAMES|none]
+    python -m bench.sentence_splitters [--splitters regex,pysbd,...] [--retrieval NAMES|none]
 
 Writes ``sentence_splitters.md`` (the table) and ``sentence_splitters.json`` to ``--out``.
 """
@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 Spans = list[tuple[int, int]]
 Splitter = Callable[[str, int, "int | None"], Spans]

@@ -22,11 +22,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from training.trainer import Recipe, load_tokenizer, model_folder
 from ingest.embedding.model_files import model_inputs
 from ingest.embedding.openvino_export import quantise_openvino
 from ingest.embedding.openvino_import import compile_model, import_nncf, import_openvino
 from retrieval.rerank.scorer import FORMAT_VERSION
+from training.trainer import Recipe, load_tokenizer, model_folder
 
 #: Written for this check; none comes from the training or evaluation data.
 PROBES: tuple[tuple[str, str], ...] = (

@@ -42,9 +42,9 @@ def fold_index(
     chosen = [a for a in squad.articles if a.title in set(titles)]
     fold_questions = squad.questions_of(titles)
     write_questions(fold_questions, folder / "questions.jsonl")
-    report = Ingestor(folder / "index", embedder=embedder, chunking=chunking or ChunkSettings()).run(
-        [articles / a.file_name for a in chosen], rebuild=True
-    )
+    report = Ingestor(
+        folder / "index", embedder=embedder, chunking=chunking or ChunkSettings()
+    ).run([articles / a.file_name for a in chosen], rebuild=True)
     print(f"fold {k}: {report.summary()}", file=sys.stderr, flush=True)
     return report, fold_questions
 

@@ -103,7 +103,9 @@ def squad_features(
         scorer = SentenceScorer(fold_models / f"fold{k}-model")
         for n, q in enumerate(squad.questions_of(titles)):
             qq = q.as_question()
-            row = question_features(retriever, scorer, qq.question, qq.evidence, passages, sentences)
+            row = question_features(
+                retriever, scorer, qq.question, qq.evidence, passages, sentences
+            )
             row.update(fold=k, set=q.title)
             out.append(row)
             if n % 200 == 0:

@@ -26,8 +26,8 @@ import json
 import sys
 from pathlib import Path
 
-from training.squad import FOLDS, ROOT, Article, Question
 from ingest.text.sentences import sentence_spans
+from training.squad import FOLDS, ROOT, Article, Question
 
 WRITTEN = ROOT / "bench" / "data" / "reader_training"
 #: The kinds a question line may name (``"kind"``; none: an ordinary question).
