@@ -59,47 +59,43 @@ screenshots: install browser
 # (about 40 minutes on 2 cores; the 1M build peaks near 10 GB).
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) bench/speed.py
-	$(PY) bench/scale.py
+	$(PY) -m bench.speed
+	$(PY) -m bench.scale
 
 bench-scale: install
 	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) bench/scale.py
+	$(PY) -m bench.scale
 
 bench-quality: install
-	$(PY) bench/quality.py
+	$(PY) -m bench.quality
 
 # SciFact: first ingest, unchanged re-ingest, one changed document (several CPU minutes).
 bench-ingest: install
-	$(PY) bench/ingest.py
+	$(PY) -m bench.ingest
 
 # Follow-up questions with and without history, and written out in full (about 30 s).
 bench-followups: install
-	$(PY) bench/followups.py
+	$(PY) -m bench.followups
 
 # 20 gradio_client users on the chat's ask API for 60 s (loopback, real model).
 bench-load: install
-	$(PY) bench/load.py
+	$(PY) -m bench.load
 
 # Choices measured on SciFact's train split and left out: chunk size, sentence vectors with
 # context, a learned ranker (about 30 minutes; README, Retrieval figures).
 bench-experiments: install
 	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) bench/chunking.py
-	$(PY) bench/context_windows.py
-	$(PY) bench/learned_ranker.py
+	$(PY) -m bench.chunking
+	$(PY) -m bench.context_windows
+	$(PY) -m bench.learned_ranker
 
-# Every learned artifact: the cross-encoder (about 8 minutes), then the fold models, the
-# pipeline's candidates on SQuAD's folds and on the written documents, and the blend fitted on
-# them (retrieval/rerank/model/reader.json); its model card says how each is made.
+# Every learned artifact, by the training package: the cross-encoder (about 8 minutes), then
+# the fold models, the first stage's indexes of SQuAD's folds and of the written documents, the
+# second stage's candidates on them and the blend fitted on them
+# (retrieval/rerank/model/reader.json); about an hour on 2 cores. Intermediate files go to
+# build/training/; the model card says how each file is made.
 train: install
-	$(PY) -m bench.train.reranker --final
-	$(PY) -m bench.train.reranker --folds
-	$(PY) bench/squad_folds.py --fast
-	$(PY) bench/reader_features.py squad
-	$(PY) bench/reader_features.py written
-	$(PY) bench/reader_fit.py --features bench/out/reader_features-squad.pkl \
-		bench/out/reader_features-written.pkl --write retrieval/rerank/model/reader.json
+	$(PY) -m training
 
 clean:
 	rm -rf $(VENV) .docqa .pytest_cache .mypy_cache .ruff_cache

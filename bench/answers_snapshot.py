@@ -43,6 +43,10 @@ PARTS = ("article", "conversations", "milvus", "squad", "scifact")
 Record = dict[str, Any]
 
 
+#: Fields that say how long an answer took, not what it is: left out of the comparison.
+TIMING_FIELDS = frozenset({"elapsed_ms"})
+
+
 def _record(answer: Answer) -> Record:
     return json.loads(json.dumps(answer.to_dict(), default=str))
 
@@ -147,7 +151,7 @@ MAKERS: dict[str, Callable[[Path], dict[str, Record]]] = {
 
 def _differences(before: Any, after: Any, where: str = "") -> Iterator[str]:
     if isinstance(before, dict) and isinstance(after, dict):
-        for key in sorted(set(before) | set(after)):
+        for key in sorted((set(before) | set(after)) - TIMING_FIELDS):
             if key not in before or key not in after:
                 yield f"{where}/{key}: only in {'after' if key not in before else 'before'}"
             else:

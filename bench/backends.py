@@ -10,8 +10,8 @@ both see the same machine load). On Milvus everything a question reads is in the
 the quality and latency rows are measured by a reader given only the URI and the
 collection, with an empty folder of its own.
 
-    python bench/backends.py [--milvus-uri bench/out/backends/milvus.db] [--seed-cache DIR]
-    python bench/backends.py --latency-only      # latency again, over the indexes built
+    python -m bench.backends [--milvus-uri bench/out/backends/milvus.db] [--seed-cache DIR]
+    python -m bench.backends --latency-only      # latency again, over the indexes built
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def _ingest(index: Path, documents: Any, backend: Any, seed_cache: Path | None) -> float:

@@ -7,7 +7,7 @@ Training questions (never the held-out checks):
 
 Prints the fitted coefficients, the chosen threshold and the training confusion figures.
 
-    python bench/calibrate.py [--scifact DIR] [--questions FILE] [--json]
+    python -m bench.calibrate [--scifact DIR] [--questions FILE] [--json]
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def features(retriever: Any, question: str) -> tuple[float, float]:

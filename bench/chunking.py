@@ -5,7 +5,7 @@ of the default index's embedding cache, so only chunk vectors are embedded again
 one row per setting. Uses the train split and ``bench/data/article_dev.jsonl`` only: this is
 where the chunk size is chosen, not where it is checked.
 
-    python bench/chunking.py [--sizes 400,600,800,1000,1200] [--overlaps 0,1]
+    python -m bench.chunking [--sizes 400,600,800,1000,1200] [--overlaps 0,1]
         [--paragraph-sizes 1200] [--json]
 """
 
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def settings_grid(

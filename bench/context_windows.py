@@ -7,7 +7,7 @@ higher (``max``) or the mean of the two cosines. Every variant is embedded once,
 stored sentences too, for a like-for-like baseline), so the table shows what each would add
 to ingestion.
 
-    python bench/context_windows.py [--scifact DIR] [--split train] [--json]
+    python -m bench.context_windows [--scifact DIR] [--split train] [--json]
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def window_texts(version: Any, before: int, after: int) -> list[str]:

@@ -11,7 +11,7 @@ Follow-ups are scored on hit@1, hit@3 and answered hit@1 (a hit not abstained); 
 that stand alone but come after an unrelated topic (``switch``) are scored with and without
 history, to show the history does not drag them to the previous topic.
 
-    python bench/followups.py [--grid] [--json]
+    python -m bench.followups [--grid] [--json]
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "bench" / "data"
 

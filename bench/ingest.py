@@ -12,7 +12,7 @@ The corpus is exported as one text file per record and ingested as a folder, the
 Each figure is given as wall-clock and CPU seconds: on a shared machine the wall clock
 grows with the load (printed as ``load_average``), the CPU time much less.
 
-Run: ``make bench-ingest`` or ``python bench/ingest.py [--folder F] [--work DIR]``;
+Run: ``make bench-ingest`` or ``python -m bench.ingest [--folder F] [--work DIR]``;
 ``--keep-index`` reuses the index of an earlier run and measures only the re-ingests.
 Takes several minutes of CPU (the first ingest embeds ~13,000 chunks).
 """
@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(ROOT))
 
 
 def _children_cpu() -> float:

@@ -8,7 +8,7 @@ in two ways: folds of random questions, and folds that keep questions citing the
 together (SciFact has several claims per abstract, so random folds let a model recognise
 abstracts it was trained on). Needs ``pip install lightgbm`` (in the ``bench`` extra).
 
-    python bench/learned_ranker.py [--scifact DIR] [--json]
+    python -m bench.learned_ranker [--scifact DIR] [--json]
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 MODELS = {
     "300 trees, 15 leaves": {"n_estimators": 300, "learning_rate": 0.03, "num_leaves": 15},

@@ -6,7 +6,7 @@ endpoint for ``--warmup`` seconds (not measured), then for ``--seconds``: every 
 waits for the answer and asks again. Prints requests served, errors, latency percentiles,
 and the server's resident memory before and after the measured load (and every ~5 s).
 
-    python bench/load.py [--users 20] [--seconds 60] [--warmup 15] [--index DIR] [--json]
+    python -m bench.load [--users 20] [--seconds 60] [--warmup 15] [--index DIR] [--json]
 
 Loopback only; nothing leaves the machine. Figures, not pass/fail: the targets (no error,
 memory growth within 10%) are printed next to the results.

@@ -8,7 +8,7 @@ path, the reader's blend without learning, the default with the cross-encoder) a
 SQuAD 2.0 training articles by folds (``bench/squad_folds.py``; each fold read by the
 cross-encoder trained without its articles).
 
-    python bench/quality.py [--scifact DIR] [--questions FILE ...] [--no-squad] [--json]
+    python -m bench.quality [--scifact DIR] [--questions FILE ...] [--no-squad] [--json]
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.tables import ANSWER_FIGURES, markdown_table
+from training import FOLD_MODELS
 
-from bench.train import FOLD_MODELS  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -129,16 +129,6 @@ def scifact_figures(
     }
 
 
-#: The protocol's figures about answers, in table order (keys of ``evaluate``'s result).
-ANSWER_FIGURES = (
-    "hit@1",
-    "hit@3",
-    "answered_hit@1",
-    "answered_hit@3",
-    "sentence_hit@1",
-    "abstention_accuracy",
-    "false_abstention_rate",
-)
 #: Short column prefixes of the article's question files.
 PREFIXES = {"seed_questions": "seed", "article_dev": "dev", "article_paraphrase": "para"}
 #: The figures reported per question file.
@@ -226,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         "--fold-models",
         type=Path,
         default=FOLD_MODELS,
-        help="per-fold cross-encoders for the SQuAD folds (python -m bench.train.reranker "
-        "--folds); the shipped model saw every SQuAD article",
+        help="per-fold cross-encoders for the SQuAD folds (python -m training --step "
+        "folds); the shipped model saw every SQuAD article",
     )
     parser.add_argument(
         "--no-squad", action="store_true", help="skip the SQuAD folds (several minutes a row)"
@@ -272,17 +262,6 @@ def main(argv: list[str] | None = None) -> int:
             f"\nSciFact split: {args.split}; questions: {', '.join(str(q) for q in args.questions)}"
         )
     return 0
-
-
-def markdown_table(rows: list[dict[str, Any]]) -> str:
-    """Rows as a Markdown table."""
-    if not rows:
-        return "(no rows)"
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    for row in rows:
-        lines.append("| " + " | ".join(str(row[k]) for k in keys) + " |")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ chunk) is printed on the test claims, and apart on the test claims none of whose
 abstracts is cited by a train claim: the only ones where a gain is not the adapter
 recognising abstracts it was trained towards.
 
-    python bench/question_adapter.py [--scifact DIR] [--out DIR]
+    python -m bench.question_adapter [--scifact DIR] [--out DIR]
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 PENALTIES = (1e-1, 1e-2, 1e-3)
 

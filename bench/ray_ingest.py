@@ -12,7 +12,7 @@ The in-process run uses the default model settings (inference threads: one per c
 Ray worker reserves one CPU and runs the model on one thread. On a shared machine the wall
 clock grows with the load: the load average is printed beside each run.
 
-Run: ``python bench/ray_ingest.py [--docs 500] [--workers 1,2] [--json]`` (needs the ray
+Run: ``python -m bench.ray_ingest [--docs 500] [--workers 1,2] [--json]`` (needs the ray
 extra: ``pip install 'docqa[ray]'``).
 """
 
@@ -31,17 +31,15 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(ROOT))
+from bench.arguments import SCIFACT
+from ingest.embedding.embedder import Embedder, make_embedder
+from ingest.embedding.ray_embedder import RayEmbedder
+from ingest.embedding.settings import EmbeddingSettings, RaySettings
+from ingest.formats.document import Document
+from ingest.sync.pipeline import Ingestor
+from retrieval.eval.beir_index import beir_documents
 
-from bench.arguments import SCIFACT  # noqa: E402
-from ingest.embedding.embedder import Embedder, make_embedder  # noqa: E402
-from ingest.embedding.ray_embedder import RayEmbedder  # noqa: E402
-from ingest.embedding.settings import EmbeddingSettings, RaySettings  # noqa: E402
-from ingest.formats.document import Document  # noqa: E402
-from ingest.sync.pipeline import Ingestor  # noqa: E402
-from retrieval.eval.beir_index import beir_documents  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class TimedEmbedder:

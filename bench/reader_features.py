@@ -1,24 +1,24 @@
-"""What the second stage sees, per question, dumped for fitting and ablations offline.
+"""What the second stage sees, per question, dumped for ablations offline.
 
-For every question: the first stage's top ``--passages`` passages (fused score, whether each
-holds the evidence, the fast path's calibrated confidence), and their sentences (first-stage
-cosine and combined score, whether each holds the evidence, and the cross-encoder's logit
-for the ``--sentences`` best by first stage). Fitting the reader's blend and its abstention
-model on these (``bench/reader_fit.py``) takes seconds instead of re-running the pipeline.
+The features of :mod:`training.reader_features` (the first stage's passages and sentences,
+their scores and labels, and the cross-encoder's logits), written to
+``bench/out/reader_features-SET.pkl`` so that ``python -m bench.reader_fit`` can compare
+blends in seconds. ``python -m training`` computes the same features in memory to fit the
+shipped blend.
 
 Sets:
-- ``squad``: the four SQuAD folds (indexes from ``bench/squad_folds.py``), each scored by the
-  cross-encoder trained without that fold's articles (``--fold-models``), so every logit is
-  held out.
-- ``written``: the twelve documents written for training (index and question file from
-  ``bench/written_eval.py``), each question scored by the fold model trained without its
-  document (``--fold-models``; folds as in :mod:`bench.train.written`), or by ``--model``.
-- ``article``: docqa's article (index from ``bench/quality.py``) with the shipped model, over
-  the question files given (tuning files to fit on; the others only to report).
+- ``squad``: the four SQuAD folds (indexes from ``python -m training --step indexes``), each
+  scored by the cross-encoder trained without that fold's articles (``--fold-models``), so
+  every logit is held out.
+- ``written``: the twelve documents written for training (index and question file under
+  ``--work``), each question scored by the fold model trained without its document
+  (``--fold-models``; folds as in :mod:`training.written`), or by ``--model``.
+- ``article``: docqa's article (index from ``python -m bench.quality``) with the shipped
+  model, over the question files given (tuning files to fit on; the others only to report).
 
-    python bench/reader_features.py squad [--fold-models DIR]
-    python bench/reader_features.py article --questions FILE...
-    python bench/reader_features.py written [--fold-models DIR | --model DIR]
+    python -m bench.reader_features squad [--fold-models DIR]
+    python -m bench.reader_features article --questions FILE...
+    python -m bench.reader_features written [--fold-models DIR | --model DIR]
 """
 
 from __future__ import annotations
@@ -30,86 +30,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.train import FOLD_MODELS  # noqa: E402
-
-
-def question_features(
-    retriever: Any,
-    scorer: Any,
-    question: str,
-    evidence: tuple[str, ...],
-    passages: int,
-    sentences: int,
-) -> dict[str, Any]:
-    """One question's first-stage passages and sentences with their scores and labels."""
-    from retrieval.eval.evaluation import contains_evidence
-    from retrieval.passage_sentences import unit_text
-
-    ranking = retriever.rank(question)
-    top = ranking.order[:passages]
-    rows = [int(r) for r in ranking.signals.rows[top]]
-    version = retriever.version
-    found = retriever.passage_sentences(ranking, rows, question)
-    confidence = found.confidence
-    passage = np.concatenate([np.full(len(u), i) for i, u in enumerate(found.units)])
-    units = np.concatenate(found.units).astype(np.int64)
-    cos = np.concatenate(found.cosines).astype(np.float32)
-    first = np.concatenate(found.scores).astype(np.float32)
-    texts = [unit_text(version, int(u)) for u in units]
-    chosen = np.argsort(-first, kind="stable")[:sentences]
-    logit = np.full(len(units), np.nan, dtype=np.float32)
-    if len(chosen):
-        logit[chosen] = scorer.logits(question, [texts[i] for i in chosen])
-    chunk_texts = [version.chunks[r].text for r in rows]
-    return {
-        "question": question,
-        "answerable": bool(evidence),
-        "fused": np.asarray(ranking.fused[top], dtype=np.float32),
-        "passage_hit": np.array(
-            [bool(evidence) and contains_evidence(t, evidence) for t in chunk_texts]
-        ),
-        "confidence": np.array(confidence, dtype=np.float32),
-        "passage": passage,
-        "unit": units,
-        "cos": cos,
-        "first": first,
-        "logit": logit,
-        "sentence_hit": np.array(
-            [bool(evidence) and contains_evidence(t, evidence) for t in texts]
-        ),
-    }
-
-
-def dump_squad(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Held-out features of every SQuAD fold's questions."""
-    from retrieval.eval.squad import read_squad, squad_folds
-    from retrieval.rerank import SentenceScorer
-    from retrieval.retriever import Retriever
-
-    squad = read_squad(args.squad)
-    folds = squad_folds([a.title for a in squad.articles], n=4)
-    work = ROOT / "bench" / "out" / "squad_folds"
-    out: list[dict[str, Any]] = []
-    embedder = None
-    for k, titles in enumerate(folds):
-        retriever = Retriever(work / f"fold-{k}" / "index", embedder=embedder)
-        embedder = retriever.embedder
-        scorer = SentenceScorer(args.fold_models / f"fold{k}-model")
-        for n, q in enumerate(squad.questions_of(titles)):
-            qq = q.as_question()
-            row = question_features(
-                retriever, scorer, qq.question, qq.evidence, args.passages, args.sentences
-            )
-            row.update(fold=k, set=q.title)
-            out.append(row)
-            if n % 200 == 0:
-                print(f"fold {k}: {n} questions", file=sys.stderr, flush=True)
-    return out
+from training import BUILD, FOLD_MODELS, ROOT
+from training.reader_features import (
+    PASSAGES,
+    SENTENCES,
+    question_features,
+    squad_features,
+    written_features,
+)
+from training.squad import SQUAD
 
 
 def dump_article(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -130,53 +59,45 @@ def dump_article(args: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
-def dump_written(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Features of the written documents' questions, one index for all twelve; each
-    question scored by the fold model trained without its document (or by ``--model``)."""
-    from bench.train.written import load_written
-    from bench.written_eval import written_index
-    from retrieval.eval.evaluation import load_questions
-    from retrieval.rerank import SentenceScorer
-    from retrieval.retriever import Retriever
-
-    index, path = written_index(ROOT / "bench" / "out" / "written")
-    retriever = Retriever(index)
-    # Each question's document and fold, as the fold models were trained.
-    where = {q.qid: (q.title, q.fold) for q in load_written()[1]}
-    scorers: dict[int, Any] = {}
-    out: list[dict[str, Any]] = []
-    for q in load_questions(path):
-        document, k = where[q.id]
-        if k not in scorers:
-            scorers[k] = SentenceScorer(args.model or args.fold_models / f"fold{k}-model")
-        row = question_features(
-            retriever, scorers[k], q.question, q.evidence, args.passages, args.sentences
-        )
-        row.update(fold=k, set=document)
-        out.append(row)
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     """Dump the features of one set to ``bench/out/reader_features-SET.pkl``."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("set", choices=("squad", "article", "written"))
+    parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument(
-        "--squad",
+        "--work",
         type=Path,
-        default=ROOT.parent / "shared" / "eval" / "squad2-train" / "squad2-8-articles.json",
+        default=BUILD,
+        help="where python -m training keeps the indexes (squad_folds/, written/)",
     )
     parser.add_argument("--fold-models", type=Path, default=FOLD_MODELS)
     parser.add_argument("--questions", type=Path, nargs="*", default=[])
     parser.add_argument("--model", type=Path, help="written: a cross-encoder folder")
-    parser.add_argument("--passages", type=int, default=8)
-    parser.add_argument("--sentences", type=int, default=32)
+    parser.add_argument("--passages", type=int, default=PASSAGES)
+    parser.add_argument("--sentences", type=int, default=SENTENCES)
     args = parser.parse_args(argv)
-    dump = {"squad": dump_squad, "article": dump_article, "written": dump_written}[args.set]
-    rows = dump(args)
+    if args.set == "squad":
+        rows = squad_features(
+            args.work / "squad_folds",
+            args.fold_models,
+            squad_file=args.squad,
+            passages=args.passages,
+            sentences=args.sentences,
+        )
+    elif args.set == "written":
+        rows = written_features(
+            args.work / "written",
+            args.fold_models,
+            model=args.model,
+            passages=args.passages,
+            sentences=args.sentences,
+        )
+    else:
+        rows = dump_article(args)
     path = ROOT / "bench" / "out" / f"reader_features-{args.set}.pkl"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(rows))
     print(f"{len(rows)} questions -> {path}")
     return 0

@@ -19,7 +19,7 @@ Every size runs in two fresh processes, so memory figures are that size's alone:
   the fake embedder, so model time is left out: ``bench/speed.py`` measures that). Memory
   is taken after loading and again after the questions (mapped files count once touched).
 
-Run: ``make bench-scale`` or ``python bench/scale.py --sizes 10000,100000,1000000``.
+Run: ``make bench-scale`` or ``python -m bench.scale --sizes 10000,100000,1000000``.
 Prints a table, writes ``docs/scale.json`` and the plot ``docs/scale.png``.
 """
 
@@ -40,8 +40,6 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-# The project root first: this folder has an ``ingest.py`` that would shadow the package.
-sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
 DIM = 384
 CHUNKS_PER_DOC = 10

@@ -13,7 +13,7 @@ same machine in the same run, on the same inputs: the bundled article and SciFac
 abstracts written out as text files). Quality is printed beside speed: hit@1 / MRR@5 on the
 seed questions and nDCG@10 on the 300 SciFact test queries.
 
-Run: ``make bench`` or ``python bench/speed.py [--scifact-docs N] [--json]``.
+Run: ``make bench`` or ``python -m bench.speed [--scifact-docs N] [--json]``.
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-# The project root first: this folder has an ``ingest.py`` that would shadow the package.
-sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 SHARED = ROOT.parent / "shared"
 SCIFACT = SHARED / "eval" / "beir" / "scifact"
 SEED_QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"

@@ -15,7 +15,7 @@ Writes ``squad_folds.md`` and ``squad_folds.json`` to ``--out``; the articles, q
 and indexes go to ``--out/squad_folds/``, so a fold is also ``docqa eval
 OUT/squad_folds/fold-K/questions.jsonl --index OUT/squad_folds/fold-K/index``.
 
-    python bench/squad_folds.py [--squad FILE] [--folds 4] [--only 0,2] [--fast] [--json]
+    python -m bench.squad_folds [--squad FILE] [--folds 4] [--only 0,2] [--fast] [--json]
 
 The second stage reads with the cross-encoder trained without the fold's articles
 (``--reader-models``); ``--fast`` measures the fast path.
@@ -32,15 +32,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench.tables import ANSWER_FIGURES as FIGURES
+from bench.tables import markdown_table
+from training import FOLD_MODELS
+from training.indexes import fold_index
+from training.squad import SQUAD
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.train import FOLD_MODELS  # noqa: E402
-
-SQUAD = ROOT.parent / "shared" / "eval" / "squad2-train" / "squad2-8-articles.json"
-
-#: The figures printed per fold, in order: the quality table's (``bench/quality.py``).
-from bench.quality import ANSWER_FIGURES as FIGURES  # noqa: E402
 
 Span = tuple[int, int]
 
@@ -105,20 +103,12 @@ def run_fold(
     """Index fold ``k``'s articles, answer its questions; returns (row, questions, answers,
     doc texts). ``reader``: ``(scorer, ReaderSettings)`` of a second stage trained without
     this fold's articles, or None for the fast path (first stage only)."""
-    from ingest.sync.pipeline import Ingestor
-    from ingest.text.chunker import ChunkSettings
     from retrieval.eval.evaluation import evaluate
-    from retrieval.eval.squad import write_questions
     from retrieval.retriever import Retriever
 
     chosen = [a for a in squad.articles if a.title in set(titles)]
-    fold_questions = squad.questions_of(titles)
-    write_questions(fold_questions, folder / "questions.jsonl")
+    report, fold_questions = fold_index(k, titles, squad, articles, folder, embedder, chunking)
     index = folder / "index"
-    report = Ingestor(index, embedder=embedder, chunking=chunking or ChunkSettings()).run(
-        [articles / a.file_name for a in chosen], rebuild=True
-    )
-    print(f"fold {k}: {report.summary()}", file=sys.stderr, flush=True)
     retriever = Retriever(index, embedder=embedder)
     if reader is None:
         retriever = retriever.with_settings(replace(retriever.settings, reader=None))
@@ -302,7 +292,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="squad_folds", help="output file name (no suffix)")
     args = parser.parse_args(argv)
 
-    from bench.quality import markdown_table
     from retrieval.eval.squad import squad_folds
 
     reader: Any = None if args.fast else ReaderChoice(args.reader_models)

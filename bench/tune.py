@@ -3,7 +3,7 @@
 Signals are gathered once per query with every signal on; each weight combination then only
 re-fuses them. Prints the best combinations by nDCG@10.
 
-    python bench/tune.py [--scifact DIR] [--split train] [--top 10]
+    python -m bench.tune [--scifact DIR] [--split train] [--top 10]
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def doc_ranking(retriever: Any, signals: Any, fused: np.ndarray, depth: int = 100) -> list[str]:

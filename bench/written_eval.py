@@ -6,7 +6,7 @@ business, history, finance and law prose rather than Wikipedia. One index holds 
 documents; each question is asked against all of them. A question's evidence is its answer
 span (unique in its document and, checked here, across the documents).
 
-    python bench/written_eval.py [--model DIR] [--fast] [--constant] [--json]
+    python -m bench.written_eval [--model DIR] [--fast] [--constant] [--json]
 
 ``--model`` scores with another cross-encoder folder; ``--fast`` is the first stage only;
 ``--constant`` the reader's blend without its learned part.
@@ -22,8 +22,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.quality import ConstantScorer
+from training import ROOT
+from training.indexes import written_index
 
 KEYS = (
     "hit@1",
@@ -33,53 +34,6 @@ KEYS = (
     "abstention_accuracy",
     "false_abstention_rate",
 )
-
-
-def _answers() -> dict[str, str | None]:
-    """Every written question's answer span (None: unanswerable), by id."""
-    from bench.train.written import WRITTEN
-
-    found: dict[str, str | None] = {}
-    for qfile in sorted((WRITTEN / "questions").glob("*.jsonl")):
-        for line in qfile.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            found[str(row["id"])] = row.get("answer")
-    return found
-
-
-def written_questions(out: Path) -> Path:
-    """The written questions as an evaluation file (``id``, ``question``, ``evidence``)."""
-    from bench.train.written import WRITTEN, load_written
-
-    docs = [p.read_text(encoding="utf-8") for p in (WRITTEN / "docs").glob("*.md")]
-    articles, questions = load_written()
-    spans = _answers()
-    rows = []
-    for q in questions:
-        evidence: list[str] = []
-        if q.answerable:
-            answer = str(spans[q.qid])
-            # The span when it names one place in all twelve documents, else its sentence.
-            unique = len(answer) >= 12 and sum(text.count(answer) for text in docs) == 1
-            sentence = articles[q.title].sentences[min(q.answers)]
-            evidence = [answer if unique else sentence]
-        rows.append({"id": q.qid, "question": q.text, "evidence": evidence})
-    path = out / "questions.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def written_index(out: Path) -> tuple[Path, Path]:
-    """``(index, question file)`` of the written documents under ``out``, built or brought up
-    to date (an unchanged document is not embedded again)."""
-    from bench.train.written import WRITTEN
-    from ingest.sync.pipeline import Ingestor
-
-    questions = written_questions(out)
-    index = out / "index"
-    Ingestor(index).run(sorted((WRITTEN / "docs").glob("*.md")))
-    return index, questions
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from bench.quality import ConstantScorer
     from retrieval.eval.evaluation import evaluate, load_questions
     from retrieval.rerank import SentenceScorer
     from retrieval.retriever import Retriever

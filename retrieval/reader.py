@@ -11,23 +11,32 @@ asks the cross-encoder (:mod:`retrieval.rerank`) how well each answers the quest
 - highlights in each passage its best sentence.
 
 Both weights were fitted on SQuAD 2.0's training articles and the documents written for
-training (``bench/data/reader_training``), folds by document
-(``bench/reader_fit.py``). Abstention stays with the first stage's calibrated confidence:
-on held-out folds the cross-encoder told unanswerable questions apart no better
-(see README, "The second stage").
+training (``bench/data/reader_training``), folds by document, by ``python -m training``
+(:mod:`training.reader_fit`), which writes them to ``reader.json`` beside the cross-encoder;
+:class:`ReaderSettings` reads them from there (:func:`load_blend`). Abstention stays with
+the first stage's calibrated confidence: on held-out folds the cross-encoder told
+unanswerable questions apart no better (see README, "The second stage").
 
 Pure functions over arrays; the scorer is a parameter (a test double needs no model).
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from ingest.errors import InvalidInputError
+from retrieval.rerank.scorer import MODEL_DIR, ScorerModelError
+
+#: The blend fitted for the shipped cross-encoder (``python -m training`` writes it).
+BLEND_FILE = MODEL_DIR / "reader.json"
 
 
 class Scorer(Protocol):
@@ -39,6 +48,72 @@ class Scorer(Protocol):
 
 
 @dataclass(frozen=True)
+class Blend:
+    """The reader's fitted weights, as ``reader.json`` holds them.
+
+    Attributes:
+        mix: Weight of a sentence's first-stage score beside the cross-encoder's logit.
+        fused_weight: Weight of a passage's normalised first-stage score beside its best
+            sentence's score.
+    """
+
+    mix: float
+    fused_weight: float
+
+
+def load_blend(path: Path | None = None) -> Blend:
+    """The fitted blend in ``path`` (by default the shipped ``reader.json``).
+
+    Raises:
+        ScorerModelError: the file is missing, is not JSON, or lacks a weight (each must be
+            a finite number, not negative); the message names the file and the fix.
+
+    Example:
+        >>> load_blend()  # doctest: +SKIP
+        Blend(mix=10.0, fused_weight=3.0)
+    """
+    path = path or BLEND_FILE
+    fix = "reinstall docqa, or rebuild it: python -m training --step fit"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScorerModelError(f"the reader's fitted blend {path} is missing; {fix}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ScorerModelError(
+            f"the reader's fitted blend {path} is unreadable ({error}); {fix}"
+        ) from None
+    weights: dict[str, float] = {}
+    for key in ("mix", "fused_weight"):
+        value = data.get(key) if isinstance(data, dict) else None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise ScorerModelError(
+                f"the reader's fitted blend {path} has {key}={value!r}, where a number "
+                f"0 or more is needed; {fix}"
+            )
+        weights[key] = float(value)
+    return Blend(**weights)
+
+
+@functools.cache
+def shipped_blend() -> Blend:
+    """:func:`load_blend` of the shipped file, read once per process (when first needed)."""
+    return load_blend()
+
+
+def _shipped_mix() -> float:
+    return shipped_blend().mix
+
+
+def _shipped_fused_weight() -> float:
+    return shipped_blend().fused_weight
+
+
+@dataclass(frozen=True)
 class ReaderSettings:
     """How much the second stage reads, and how it blends what it reads.
 
@@ -47,15 +122,20 @@ class ReaderSettings:
         sentences: Sentences scored per question, the first stage's best first. Held-out
             SQuAD figures were the same for 4, 8 and 32: the answer is almost always among
             the first stage's best few.
-        mix: Weight of a sentence's first-stage score beside the cross-encoder's logit.
+        mix: Weight of a sentence's first-stage score beside the cross-encoder's logit;
+            by default the fitted one, read from ``reader.json`` (:func:`shipped_blend`).
         fused_weight: Weight of a passage's normalised first-stage score beside its best
-            sentence's score.
+            sentence's score; by default the fitted one, from ``reader.json``.
+
+    Raises:
+        ScorerModelError: a weight is left to its default and ``reader.json`` is missing
+            or damaged.
     """
 
     passages: int = 8
     sentences: int = 8
-    mix: float = 10.0
-    fused_weight: float = 3.0
+    mix: float = field(default_factory=_shipped_mix)
+    fused_weight: float = field(default_factory=_shipped_fused_weight)
 
     def __post_init__(self) -> None:
         if self.passages < 1 or self.sentences < 1:

@@ -66,9 +66,9 @@ def test_reader_features_are_the_pipelines_own(fake_index: Path) -> None:
     same sentences, same first-stage scores (a refactor of the retriever cannot silently
     break ``make train``)."""
     from bench.quality import ConstantScorer
-    from bench.reader_features import question_features
     from retrieval.retriever import Retriever
     from tests.fakes import FakeEmbedder
+    from training.reader_features import question_features
 
     retriever = Retriever(fake_index, embedder=FakeEmbedder())
     question = "When was the 16th BRICS summit held?"

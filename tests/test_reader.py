@@ -145,11 +145,59 @@ def test_the_fast_setting_skips_the_reader(
     assert fast.passages == first_stage.answer(question).passages
 
 
-def test_the_default_blend_is_the_one_make_train_fitted() -> None:
+def test_the_default_blend_is_what_reader_json_says() -> None:
     import json
 
+    from retrieval.reader import BLEND_FILE, Blend, load_blend
     from retrieval.rerank.scorer import MODEL_DIR
 
-    fitted = json.loads((MODEL_DIR / "reader.json").read_text(encoding="utf-8"))
+    assert BLEND_FILE == MODEL_DIR / "reader.json"
+    fitted = json.loads(BLEND_FILE.read_text(encoding="utf-8"))
+    assert load_blend() == Blend(mix=fitted["mix"], fused_weight=fitted["fused_weight"])
     defaults = ReaderSettings()
     assert (defaults.mix, defaults.fused_weight) == (fitted["mix"], fitted["fused_weight"])
+
+
+def test_the_settings_read_the_blend_file_at_run_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import retrieval.reader as reader
+
+    path = tmp_path / "reader.json"
+    path.write_text('{"mix": 7.5, "fused_weight": 0, "fitted_on": "a test"}\n', encoding="utf-8")
+    monkeypatch.setattr(reader, "BLEND_FILE", path)
+    reader.shipped_blend.cache_clear()
+    try:
+        settings = ReaderSettings()
+        assert (settings.mix, settings.fused_weight) == (7.5, 0.0)
+        assert ReaderSettings(mix=2.0).mix == 2.0  # a weight given is kept
+    finally:
+        reader.shipped_blend.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "is missing"),
+        ("{not json", "is unreadable"),
+        ('["mix", 10]', r"has mix=None"),
+        ('{"mix": 10.0}', r"has fused_weight=None"),
+        ('{"mix": "10", "fused_weight": 3}', r"has mix='10'"),
+        ('{"mix": -1, "fused_weight": 3}', r"has mix=-1"),
+        ('{"mix": true, "fused_weight": 3}', r"has mix=True"),
+        ('{"mix": NaN, "fused_weight": 3}', r"has mix=nan"),
+    ],
+)
+def test_a_missing_or_damaged_blend_file_is_refused_with_the_fix(
+    tmp_path: Path, content: str | None, problem: str
+) -> None:
+    from retrieval.reader import load_blend
+    from retrieval.rerank import ScorerModelError
+
+    path = tmp_path / "reader.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(ScorerModelError, match=problem) as caught:
+        load_blend(path)
+    assert str(path) in str(caught.value)
+    assert "python -m training" in str(caught.value)

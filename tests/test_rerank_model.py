@@ -112,7 +112,7 @@ def test_threads_sharing_one_scorer_get_the_serial_scores(scorer: SentenceScorer
 
 
 def test_a_folder_without_the_model_names_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(ScorerModelError, match=r"lacks model\.xml.*bench\.train\.reranker"):
+    with pytest.raises(ScorerModelError, match=r"lacks model\.xml.*python -m training"):
         SentenceScorer(tmp_path)
 
 

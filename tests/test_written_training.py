@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.train.squad import Question
-from bench.train.written import WRITTEN, load_written
 from tests.test_no_evaluation_leak import _content, _questions
+from training.squad import Question
+from training.written import WRITTEN, load_written
 
 
 def test_every_written_document_loads_with_both_kinds_of_question() -> None:
@@ -94,7 +94,7 @@ def test_a_question_kind_is_kept_and_an_unknown_one_refused(tmp_path: Path) -> N
 
 
 def test_a_recipe_trains_on_yes_no_questions_only_when_it_says_so() -> None:
-    from bench.train.reranker import RECIPES, training_data
+    from training.reranker import RECIPES, training_data
 
     _, without = training_data(RECIPES["listwise-w"])
     _, with_them = training_data(RECIPES["listwise-wy"])
@@ -107,8 +107,8 @@ def test_the_shipped_model_was_trained_by_the_recipe_make_train_runs() -> None:
     import json
     from dataclasses import asdict
 
-    from bench.train import SHIPPED
-    from bench.train.reranker import MODEL_DIR, RECIPES
+    from training import MODEL_DIR, SHIPPED
+    from training.reranker import RECIPES
 
     exported = json.loads((MODEL_DIR / "export.json").read_text(encoding="utf-8"))["recipe"]
     assert exported == asdict(RECIPES[SHIPPED])

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from bench.train.metrics import FoldScores, auc
-from bench.train.squad import ROOT
 from ingest.embedding.embedder import make_embedder
 from ingest.formats.loaders import load_document
 from ingest.text.sentences import sentence_spans
 from retrieval.eval.evaluation import contains_evidence, load_questions
 from retrieval.rerank import SentenceScorer
+from training.squad import ROOT
 
 ARTICLE = ROOT / "corpus" / "kazakhstan-brics-refusal.md"
 #: Pooled over SQuAD's held-out folds (balanced accuracy), per scorer.

@@ -1,19 +1,17 @@
-"""Train and measure docqa's answer-sentence cross-encoder; ship it as OpenVINO int8.
+"""Held-out figures of the answer-sentence cross-encoder's recipes, fold by fold.
 
-    python -m bench.train.reranker --folds [--recipe NAME] [--fold K]   # held-out figures
+    python -m bench.train.reranker --folds [--recipe NAME] [--fold K]   # train and measure
     python -m bench.train.reranker --report [--recipe NAME ...]         # their table again
     python -m bench.train.reranker --rescore [--recipe NAME]            # held-out questions again
-    python -m bench.train.reranker --final [--recipe NAME]              # the shipped model
     python -m bench.train.reranker --requantise int8-weights [--fold K] # another int8 export
 
 ``--folds`` trains one model per held-out fold (SQuAD 2.0's eight training articles, two per
-fold, :mod:`bench.train.squad`) and scores the held-out questions' top
-:data:`~bench.train.candidates.EVAL_CANDIDATES` sentences by bi-encoder cosine; the scores go
+fold, :mod:`training.squad`; :func:`training.reranker.train_fold`, models under
+``build/training/RECIPE/``) and scores the held-out questions' top
+:data:`~training.candidates.EVAL_CANDIDATES` sentences by bi-encoder cosine; the scores go
 to ``bench/out/train/RECIPE/foldK.npz`` and the table (:mod:`bench.train.metrics`) is printed.
-``--final`` trains on all eight articles and exports the int8 model, checked against the
-float model, to ``retrieval/rerank/model/`` (:mod:`bench.train.export`); ``--requantise``
-exports the saved fold weights another way and measures them again. Seeds are fixed and the
-data order is deterministic.
+``--requantise`` exports the saved fold weights another way and measures them again. The
+shipped model and its fold models are built by ``python -m training`` (``make train``).
 """
 
 from __future__ import annotations
@@ -22,20 +20,9 @@ import argparse
 import json
 import time
 from dataclasses import asdict, replace
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from bench.train import SHIPPED
-from bench.train.candidates import (
-    EVAL_CANDIDATES,
-    Group,
-    Ranked,
-    rank_by_cosine,
-    training_groups,
-)
-from bench.train.export import Quantisation, export_int8
 from bench.train.metrics import (
     SCORERS,
     FoldScores,
@@ -43,24 +30,24 @@ from bench.train.metrics import (
     fold_figures,
     head_figures,
 )
-from bench.train.squad import FOLDS, ROOT, Article, Question, load_squad
-from bench.train.trainer import Recipe, train
-from bench.train.written import load_written
 from retrieval.rerank import SentenceScorer
+from training import BUILD, ROOT, SHIPPED
+from training.candidates import EVAL_CANDIDATES, Ranked, rank_by_cosine
+from training.export import Quantisation, export_int8
+from training.reranker import (
+    RECIPES,
+    calibration_pairs,
+    fold_groups,
+    train_fold,
+    training_data,
+)
+from training.squad import FOLDS, Article, Question, load_squad
+from training.trainer import Recipe
+from training.written import load_written
 
+#: The held-out scores (``foldK.npz``) and the models of ``--requantise``.
 OUT = ROOT / "bench" / "out" / "train"
-MODEL_DIR = ROOT / "retrieval" / "rerank" / "model"
 
-#: The recipes compared on folds; ``SHIPPED`` is the one ``--final`` trains by default.
-RECIPES = {
-    "bce": Recipe(name="bce", loss="bce"),
-    "listwise": Recipe(name="listwise", loss="both"),
-    "listwise-6": Recipe(name="listwise-6", layers=6, loss="both"),
-    "listwise-w": Recipe(name="listwise-w", loss="both", written=True),
-    "listwise-wy": Recipe(name="listwise-wy", loss="both", written=True, yes_no=True),
-    "listwise-w6": Recipe(name="listwise-w6", layers=6, loss="both", written=True),
-    "listwise-wc": Recipe(name="listwise-wc", loss="both", written=True, context=1, max_tokens=144),
-}
 HEAD = "answerability head"
 
 
@@ -88,63 +75,22 @@ def _score_fold(
     )
 
 
-def calibration_pairs(groups: list[Group], count: int = 128) -> list[tuple[str, str]]:
-    """``count`` training pairs spread over ``groups`` (each group's first and last sentence),
-    for the int8 export's activation ranges."""
-    step = max(1, len(groups) // (count // 2))
-    chosen = groups[::step][: count // 2]
-    return [(g.question, s) for g in chosen for s in (g.sentences[0], g.sentences[-1])]
-
-
-def save_weights(model: Any, path: Path) -> None:
-    """The trained float weights, for later exports (``safetensors``, never pickle)."""
-    from safetensors.torch import save_file
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
-
-
-def training_data(recipe: Recipe) -> tuple[dict[str, Article], list[Question]]:
-    """SQuAD's eight articles and, when the recipe says so, the written documents' questions
-    (their yes/no questions too if the recipe says that as well)."""
-    articles, questions = load_squad()
-    if recipe.written:
-        more, asked = load_written()
-        articles = {**articles, **more}
-        questions = questions + [q for q in asked if recipe.yes_no or q.kind != "yes-no"]
-    return articles, questions
-
-
 def run_folds(recipe: Recipe, folds: list[int]) -> None:
-    """Train without each fold in ``folds``, score its questions, save the scores (SQuAD's in
-    ``foldK.npz``, the written documents' in ``foldK-written.npz``)."""
+    """Train without each fold in ``folds`` (:func:`training.reranker.train_fold`), score its
+    questions, save the scores (SQuAD's in ``foldK.npz``, the written documents' in
+    ``foldK-written.npz``)."""
     articles, questions = training_data(recipe)
     ranked = rank_by_cosine(articles, questions)
     for k in folds:
         started = time.monotonic()
-        train_rows = [i for i, q in enumerate(questions) if q.fold != k]
-        groups = training_groups(
-            articles,
-            [questions[i] for i in train_rows],
-            [ranked[i] for i in train_rows],
-            hard=recipe.hard,
-            easy=recipe.easy,
-            seed=recipe.seed,
-            context=recipe.context,
-        )
-        print(f"fold {k}: {len(groups)} training questions, recipe {recipe.name}", flush=True)
-        model = train(groups, recipe)
-        trained = time.monotonic() - started
-        # Scored as shipped: the int8 export, calibrated on training pairs only.
-        folder = OUT / recipe.name / f"fold{k}-model"
-        save_weights(model, OUT / recipe.name / f"fold{k}.safetensors")
-        export_int8(model, recipe, folder, calibration_pairs(groups), log=False, strict=False)
+        trained = train_fold(recipe, k, articles, questions, ranked)
         score_held_out(recipe, k, articles, questions, ranked)
         info = {
             "recipe": asdict(recipe),
             "train_seconds": round(trained, 1),
             "total_seconds": round(time.monotonic() - started, 1),
         }
+        (OUT / recipe.name).mkdir(parents=True, exist_ok=True)
         (OUT / recipe.name / f"fold{k}.json").write_text(json.dumps(info, indent=1))
         print(f"fold {k}: trained in {trained:.0f}s, {info['total_seconds']:.0f}s in all")
 
@@ -162,7 +108,7 @@ def score_held_out(
     written documents' (``foldK-written.npz``; a model that never saw any written document
     is scored on them too) with ``recipe``'s fold model, each sentence read as the recipe
     reads it; the yes/no questions among both also go to ``foldK-yes-no.npz``."""
-    scorer = SentenceScorer(OUT / recipe.name / f"fold{k}-model")
+    scorer = SentenceScorer(BUILD / recipe.name / f"fold{k}-model")
     written, asked = load_written()
     articles = {**articles, **written}
     rank_of = {q.qid: r for q, r in zip(questions, ranked, strict=True)}
@@ -188,24 +134,15 @@ def requantise(recipe: Recipe, mode: Quantisation, folds: list[int]) -> str:
     again, as recipe ``NAME-MODE``; returns its name."""
     from safetensors.torch import load_file
 
-    from bench.train.trainer import new_model
+    from training.trainer import new_model
 
     articles, questions = training_data(recipe)
     ranked = rank_by_cosine(articles, questions)
     name = f"{recipe.name}-{mode}"
     for k in folds:
         model = new_model(recipe.layers, recipe.seed, recipe.pooling)
-        model.load_state_dict(load_file(str(OUT / recipe.name / f"fold{k}.safetensors")))
-        train_rows = [i for i, q in enumerate(questions) if q.fold != k]
-        groups = training_groups(
-            articles,
-            [questions[i] for i in train_rows],
-            [ranked[i] for i in train_rows],
-            hard=recipe.hard,
-            easy=recipe.easy,
-            seed=recipe.seed,
-            context=recipe.context,
-        )
+        model.load_state_dict(load_file(str(BUILD / recipe.name / f"fold{k}.safetensors")))
+        groups = fold_groups(recipe, k, articles, questions, ranked)
         folder = OUT / name / f"fold{k}-model"
         export_int8(model, recipe, folder, calibration_pairs(groups), strict=False, mode=mode)
         test = [i for i, q in enumerate(questions) if q.fold == k]
@@ -257,36 +194,10 @@ def _row(name: str, scorer: str, fold: str, recall: float, f: dict[str, float]) 
     return f"| {name} | {scorer} | {fold} | {recall:.3f} | " + " | ".join(map(cell, keys)) + " |"
 
 
-def run_final(recipe: Recipe, target: Path) -> None:
-    """Train on all eight articles (and the written documents, if the recipe says so) and
-    export the checked int8 model to ``target``."""
-    started = time.monotonic()
-    articles, questions = training_data(recipe)
-    ranked = rank_by_cosine(articles, questions)
-    groups = training_groups(
-        articles,
-        questions,
-        ranked,
-        hard=recipe.hard,
-        easy=recipe.easy,
-        seed=recipe.seed,
-        context=recipe.context,
-    )
-    print(f"final: {len(groups)} training questions, recipe {recipe.name}", flush=True)
-    model = train(groups, recipe)
-    trained = time.monotonic() - started
-    save_weights(model, OUT / "final.safetensors")
-    check = export_int8(model, recipe, target, calibration_pairs(groups))
-    total = time.monotonic() - started
-    print(f"final: trained in {trained:.0f}s, exported and checked in {total:.0f}s in all")
-    print(json.dumps(check, indent=1))
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--folds", action="store_true", help="held-out figures per fold")
-    mode.add_argument("--final", action="store_true", help="train on all data and export")
     mode.add_argument("--report", action="store_true", help="print the saved fold figures")
     mode.add_argument(
         "--rescore",
@@ -305,7 +216,6 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--fold", type=int, action="append", choices=range(FOLDS))
     parser.add_argument("--epochs", type=int, help="override the recipe's epochs")
-    parser.add_argument("--target", type=Path, default=MODEL_DIR)
     args = parser.parse_args(argv)
     names = args.recipe or [SHIPPED]
     if args.report:
@@ -317,9 +227,6 @@ def main(argv: list[str] | None = None) -> None:
     recipe = RECIPES[names[0]]
     if args.epochs:
         recipe = replace(recipe, epochs=args.epochs, name=f"{recipe.name}-e{args.epochs}")
-    if args.final:
-        run_final(recipe, args.target)
-        return
     if args.requantise:
         name = requantise(recipe, args.requantise, args.fold or list(range(FOLDS)))
         print(report([name]))

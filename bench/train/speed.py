@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.train.squad import load_squad
 from retrieval.rerank import MODEL_DIR, SentenceScorer
 from retrieval.rerank.scorer import BATCH_SIZE
+from training.squad import load_squad
 
 CANDIDATES = 25
 

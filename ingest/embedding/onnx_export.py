@@ -130,6 +130,44 @@ def _quantise(source: Path, target: Path) -> None:
         root.setLevel(level)
 
 
+def trace_onnx(
+    module: Any,
+    arrays: dict[str, np.ndarray],
+    names: list[str],
+    path: Path,
+    *,
+    output: str,
+    output_axis: str,
+) -> np.ndarray:
+    """Trace the torch ``module`` (inputs ``names``) to the ONNX graph ``path``; returns its
+    output on all of ``arrays``, the reference an export is checked against.
+
+    The example traced is the first two rows and eight tokens of ``arrays``; batch and token
+    axes stay dynamic (the ``output`` tensor's first axis is named ``output_axis``), opset 17,
+    PyTorch's TorchScript exporter. The cross-encoder's export (``training.export``) traces
+    through here too.
+    """
+    import warnings
+
+    import torch
+
+    example = tuple(torch.from_numpy(arrays[n][:2, :8].copy()) for n in names)
+    axes = {n: {0: "batch", 1: "tokens"} for n in names}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about shape-dependent branches
+        torch.onnx.export(
+            module,
+            example,
+            str(path),
+            input_names=names,
+            output_names=[output],
+            dynamic_axes={**axes, output: {0: output_axis}},
+            opset_version=17,
+            dynamo=False,
+        )
+        return np.asarray(module(*(torch.from_numpy(arrays[n]) for n in names)).numpy())
+
+
 def export_model(layout: ModelLayout, target: Path, *, kind: str, source_id: str) -> Path:
     """Export ``layout``'s model into the folder ``target`` (made atomically); returns it.
 
@@ -144,9 +182,7 @@ def export_model(layout: ModelLayout, target: Path, *, kind: str, source_id: str
         UnsupportedModelError: the model cannot be exported, or the export does not
             reproduce the PyTorch model's vectors on the probe sentences.
     """
-    import warnings
 
-    import torch
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -160,22 +196,10 @@ def export_model(layout: ModelLayout, target: Path, *, kind: str, source_id: str
         tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
         encoded = tokenizer.encode_batch(list(_PROBES))
         arrays = model_inputs(encoded, names)
-        example = tuple(torch.from_numpy(arrays[n][:2, :8].copy()) for n in names)
-        axes = {n: {0: "batch", 1: "tokens"} for n in names}
         raw = work / "raw.onnx"
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer warnings about shape-dependent branches
-            torch.onnx.export(
-                module,
-                example,
-                str(raw),
-                input_names=names,
-                output_names=["sentence_embedding"],
-                dynamic_axes={**axes, "sentence_embedding": {0: "batch"}},
-                opset_version=17,
-                dynamo=False,
-            )
-            reference = module(*(torch.from_numpy(arrays[n]) for n in names)).numpy()
+        reference = trace_onnx(
+            module, arrays, names, raw, output="sentence_embedding", output_axis="batch"
+        )
         if kind == "openvino-int8":
             final = work / "model.xml"
             quantise_openvino(raw, final, calibration_batches(tokenizer, names))

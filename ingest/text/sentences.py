@@ -31,8 +31,8 @@ _END = re.compile(
     r"""|(?:\n[ \t]*\n)"""
     r"""|(?:\n(?=[ \t]*[^a-z\s]))"""
 )
-# Never a sentence end before a capital or a digit (written in lower case or capitalised).
-_ABBREVIATIONS = frozenset(
+#: Never a sentence end before a capital or a digit (written in lower case or capitalised).
+ABBREVIATIONS = frozenset(
     [
         "al",
         "approx",
@@ -125,7 +125,7 @@ def _is_abbreviation(text: str, end: int, cut: int, stop: int) -> bool:
     word = raw.lower()
     if len(raw) > 1 and raw.isupper() and "." not in raw:
         return False  # an acronym (NO., MS., ED.), not an abbreviation
-    if word in _ABBREVIATIONS or _is_list_number(text, end - 1):
+    if word in ABBREVIATIONS or _is_list_number(text, end - 1):
         return True
     if not _INITIALISM.fullmatch(word) or not word[0].isalpha():
         return False

@@ -2,7 +2,7 @@
 
 The model (``model/``: ``model.xml`` and ``model.bin``, int8 weights and activations;
 ``tokenizer.json``, ``export.json``, ``MODEL_CARD.md``) is trained and exported by
-``python -m bench.train.reranker --final``. Neither PyTorch nor transformers is imported
+``python -m training`` (its ``final`` step). Neither PyTorch nor transformers is imported
 here: OpenVINO runs the graph (as for the ``openvino-int8`` embedder), ``tokenizers`` builds
 the pairs exactly as training did (``[CLS] question [SEP] sentence [SEP]``, the longer part
 truncated first to the export's ``max_tokens``).
@@ -67,14 +67,14 @@ class SentenceScorer:
         if missing:
             raise ScorerModelError(
                 f"the cross-encoder folder {self.folder} lacks {', '.join(missing)}; "
-                "reinstall docqa, or rebuild it: python -m bench.train.reranker --final"
+                "reinstall docqa, or rebuild it: python -m training --step final"
             )
         self.info: dict[str, Any] = json.loads((self.folder / "export.json").read_text())
         if self.info.get("format_version") != FORMAT_VERSION:
             raise ScorerModelError(
                 f"{self.folder / 'export.json'} has format {self.info.get('format_version')!r}; "
                 f"this docqa reads format {FORMAT_VERSION}: rebuild it with "
-                "python -m bench.train.reranker --final"
+                "python -m training --step final"
             )
         self.max_tokens = int(self.info["max_tokens"])
         self._pad = int(self.info["pad_id"])

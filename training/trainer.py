@@ -11,7 +11,7 @@ trained with mean pooling, and its ``[CLS]`` output hardly depends on the input 
 deviation across pairs 0.003); with 3 layers and a few hundred steps the head never moved
 off a constant (held-out hit@1 0.05 among 25, i.e. chance), where mean pooling learned.
 
-Losses, per group of one question's sentences (see :class:`bench.train.candidates.Group`):
+Losses, per group of one question's sentences (see :class:`training.candidates.Group`):
 
 - ``bce``: each pair on its own (answers it or not).
 - ``listwise``: a softmax over the group's logits plus a fixed "no answer" logit of 0; the
@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from bench.train.candidates import Group
+from training.candidates import Group
 
 Loss = Literal["bce", "listwise", "both"]
 Pooling = Literal["cls", "cls-raw", "mean"]
@@ -62,7 +62,7 @@ class Recipe:
     bfloat16: bool = True  # autocast the training passes (AVX-512 BF16: half the time)
     seed: int = 13
     # Also train on the questions written over documents written for the purpose
-    # (bench/data/reader_training, :mod:`bench.train.written`), in every fold's training side.
+    # (bench/data/reader_training, :mod:`training.written`), in every fold's training side.
     written: bool = False
     # With ``written``, also the yes/no questions written there (kind "yes-no").
     yes_no: bool = False

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.train.squad import Article, Question
+from training.squad import Article, Question
 
 #: Candidates per question at evaluation (how the shipped stage will see them).
 EVAL_CANDIDATES = 25

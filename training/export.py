@@ -1,7 +1,8 @@
 """Export a trained cross-encoder to OpenVINO int8, checked against the float model, atomically.
 
-The same path as the embedder's ``openvino-int8`` export
-(:mod:`ingest.embedding.openvino_export`): trace with PyTorch to ONNX, then NNCF's
+The same path as the embedder's ``openvino-int8`` export, through the same code
+(:func:`ingest.embedding.onnx_export.trace_onnx`,
+:func:`ingest.embedding.openvino_export.quantise_openvino`): trace with PyTorch to ONNX, then NNCF's
 post-training quantisation (transformer preset) calibrated on training pairs, which stores
 int8 weights *and* activations. On this 2-core machine it scores 25 pairs about 1.4x faster
 than ONNX Runtime's dynamic int8 of the same model (68 against 93 ms at 60 tokens, one thread,
@@ -15,18 +16,18 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from bench.train.trainer import Recipe, load_tokenizer, model_folder
 from ingest.embedding.model_files import model_inputs
+from ingest.embedding.onnx_export import trace_onnx
 from ingest.embedding.openvino_export import quantise_openvino
 from ingest.embedding.openvino_import import compile_model, import_nncf, import_openvino
 from retrieval.rerank.scorer import FORMAT_VERSION
+from training.trainer import Recipe, load_tokenizer, model_folder
 
 #: Written for this check; none comes from the training or evaluation data.
 PROBES: tuple[tuple[str, str], ...] = (
@@ -139,20 +140,7 @@ def export_int8(
     try:
         module = Logit().eval()
         raw = work / "raw.onnx"
-        example = tuple(torch.from_numpy(arrays[n][:2, :8].copy()) for n in names)
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer warnings about shape-dependent branches
-            torch.onnx.export(
-                module,
-                example,
-                str(raw),
-                input_names=names,
-                output_names=["logit"],
-                dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "logit": {0: "b"}},
-                opset_version=17,
-                dynamo=False,
-            )
-            reference = module(*(torch.from_numpy(arrays[n]) for n in names)).numpy()
+        reference = trace_onnx(module, arrays, names, raw, output="logit", output_axis="b")
         batches = [
             model_inputs(tokenizer.encode_batch(calibration[i : i + CALIBRATION_BATCH]), names)
             for i in range(0, len(calibration), CALIBRATION_BATCH)

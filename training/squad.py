@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.text.sentences import sentence_spans
+from training import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 SQUAD = ROOT.parent / "shared" / "eval" / "squad2-train" / "squad2-8-articles.json"
 #: Folds of two articles each.
 FOLDS = 4

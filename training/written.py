@@ -12,12 +12,12 @@ these only when they say so).
 ``answer`` is a short span copied exactly from the document (it must occur there once); the
 sentence holding it is the answer sentence. An unanswerable question has ``answer: null`` and
 ``near``: a span of the sentence a careless reader would answer it from. Documents are read as
-:mod:`bench.train.squad` reads SQuAD: heading lines dropped, paragraphs split on blank lines,
+:mod:`training.squad` reads SQuAD: heading lines dropped, paragraphs split on blank lines,
 docqa's own sentences per paragraph. Document ``i`` (sorted by name) is in fold ``i % 4``: a
 fold's model trains on SQuAD's other articles and the other folds' documents, and its
 held-out figures are kept apart for SQuAD and for these documents.
 
-    python -m bench.train.written            # check every file, print counts
+    python -m training.written            # check every file, print counts
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import json
 import sys
 from pathlib import Path
 
-from bench.train.squad import FOLDS, ROOT, Article, Question
 from ingest.text.sentences import sentence_spans
+from training.squad import FOLDS, ROOT, Article, Question
 
 WRITTEN = ROOT / "bench" / "data" / "reader_training"
 #: The kinds a question line may name (``"kind"``; none: an ordinary question).

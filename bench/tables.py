@@ -1,0 +1,27 @@
+"""What the quality benchmarks print: the protocol's answer figures and Markdown tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The protocol's figures about answers, in table order (keys of ``evaluate``'s result).
+ANSWER_FIGURES = (
+    "hit@1",
+    "hit@3",
+    "answered_hit@1",
+    "answered_hit@3",
+    "sentence_hit@1",
+    "abstention_accuracy",
+    "false_abstention_rate",
+)
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """Rows as a Markdown table."""
+    if not rows:
+        return "(no rows)"
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for row in rows:
+        lines.append("| " + " | ".join(str(row[k]) for k in keys) + " |")
+    return "\n".join(lines)
