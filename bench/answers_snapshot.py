@@ -172,14 +172,17 @@ def compare(before_path: Path, after_path: Path) -> int:
     after = json.loads(after_path.read_text(encoding="utf-8"))
     total = 0
     for part in sorted(set(before) | set(after)):
-        old, new = before.get(part, {}), after.get(part, {})
+        if part not in before or part not in after:
+            print(f"{part}: only in {'after' if part not in before else 'before'}, not compared")
+            continue
+        old, new = before[part], after[part]
         differing = [key for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)]
         # Floats compared to 1e-9 relative: identical arithmetic gives identical numbers.
         real = [k for k in differing if any(_differences(old.get(k), new.get(k), k))]
         print(f"{part}: {len(new)} answers, {len(real)} differ")
         for key in real[:5]:
             for line in list(_differences(old.get(key), new.get(key), key))[:3]:
-                print(f"  {line}")
+                print(f"  {line[:300]}")
         total += len(real)
     return total
 
