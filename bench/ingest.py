@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
 
-    from ingest.embedding.embedder import make_embedder
+    from ingest.embedding.factory import make_embedder
     from ingest.sync.pipeline import Ingestor
     from retrieval.eval.beir import export_corpus
 

@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from bench.arguments import SCIFACT
-from ingest.embedding.embedder import Embedder, make_embedder
+from ingest.embedding.factory import make_embedder
+from ingest.embedding.protocol import Embedder
 from ingest.embedding.ray_embedder import RayEmbedder
 from ingest.embedding.settings import EmbeddingSettings, RaySettings
 from ingest.formats.document import Document

@@ -247,7 +247,7 @@ def step_cold(system: str, index: Path) -> dict[str, Any]:
 
 def step_export() -> dict[str, Any]:
     """The one-time export of the default model (default backend) into an empty model cache."""
-    from ingest.embedding.embedder import make_embedder
+    from ingest.embedding.factory import make_embedder
 
     started = time.perf_counter()
     make_embedder(None).embed(["warm"])

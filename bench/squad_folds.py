@@ -227,7 +227,7 @@ def squad_rows(
     ``reader``: the second stage (None: the fast path, first stage only); ``chunking``: the
     ``ChunkSettings`` of the fold indexes (None: the default).
     """
-    from ingest.embedding.embedder import make_embedder
+    from ingest.embedding.factory import make_embedder
     from retrieval.eval.squad import squad_folds, write_articles
 
     squad = read_squad_file(squad_file)

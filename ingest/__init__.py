@@ -25,10 +25,10 @@ _EXPORTS = {
     "Page": "ingest.formats.document",
     "Section": "ingest.formats.document",
     "load_document": "ingest.formats.loaders",
-    "DEFAULT_MODEL": "ingest.embedding.embedder",
-    "SentenceTransformerEmbedder": "ingest.embedding.embedder",
+    "DEFAULT_MODEL": "ingest.embedding.sentence_transformer",
+    "SentenceTransformerEmbedder": "ingest.embedding.sentence_transformer",
     "EmbeddingSettings": "ingest.embedding.settings",
-    "register_embedder": "ingest.embedding.embedder",
+    "register_embedder": "ingest.embedding.factory",
     "CorruptIndexError": "ingest.errors",
     "DocqaError": "ingest.errors",
     "IndexMismatchError": "ingest.errors",
@@ -66,11 +66,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from ingest.embedding.embedder import (
-        DEFAULT_MODEL,
-        SentenceTransformerEmbedder,
-        register_embedder,
-    )
+    from ingest.embedding.factory import register_embedder
+    from ingest.embedding.sentence_transformer import DEFAULT_MODEL, SentenceTransformerEmbedder
     from ingest.embedding.settings import EmbeddingSettings
     from ingest.errors import (
         CorruptIndexError,

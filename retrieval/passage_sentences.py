@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.embedding.embedder import Embedder
+from ingest.embedding.protocol import Embedder
 from ingest.index.store import IndexVersion
 from retrieval.relevance import RelevanceModel, coverage
 from retrieval.signals import Signals

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embedding.embedder import Embedder, make_embedder
+from ingest.embedding.factory import make_embedder
+from ingest.embedding.protocol import Embedder
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexMismatchError, InvalidInputError
 from ingest.index.backends.settings import BackendSettings

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedding.embedder import Embedder, make_embedder
+from ingest.embedding.factory import make_embedder
+from ingest.embedding.protocol import Embedder
 from ingest.sync.pipeline import ingest
 from tests.fakes import FakeEmbedder, register
 

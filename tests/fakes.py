@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ingest.embedding.embedder import register_embedder
+from ingest.embedding.factory import register_embedder
 
 PREFIX = "fake-hashing-"
 

@@ -9,9 +9,10 @@ from typing import cast
 import numpy as np
 import pytest
 
-from ingest.embedding.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder, make_embedder
 from ingest.embedding.exports import exported_model
+from ingest.embedding.factory import make_embedder
 from ingest.embedding.model_files import UnsupportedModelError, read_layout
+from ingest.embedding.sentence_transformer import DEFAULT_MODEL, SentenceTransformerEmbedder
 from ingest.embedding.settings import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -194,7 +195,7 @@ def test_exports_are_made_once_and_redone_when_the_model_changes(
 def test_default_backend_runs_onnx_int8_where_openvino_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import ingest.embedding.embedder as embedder_module
+    import ingest.embedding.sentence_transformer as embedder_module
 
     monkeypatch.setattr(embedder_module, "_openvino_installed", lambda: False)
     kinds: list[str] = []
@@ -226,7 +227,7 @@ def test_openvino_encoder_serves_threads_one_batch_at_a_time() -> None:
 
 def _openvino_export() -> Path:
     """The default model's OpenVINO int8 export (made by a first embedding if missing)."""
-    from ingest.embedding.embedder import _default_model_path
+    from ingest.embedding.sentence_transformer import _default_model_path
 
     make_embedder(None, settings=run_on("openvino-int8")).embed(TEXTS[:1])
     return exported_model(
@@ -281,7 +282,7 @@ def test_openvino_export_and_use_write_nothing_under_home(tmp_path: Path) -> Non
     }
     env.pop("CI", None)
     script = (
-        "from ingest.embedding.embedder import make_embedder\n"
+        "from ingest.embedding.factory import make_embedder\n"
         "from dataclasses import replace\n"
         "from ingest.embedding.settings import EmbeddingSettings\n"
         "settings = replace(EmbeddingSettings.from_environment(), backend='openvino-int8')\n"

@@ -10,7 +10,7 @@ from unittest.mock import ANY
 
 import pytest
 
-from ingest.embedding.embedder import Embedder
+from ingest.embedding.protocol import Embedder
 from ingest.errors import InvalidInputError
 from ingest.index.sparse import SparseSettings, Tokenizer
 from ingest.sync.pipeline import ingest

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ingest.embedding.cache import DEFAULT_BATCH, EmbeddingCache
-from ingest.embedding.embedder import make_embedder
+from ingest.embedding.factory import make_embedder
 from ingest.embedding.ray_embedder import EmbedWorker, RayEmbedder
 from ingest.embedding.settings import EmbeddingSettings, RaySettings
 from ingest.errors import InvalidInputError

@@ -263,7 +263,7 @@ def test_the_model_loads_without_unpickling(
 ) -> None:
     import torch
 
-    from ingest.embedding.embedder import SentenceTransformerEmbedder
+    from ingest.embedding.sentence_transformer import SentenceTransformerEmbedder
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("torch.load unpickles; the model must load from safetensors")

@@ -102,7 +102,7 @@ def test_calibration_pairs_spread_over_the_groups() -> None:
 
 
 def test_sentences_are_ranked_by_the_embedders_cosine(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ingest.embedding import embedder as embedder_module
+    from ingest.embedding import factory as embedder_module
     from tests.fakes import FakeEmbedder
 
     monkeypatch.setattr(embedder_module, "make_embedder", lambda name: FakeEmbedder())

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ingest.embedding.embedder import Embedder
+from ingest.embedding.protocol import Embedder
 from ingest.sync.pipeline import ingest
 from tests.browser import BRICS, CLOCK_DOC, CLOCK_TITLE, chromium, server_env
 from tests.browser import ChatPage as Chat

@@ -30,7 +30,7 @@ class Ranked:
 
 def rank_by_cosine(articles: dict[str, Article], questions: list[Question]) -> list[Ranked]:
     """Every question's article sentences ranked by the packaged bi-encoder (one per question)."""
-    from ingest.embedding.embedder import make_embedder
+    from ingest.embedding.factory import make_embedder
 
     embedder = make_embedder(None)
     vectors = {t: embedder.embed(list(a.sentences)) for t, a in sorted(articles.items())}

@@ -54,7 +54,7 @@ def squad_fold_indexes(
 ) -> list[Path]:
     """Every fold's index under ``work/fold-K/index`` (articles in ``work/articles``);
     returns their paths."""
-    from ingest.embedding.embedder import make_embedder
+    from ingest.embedding.factory import make_embedder
     from retrieval.eval.squad import read_squad, squad_folds, write_articles
 
     squad = read_squad(squad_file)

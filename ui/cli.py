@@ -32,7 +32,7 @@ _REBUILD_HINTS = ("docqa ingest PATH --rebuild", "docqa ingest --rebuild")
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import asdict
 
-    from ingest.embedding.embedder import make_embedder
+    from ingest.embedding.factory import make_embedder
     from ingest.errors import InvalidInputError
     from ingest.sync.pipeline import Ingestor
     from ingest.text.chunker import ChunkSettings

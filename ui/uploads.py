@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ingest.embedding.embedder import Embedder
+from ingest.embedding.protocol import Embedder
 from ingest.formats.loaders import LOADERS, supported_suffixes
 from ingest.index.backends.settings import BackendSettings
 from ingest.sync.pipeline import Ingestor

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.train.metrics import FoldScores, auc
-from ingest.embedding.embedder import make_embedder
+from ingest.embedding.factory import make_embedder
 from ingest.formats.loaders import load_document
 from ingest.text.sentences import sentence_spans
 from retrieval.eval.evaluation import contains_evidence, load_questions

@@ -1,6 +1,6 @@
 """Embedding on a Ray cluster: texts batched to workers that each hold the model.
 
-:class:`RayEmbedder` is an :class:`~ingest.embedding.embedder.Embedder`: ``embed(texts)``
+:class:`RayEmbedder` is an :class:`~ingest.embedding.protocol.Embedder`: ``embed(texts)``
 turns the texts into a Ray Data dataset of ``(row, text)``, maps it through a pool of actor
 workers (:class:`EmbedWorker`, each building the model once) and puts every vector back on
 its row, so the order is the input's whatever order the batches finish in. The embedding
@@ -29,7 +29,7 @@ from ingest.embedding.settings import RAY_EXTRA_HINT, RaySettings
 from ingest.errors import DocqaError, InvalidInputError
 
 if TYPE_CHECKING:
-    from ingest.embedding.embedder import Embedder
+    from ingest.embedding.protocol import Embedder
 
 #: The environment of every worker: the model loads from local files, never from a hub.
 WORKER_ENV = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}

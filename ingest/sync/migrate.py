@@ -16,7 +16,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from ingest.embedding.embedder import Embedder
+from ingest.embedding.protocol import Embedder
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import InvalidInputError
 from ingest.index.backends.factory import version_store

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.embedding.embedder import Embedder, make_embedder
+from ingest.embedding.factory import make_embedder
+from ingest.embedding.protocol import Embedder
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexMismatchError
 from ingest.index.store import Manifest

@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ingest.embedding.embedder import Embedder
+from ingest.embedding.protocol import Embedder
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexNotFoundError, InvalidInputError
 from ingest.formats.document import Document

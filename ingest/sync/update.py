@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.embedding.cache import EmbeddingCache
-from ingest.embedding.embedder import Embedder
+from ingest.embedding.protocol import Embedder
 from ingest.formats.document import Document
 from ingest.index.backends.protocol import VersionStore
 from ingest.index.sparse import SparseSettings, Tokenizer

