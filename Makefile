@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test check format screenshots train bench bench-scale bench-quality bench-ingest bench-load bench-experiments bench-followups clean
+.PHONY: install browser run test check format screenshots train bench bench-scale bench-quality bench-ingest bench-load bench-experiments bench-followups bench-confidence clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ bench-scale: install
 
 bench-quality: install
 	$(PY) -m bench.quality
+
+# Whether the confidence means what it says: the article alone and among 57 other documents,
+# and calibration on squad2-train and covidqa-train (about an hour on 2 cores).
+bench-confidence: install
+	$(PY) -m bench.confidence
 
 # SciFact: first ingest, unchanged re-ingest, one changed document (several CPU minutes).
 bench-ingest: install

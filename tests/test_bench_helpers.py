@@ -6,6 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from bench.chunking import settings_grid
 from bench.context_windows import window_texts
@@ -77,3 +78,15 @@ def test_reader_features_are_the_pipelines_own(fake_index: Path) -> None:
     assert len(row["fused"]) == min(4, len(ranking.order))
     assert np.allclose(row["fused"], ranking.fused[ranking.order[:4]])
     assert np.isfinite(row["logit"]).sum() == min(8, len(row["logit"]))
+
+
+def test_reliability_measures_the_gap_between_shown_and_right() -> None:
+    from bench.confidence import Outcome, reliability
+
+    # Ten cards shown at 0.95, half of them right; ten at 0.05, none right.
+    outcomes = [Outcome(False, (i % 2 == 0,), (0.95,)) for i in range(10)]
+    outcomes += [Outcome(True, (False,), (0.05,)) for _ in range(10)]
+    figures = reliability(outcomes, "made up")
+    assert figures["ece"] == pytest.approx(0.5 * 0.45 + 0.5 * 0.05)
+    assert figures["likely_right"] == pytest.approx(0.5)
+    assert figures["likely_cards"] == 10

@@ -19,6 +19,7 @@ EVALUATION_FILES = [
     SHARED / "seed_questions.jsonl",
     ROOT / "bench" / "data" / "article_dev.jsonl",
     ROOT / "bench" / "data" / "article_paraphrase.jsonl",
+    ROOT / "bench" / "data" / "article_near_topic.jsonl",
 ]
 _WORD = re.compile(r"\w+")
 
