@@ -92,6 +92,23 @@ def test_a_link_without_a_document_opens_nothing_and_bad_values_say_which() -> N
     assert wide is not None and wide.before == MAX_CONTEXT and wide.after == DEFAULT_CONTEXT
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("hl", "\u00b2-5"),  # a superscript two passes str.isdigit, not int()
+        ("hl", "1-" + "9" * 5000),  # past int()'s digit limit
+        ("start", "\u0663"),  # an Arabic-Indic three: int() takes it, a link should not
+        ("start", "9" * 5000),
+        ("pg", "\uff11"),  # a fullwidth one
+    ],
+)
+def test_numbers_in_a_link_are_ascii_digits_of_sane_length(key: str, value: str) -> None:
+    query = {"doc": "a.md", "start": "1", key: value}
+    with pytest.raises(InvalidInputError, match=f"{key}=") as raised:
+        parse_place(query)
+    assert len(str(raised.value)) < 120  # the message quotes the value, cut short
+
+
 # -- the text window ------------------------------------------------------------------------
 
 

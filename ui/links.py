@@ -20,6 +20,7 @@ passage the viewer shows. A shared link names the document instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -33,6 +34,10 @@ VIEWS: tuple[View, ...] = ("text", "page")
 DEFAULT_CONTEXT = 3_000
 #: The most a link may ask for on one side: the viewer never sends a whole long document.
 MAX_CONTEXT = 100_000
+#: A number in a link: ASCII digits only (``isdigit`` also takes "²" and other scripts'
+#: digits), and few enough that ``int`` never meets its digit limit.
+_DIGITS = re.compile(r"[0-9]{1,15}")
+_NUMBER = re.compile(r"-?[0-9]{1,15}")
 
 
 @dataclass(frozen=True)
@@ -68,14 +73,23 @@ class Place:
         return replace(self, turn=None, number=None, before=DEFAULT_CONTEXT, after=DEFAULT_CONTEXT)
 
 
+def _shown(raw: str) -> str:
+    """A link's value as an error message quotes it: at most 40 characters."""
+    return repr(raw if len(raw) <= 40 else raw[:40] + "...")
+
+
+def _whole(raw: str, key: str) -> int:
+    """``raw`` as a number written in ASCII digits (no other script's digits, at most 15)."""
+    if not _NUMBER.fullmatch(raw):
+        raise InvalidInputError(f"{key}={_shown(raw)} in the link is not a whole number")
+    return int(raw)
+
+
 def _int(query: Mapping[str, str], key: str, *, low: int = 0) -> int | None:
     raw = query.get(key)
     if raw is None or raw == "":
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInputError(f"{key}={raw!r} in the link is not a whole number") from None
+    value = _whole(raw, key)
     if value < low:
         raise InvalidInputError(f"{key}={value} in the link is below {low}")
     return value
@@ -85,8 +99,8 @@ def _span(raw: str | None) -> tuple[int, int] | None:
     if not raw:
         return None
     a, sep, b = raw.partition("-")
-    if not sep or not a.isdigit() or not b.isdigit() or int(b) <= int(a):
-        raise InvalidInputError(f"hl={raw!r} in the link is not START-END with START < END")
+    if not sep or not _DIGITS.fullmatch(a) or not _DIGITS.fullmatch(b) or int(b) <= int(a):
+        raise InvalidInputError(f"hl={_shown(raw)} in the link is not START-END with START < END")
     return int(a), int(b)
 
 
