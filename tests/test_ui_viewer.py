@@ -179,6 +179,10 @@ def test_a_place_is_found_in_the_index_or_refused_with_the_reason(
         locate(Place("hostile.md", len(text) + 10, len(text) + 20), version)
     with pytest.raises(InvalidInputError, match="has no page 2"):
         locate(Place("hostile.md", page=2), version)
+    pdf_text = version.documents["observatory.pdf"].text
+    with pytest.raises(InvalidInputError, match=r"has no page 999 \(2 pages\)"):
+        locate(Place("observatory.pdf", 10, page=999, view="page"), version)
+    assert len(pdf_text) > 10
     with pytest.raises(InvalidInputError, match="another conversation"):
         locate(Place(turn=0, number=1), version, [])
 
@@ -248,7 +252,8 @@ def test_a_pdf_whose_file_is_gone_is_shown_as_text(pdf_index: tuple[Path, Path])
     assert 'class="dq-pdfpage"' in render_viewer(found)
     pdf.unlink()
     html = render_viewer(found)
-    assert "dq-pdfpage" not in html and "not readable" in html
+    assert "dq-pdfpage" not in html and "cannot be shown" in html
+    assert str(pdf.parent) not in html  # no server path in what the page shows
     assert f'<span class="dq-vpassage">{RECOATED}</span>' in html
 
 

@@ -133,13 +133,13 @@ def locate(place: Place, version: IndexVersion, answers: Sequence[Answer] = ()) 
     page = place.page if place.page is not None else None
     if anchor is not None and page is None:
         page = document.page_at(anchor)
+    pages = {p.number: p for p in document.pages}
+    if (anchor is None or place.page is not None) and page not in pages:
+        raise InvalidInputError(
+            f"{document.title!r} has no page {place.page} "
+            f"({len(document.pages)} page{'s' if len(document.pages) != 1 else ''})"
+        )
     if anchor is None:
-        pages = {p.number: p for p in document.pages}
-        if page not in pages:
-            raise InvalidInputError(
-                f"{document.title!r} has no page {place.page} "
-                f"({len(document.pages)} page{'s' if len(document.pages) != 1 else ''})"
-            )
         anchor = pages[page].start
     highlight = place.highlight
     if highlight is not None and not 0 <= highlight[0] < highlight[1] <= size:
@@ -304,8 +304,8 @@ def render_viewer(located: Located) -> str:
     note = ""
     if located.view == "page" and body is None:
         note = (
-            f'<p class="dq-vnote">The PDF file is not readable at {escape(document.source)}; '
-            "showing its extracted text.</p>"
+            '<p class="dq-vnote">The page image cannot be shown (the PDF file is missing or '
+            "unreadable on the server); showing its extracted text.</p>"
         )
     if body is None:
         body = _text_body(located)
