@@ -29,6 +29,7 @@ import numpy as np
 
 from ingest.errors import InvalidInputError
 from ingest.index.sparse import Tokenizer
+from retrieval.inputs import validate_history
 from retrieval.relevance import question_terms
 from retrieval.types import Answer
 
@@ -191,27 +192,6 @@ class Query:
             return own
         extra = [t for text, _ in self.keyword for t in tokenizer.content_terms(text)]
         return own + [t for t in extra if t not in own]
-
-
-def validate_history(history: object) -> tuple[Answer, ...]:
-    """Return ``history`` as a tuple of :class:`Answer`, or raise saying what is wrong.
-
-    Raises:
-        InvalidInputError: ``history`` is not a list or tuple of the ``Answer`` objects that
-            ``ask()`` returned (oldest first).
-    """
-    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
-        raise InvalidInputError(
-            f"history must be a list of the earlier turns' Answers (oldest first), not "
-            f"{type(history).__name__}; pass the Answer objects ask() returned"
-        )
-    for n, turn in enumerate(history):
-        if not isinstance(turn, Answer):
-            raise InvalidInputError(
-                f"history[{n}] is a {type(turn).__name__}, not an Answer; history holds the "
-                "Answer objects ask() returned for the earlier questions, oldest first"
-            )
-    return tuple(history)
 
 
 def leans_on_context(question: str, tokenizer: Tokenizer, settings: FollowupSettings) -> bool:

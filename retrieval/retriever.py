@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import re
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import replace
@@ -20,6 +19,7 @@ from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexMismatchError, InvalidInputError
 from ingest.index.backends.settings import BackendSettings
 from ingest.index.store import IndexVersion, live_stamp, load_version
+from retrieval.inputs import MAX_K, MAX_QUESTION_CHARS, validate_k, validate_question
 from retrieval.passage_sentences import PassageSentences, unit_text
 from retrieval.reader import Scorer
 from retrieval.settings import SEARCH_MODES, SearchMode, SearchSettings
@@ -42,44 +42,6 @@ __all__ = [
     "validate_k",
     "validate_question",
 ]
-
-MAX_QUESTION_CHARS = 2000
-MAX_K = 50
-#: C0 and C1 control characters other than tab and line breaks (NUL, ESC, DEL...).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-#: Lone surrogates: what undecodable bytes in a command-line argument turn into.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def validate_question(question: object) -> str:
-    """Return the question stripped, or raise :class:`InvalidInputError` saying why."""
-    if not isinstance(question, str):
-        raise InvalidInputError(f"question must be text, not {type(question).__name__}")
-    stripped = question.strip()
-    if not stripped:
-        raise InvalidInputError("the question is empty; type a question")
-    if len(stripped) > MAX_QUESTION_CHARS:
-        raise InvalidInputError(
-            f"the question is {len(stripped):,} characters; the limit is {MAX_QUESTION_CHARS:,}"
-        )
-    control = _CONTROL.search(stripped)
-    if control:
-        raise InvalidInputError(
-            f"the question contains a control character (U+{ord(control.group()):04X}); "
-            "remove it and ask again"
-        )
-    if _SURROGATE.search(stripped):
-        raise InvalidInputError(
-            "the question holds bytes that are not valid UTF-8 text; retype it and ask again"
-        )
-    return stripped
-
-
-def validate_k(k: object) -> int:
-    """Return ``k`` if it is an int in 1..50, else raise :class:`InvalidInputError`."""
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise InvalidInputError(f"k={k!r} is not valid; choose a whole number from 1 to {MAX_K}")
-    return k
 
 
 class Retriever:

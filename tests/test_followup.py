@@ -16,7 +16,7 @@ from ingest.index.sparse import SparseSettings, Tokenizer
 from ingest.sync.pipeline import ingest
 from retrieval import Retriever, SearchSettings, ask
 from retrieval.followup import FollowupSettings, leans_on_context, resolve
-from retrieval.types import Answer
+from retrieval.types import Answer, Passage
 from tests.fakes import FakeEmbedder
 
 LIGHTHOUSE = """# The Greywater lighthouse
@@ -128,6 +128,52 @@ def test_bad_history_is_refused_with_a_clear_message(
     with pytest.raises(InvalidInputError, match="Answer") as caught:
         two_topics.answer("When was it built?", history=history)  # type: ignore[arg-type]
     assert named in str(caught.value)
+
+
+def _crafted(**fields: object) -> Answer:
+    """A turn as a caller might build one by hand, any field replaced."""
+    real = Passage("a.md", "A", (), None, 0, 11, "Some words.", 1.0, ((0, 11),), 0.5)
+    values: dict[str, object] = {
+        "question": "Who kept it?",
+        "passages": (real,),
+        "abstained": False,
+        "elapsed_ms": 1.0,
+    }
+    return Answer(**(values | fields))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("turn", "named"),
+    [
+        (_crafted(question=None), "history[0].question: question must be text, not NoneType"),
+        (_crafted(question=7), "history[0].question: question must be text, not int"),
+        (_crafted(question="who \udc80 kept it"), "history[0].question"),
+        (_crafted(question="w" * 5_000_000), "history[0].question: the question is 5,000,000"),
+        (_crafted(passages=("x",)), "history[0].passages[0] is a str, not a Passage"),
+        (_crafted(passages="x"), "history[0].passages must be a list"),
+        (_crafted(abstained="no"), "history[0].abstained"),
+        (
+            _crafted(
+                passages=(Passage("a.md", "A", (), None, 0, 3, "abc", 1.0, ((0, 99),), None),)
+            ),
+            "not a span inside the passage",
+        ),
+        (
+            _crafted(passages=(Passage("a.md", "A", (), None, 0, 5, "x" * 2, 1.0, (), None),)),
+            "start and end must span its text",
+        ),
+    ],
+)
+def test_every_field_of_a_crafted_history_is_checked(
+    two_topics: Retriever, turn: Answer, named: str
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        two_topics.answer("When was it built?", history=[_crafted(), turn])
+    assert named.replace("history[0]", "history[1]", 1) in str(caught.value)
+
+
+def test_a_history_built_by_hand_like_ask_s_own_is_taken(two_topics: Retriever) -> None:
+    assert two_topics.answer("When was it built?", history=[_crafted()]).passages
 
 
 def test_ask_takes_the_history(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
