@@ -139,7 +139,7 @@ def locate(place: Place, version: IndexVersion, answers: Sequence[Answer] = ()) 
             f"{document.title!r} has no page {place.page} "
             f"({len(document.pages)} page{'s' if len(document.pages) != 1 else ''})"
         )
-    if anchor is None:
+    if anchor is None and page is not None:  # page is in pages: checked above
         anchor = pages[page].start
     highlight = place.highlight
     if highlight is not None and not 0 <= highlight[0] < highlight[1] <= size:
