@@ -134,13 +134,16 @@ def locate(place: Place, version: IndexVersion, answers: Sequence[Answer] = ()) 
     if anchor is not None and page is None:
         page = document.page_at(anchor)
     pages = {p.number: p for p in document.pages}
-    if (anchor is None or place.page is not None) and page not in pages:
-        raise InvalidInputError(
-            f"{document.title!r} has no page {place.page} "
-            f"({len(document.pages)} page{'s' if len(document.pages) != 1 else ''})"
-        )
-    if anchor is None and page is not None:  # page is in pages: checked above
+    no_page = InvalidInputError(
+        f"{document.title!r} has no page {place.page} "
+        f"({len(document.pages)} page{'s' if len(document.pages) != 1 else ''})"
+    )
+    if anchor is None:
+        if page not in pages:
+            raise no_page
         anchor = pages[page].start
+    elif place.page is not None and place.page not in pages:
+        raise no_page
     highlight = place.highlight
     if highlight is not None and not 0 <= highlight[0] < highlight[1] <= size:
         highlight = None
