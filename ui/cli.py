@@ -57,6 +57,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         for path, doc_id in report.renamed:
             print(f"{path} is indexed as {doc_id!r}: another file has its name", file=sys.stderr)
         print(report.summary())
+        if report.version is None and report.n_documents == 0:
+            print(f"nothing to ingest: no index written at {settings.index_dir}", file=sys.stderr)
         place = milvus_place(settings.index_dir)
         if place is not None:
             print(place)

@@ -88,12 +88,13 @@ def show_notices() -> None:
 
 def milvus_place(index_dir: Path) -> str | None:
     """Where an index on Milvus lives, as another machine names it (None: not on Milvus)."""
+    from ingest.errors import DocqaError
     from ingest.index.backends.factory import reader_settings
     from ingest.index.store import current_version_path
 
     try:
         where = reader_settings(current_version_path(index_dir))
-    except (OSError, ValueError):
+    except (OSError, ValueError, DocqaError):  # no index (nothing was ingested) or unreadable
         return None
     if where is None:
         return None

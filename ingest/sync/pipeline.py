@@ -104,7 +104,7 @@ class Ingestor:
             check_model(self.index_dir, snapshot.model, self.embedder)
         scan = discover(paths, snapshot.documents if snapshot else {})
         if prune:  # an emptied folder is how every document from it gets removed
-            scan.rejected = [r for r in scan.rejected if r.reason != NOTHING_TO_READ]
+            scan.rejected = [r for r in scan.rejected if not r.reason.startswith(NOTHING_TO_READ)]
         read_sources(
             scan,
             known_files(snapshot.documents if snapshot else {}),

@@ -142,7 +142,7 @@ def discover(
             continue
         found = _walk(root)
         if not found:
-            scan.rejected.append(Rejected(printable(path), NOTHING_TO_READ))
+            scan.rejected.append(Rejected(printable(path), nothing_to_read(root)))
         for doc_id in found:
             _add(scan, candidates, root / doc_id, doc_id)
     natural = {path: doc_id for path, doc_id in reversed(candidates)}
@@ -212,8 +212,26 @@ def _qualified(path: Path, doc_id: str, held: Callable[[str], bool]) -> str:
     return f"{doc_id}~{n}"
 
 
-#: Why a folder given to ingest was rejected when it holds no file docqa reads.
+#: Why a folder given to ingest was rejected when it holds no file docqa reads (the start of
+#: the reason :func:`nothing_to_read` gives).
 NOTHING_TO_READ = "no files docqa can read in this folder"
+
+
+def nothing_to_read(root: Path) -> str:
+    """Why ``root`` gives nothing to ingest: what it holds, and the types docqa reads."""
+    count, suffixes = 0, set()
+    for _folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if not name.startswith("."):
+                count += 1
+                suffixes.add(os.path.splitext(name)[1].lower() or "(none)")
+    if count == 0:
+        held = "it holds no files"
+    else:
+        kinds = ", ".join(sorted(suffixes)[:5]) + (", ..." if len(suffixes) > 5 else "")
+        held = f"it holds {count:,} file{'s' if count != 1 else ''} of type {kinds}"
+    return f"{NOTHING_TO_READ} ({held}; docqa reads {', '.join(sorted(LOADERS))})"
 
 
 def printable(path: Path) -> str:
