@@ -26,7 +26,9 @@ from ui.uploads import (
         ("..\\..\\windows\\evil.txt", "evil.txt"),
         ("/abs/path/report.txt", "report.txt"),
         ("..", "upload"),
-        ("...md", "md"),
+        ("...md", "upload.md"),  # a name of dots keeps its type
+        ("....md", "upload.md"),
+        (".md", "upload.md"),
         (".hidden.md", "hidden.md"),
         ("my notes (v2).md", "my_notes_v2.md"),
         ("a..b..md", "a.b.md"),

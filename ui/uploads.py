@@ -66,8 +66,8 @@ def sanitize_filename(name: str) -> str:
     base = re.split(r"[/\\]", unicodedata.normalize("NFKC", name))[-1]
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
     base = _UNSAFE.sub("_", base)
-    base = re.sub(r"\.{2,}", ".", base).lstrip("._-")
-    stem, dot, suffix = base.rpartition(".")
+    base = re.sub(r"\.{2,}", ".", base)
+    stem, dot, suffix = base.rpartition(".")  # "....md" keeps its suffix: "upload.md"
     if not dot:
         stem, suffix = base, ""
     suffix = suffix[:16]
