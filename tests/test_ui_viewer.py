@@ -16,7 +16,16 @@ from tests.documents import write_pdf
 from tests.fakes import FakeEmbedder
 from tests.html_tags import parse_tags
 from ui.links import DEFAULT_CONTEXT, MAX_CONTEXT, Place, parse_link, parse_place, place_query
-from ui.pdf_page import PageUnavailableError, find_text, line_boxes, render_page
+from ui.pdf_page import (
+    MAX_PIXELS,
+    MAX_SIDE_PX,
+    PAGE_WIDTH_PX,
+    PageUnavailableError,
+    find_text,
+    line_boxes,
+    render_page,
+    render_scale,
+)
 from ui.render import escape
 from ui.viewer import Located, locate, marked_text, render_viewer, text_window
 
@@ -240,6 +249,28 @@ def test_the_page_is_rendered_with_boxes_over_the_sentence(tmp_path: Path) -> No
         render_page(pdf, 3)
     with pytest.raises(PageUnavailableError, match="no longer at"):
         render_page(tmp_path / "gone.pdf", 1)
+
+
+@pytest.mark.parametrize(("width", "height"), [(3, 2000), (2000, 3), (14_400, 14_400)])
+def test_a_page_of_any_shape_renders_within_the_pixel_caps(
+    tmp_path: Path, width: int, height: int
+) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt", format=(width, height))
+    pdf.add_page()
+    pdf.output(str(tmp_path / "odd.pdf"))
+    image = render_page(tmp_path / "odd.pdf", 1)
+    assert max(image.width, image.height) <= MAX_SIDE_PX
+    assert image.width * image.height <= MAX_PIXELS * 1.01  # pdfium rounds each side up
+    assert min(image.width, image.height) >= 1
+
+
+def test_the_render_scale_is_the_chat_width_unless_a_cap_is_nearer() -> None:
+    assert render_scale(595, 842) == pytest.approx(PAGE_WIDTH_PX / 595)  # A4
+    assert render_scale(3, 2000) == pytest.approx(MAX_SIDE_PX / 2000)
+    with pytest.raises(PageUnavailableError, match="0 x 10 points"):
+        render_scale(0, 10)
 
 
 def test_a_pdf_whose_file_is_gone_is_shown_as_text(pdf_index: tuple[Path, Path]) -> None:

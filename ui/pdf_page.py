@@ -18,8 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-#: Width of the rendered page image, in pixels.
+#: Width of the rendered page image, in pixels (less for a page too tall or too big for the
+#: caps below).
 PAGE_WIDTH_PX = 900
+#: The longest side and the most pixels a page image may have, whatever the page's shape (a
+#: 3 x 2,000 pt page scaled to 900 px wide would be 600,000 px tall).
+MAX_SIDE_PX = 4_000
+MAX_PIXELS = 4_000_000
 #: Characters dropped before comparing texts: they differ between extractors.
 _IGNORED = frozenset("-\u2010\u2011\u2012\u2013\u2014\u00ad")
 #: pdfium is not thread-safe; the chat answers several requests at once.
@@ -143,6 +148,22 @@ def _boxes(textpage: Any, kind: BoxKind, needle: str, size: tuple[float, float])
     return [Box(kind, *box) for box in line_boxes(rects, *size)]
 
 
+def render_scale(width: float, height: float) -> float:
+    """Pixels per point for a ``width`` x ``height`` pt page: :data:`PAGE_WIDTH_PX` wide,
+    unless that breaks :data:`MAX_SIDE_PX` or :data:`MAX_PIXELS`.
+
+    Raises:
+        PageUnavailableError: the page has no area.
+    """
+    if not (width > 0 and height > 0):
+        raise PageUnavailableError(f"the page measures {width:g} x {height:g} points")
+    return min(
+        PAGE_WIDTH_PX / width,
+        MAX_SIDE_PX / max(width, height),
+        (MAX_PIXELS / (width * height)) ** 0.5,
+    )
+
+
 @functools.lru_cache(maxsize=16)
 def _render(path: str, mtime_ns: int, page_number: int, passage: str, sentence: str) -> PageImage:
     import pypdfium2 as pdfium
@@ -162,7 +183,7 @@ def _render(path: str, mtime_ns: int, page_number: int, passage: str, sentence: 
             boxes = _boxes(textpage, "passage", passage, (width, height)) if passage else []
             if sentence:
                 boxes += _boxes(textpage, "sentence", sentence, (width, height))
-            image = page.render(scale=PAGE_WIDTH_PX / width).to_pil()
+            image = page.render(scale=render_scale(width, height)).to_pil()
             buffer = io.BytesIO()
             image.save(buffer, format="PNG", optimize=True)
             return PageImage(buffer.getvalue(), image.width, image.height, count, tuple(boxes))
