@@ -15,7 +15,15 @@ from retrieval.api import get_retriever
 from tests.documents import write_pdf
 from tests.fakes import FakeEmbedder
 from tests.html_tags import parse_tags
-from ui.links import DEFAULT_CONTEXT, MAX_CONTEXT, Place, parse_link, parse_place, place_query
+from ui.links import (
+    DEFAULT_CONTEXT,
+    MAX_CONTEXT,
+    MAX_PASSAGE,
+    Place,
+    parse_link,
+    parse_place,
+    place_query,
+)
 from ui.pdf_page import (
     MAX_PIXELS,
     MAX_SIDE_PX,
@@ -271,6 +279,23 @@ def test_the_render_scale_is_the_chat_width_unless_a_cap_is_nearer() -> None:
     assert render_scale(3, 2000) == pytest.approx(MAX_SIDE_PX / 2000)
     with pytest.raises(PageUnavailableError, match="0 x 10 points"):
         render_scale(0, 10)
+
+
+def test_a_link_naming_a_whole_long_document_gets_a_bounded_window(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    line = "The harbour ledger lists rope, tar and lamp oil delivered to the stores.\n\n"
+    (docs / "big.md").write_text("# Ledger\n\n" + line * 8_000)  # about 600,000 characters
+    index = tmp_path / "index"
+    ingest([docs], index=index, embedder=FakeEmbedder())
+    version = load_version(index)
+    size = len(version.documents["big.md"].text)
+    query = {"doc": "big.md", "start": "0", "end": str(size)}
+    query |= {"before": str(10**9), "after": str(10**9)}
+    found = locate(parse_place(query), version)  # type: ignore[arg-type]
+    assert found.passage == (0, MAX_PASSAGE)
+    html = render_viewer(found)
+    assert size > 500_000 and len(html) < 2 * MAX_CONTEXT + MAX_PASSAGE + 20_000
 
 
 def test_a_pdf_whose_file_is_gone_is_shown_as_text(pdf_index: tuple[Path, Path]) -> None:

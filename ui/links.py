@@ -34,6 +34,9 @@ VIEWS: tuple[View, ...] = ("text", "page")
 DEFAULT_CONTEXT = 3_000
 #: The most a link may ask for on one side: the viewer never sends a whole long document.
 MAX_CONTEXT = 100_000
+#: The most of a link's passage (``start`` to ``end``) the viewer shows: docqa's own passages
+#: hold at most 800 characters, and a link naming a whole long document gets its start.
+MAX_PASSAGE = 10_000
 #: A number in a link: ASCII digits only (``isdigit`` also takes "²" and other scripts'
 #: digits), and few enough that ``int`` never meets its digit limit.
 _DIGITS = re.compile(r"[0-9]{1,15}")

@@ -23,7 +23,7 @@ from ingest.errors import InvalidInputError
 from ingest.formats.document import Document
 from ingest.index.store import IndexVersion
 from retrieval.types import Answer, Passage
-from ui.links import MAX_CONTEXT, Place, View, place_query
+from ui.links import MAX_CONTEXT, MAX_PASSAGE, Place, View, place_query
 from ui.pdf_page import PageUnavailableError, render_page
 from ui.render import escape
 
@@ -125,8 +125,8 @@ def locate(place: Place, version: IndexVersion, answers: Sequence[Answer] = ()) 
                 f"{document.title!r} ({size:,} characters); the document changed since the "
                 "link was made"
             )
-        if place.end is not None:
-            passage = (place.start, place.end)
+        if place.end is not None:  # a link's passage is shown up to MAX_PASSAGE characters
+            passage = (place.start, min(place.end, place.start + MAX_PASSAGE))
         else:
             passage = _passage_holding(version, doc_id, place.start) or (place.start, place.start)
     anchor = passage[0] if passage else None
