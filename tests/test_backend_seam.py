@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 BACKENDS = ROOT / "ingest" / "index" / "backends"
 SOURCES = sorted(
     p

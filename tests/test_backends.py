@@ -17,7 +17,7 @@ import pytest
 from ingest.index.dense import DenseIndex
 from ingest.index.sparse import SparseIndex, SparseSettings, Tokenizer
 from ingest.text.chunker import Chunk
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 pytest.importorskip("milvus_lite")
 from ingest.index.backends.milvus.chunks import ChunkCollection, chunk_keys

@@ -19,10 +19,8 @@ import pytest
 
 from ingest.sync.pipeline import ingest
 from retrieval import ask
-from tests.fakes import FakeEmbedder
-
-from .bad_input_files import BRICS, NOTE
-from .bad_input_harness import (
+from tests.support.bad_input_files import BRICS, NOTE
+from tests.support.bad_input_harness import (
     Case,
     Env,
     citations_hold,
@@ -31,9 +29,10 @@ from .bad_input_harness import (
     running_as_root,
     snapshot,
 )
-from .bad_inputs_api import API_CASES
-from .bad_inputs_ui import CHAT_CASES, CLI_CASES
-from .conftest import CORPUS
+from tests.support.bad_inputs_api import API_CASES
+from tests.support.bad_inputs_ui import CHAT_CASES, CLI_CASES
+from tests.support.fakes import FakeEmbedder
+from tests.support.paths import CORPUS
 
 CASES = [*API_CASES, *CLI_CASES, *CHAT_CASES]
 

@@ -67,7 +67,7 @@ def test_reader_features_are_the_pipelines_own(fake_index: Path) -> None:
     break ``make train``)."""
     from bench.quality import ConstantScorer
     from retrieval.retriever import Retriever
-    from tests.fakes import FakeEmbedder
+    from tests.support.fakes import FakeEmbedder
     from training.reader_features import question_features
 
     retriever = Retriever(fake_index, embedder=FakeEmbedder())

@@ -27,7 +27,7 @@ from ingest.index.store import load_tokens, load_version
 from ingest.index.tokens import EMPTY_TOKEN, TokenTable, assemble_tokens, bm25_scores
 from ingest.sync.pipeline import Ingestor
 from ingest.text.chunker import ChunkSettings
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 K1, B = 1.5, 0.75  # bm25s's defaults, which SparseIndex uses
 SETTINGS = SparseSettings()  # English Snowball stemmer, stop words dropped

@@ -10,8 +10,7 @@ from ingest.errors import InvalidInputError
 from ingest.formats.loaders import load_document, load_markdown
 from ingest.text.chunker import ChunkSettings, chunk_document
 from ingest.text.sentences import sentence_spans
-
-from .conftest import CORPUS
+from tests.support.paths import CORPUS
 
 
 def test_corpus_chunks_reproduce_their_text_and_stay_in_one_section() -> None:
@@ -103,8 +102,7 @@ def test_paragraph_chunks_end_at_every_paragraph_and_cut_only_long_ones() -> Non
 def test_the_paragraph_setting_is_kept_in_the_manifest(tmp_path: Path) -> None:
     from ingest.index.store import current_version_path, read_manifest
     from ingest.sync.pipeline import ingest
-
-    from .fakes import FakeEmbedder
+    from tests.support.fakes import FakeEmbedder
 
     index = tmp_path / "index"
     ingest(

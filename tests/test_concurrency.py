@@ -18,9 +18,8 @@ from ingest.sync.pipeline import Ingestor, ingest
 from retrieval import ask
 from retrieval.api import get_retriever
 from retrieval.types import Answer
-from tests.fakes import FakeEmbedder
-
-from .conftest import CORPUS
+from tests.support.fakes import FakeEmbedder
+from tests.support.paths import CORPUS
 
 QUESTIONS = (
     "When was the 16th BRICS summit held?",

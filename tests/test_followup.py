@@ -17,7 +17,8 @@ from ingest.sync.pipeline import ingest
 from retrieval import Retriever, SearchSettings, ask
 from retrieval.followup import FollowupSettings, leans_on_context, resolve
 from retrieval.types import Answer
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
+from tests.support.paths import ROOT
 
 LIGHTHOUSE = """# The Greywater lighthouse
 
@@ -177,21 +178,21 @@ def test_follow_up_settings_are_checked() -> None:
         FollowupSettings(turns=0)
 
 
-CONVERSATIONS = Path(__file__).resolve().parent.parent / "bench" / "data"
+CONVERSATIONS = ROOT / "bench" / "data"
 
 
 def test_the_conversations_are_answerable_and_not_taken_from_evaluation_files() -> None:
     from retrieval.eval.evaluation import contains_evidence
-    from tests.test_no_evaluation_leak import _content, _questions
+    from tests.support.evaluation_questions import content_words, evaluation_questions
 
     texts = "\n".join(p.read_text() for p in (CONVERSATIONS / "conversation_docs").glob("*.md"))
-    evaluation = [_content(q) for q in _questions()]
+    evaluation = [content_words(q) for q in evaluation_questions()]
     rows = [json.loads(line) for line in (CONVERSATIONS / "conversations.jsonl").open()]
     for turn in (t for row in rows for t in row["turns"]):
         assert turn["kind"] in ("opening", "followup", "switch")
         assert contains_evidence(texts, turn["evidence"]), turn
         for question in (turn["question"], turn["full_question"]):
-            words = _content(question)
+            words = content_words(question)
             assert all(len(words & e) / len(words | e) < 0.5 for e in evaluation), question
 
 

@@ -12,9 +12,8 @@ from ingest.index.store import load_version
 from ingest.sync.pipeline import ingest
 from ingest.text.chunker import ChunkSettings, chunk_document
 from retrieval.retriever import Retriever
-from tests.fakes import FakeEmbedder
-
-from .documents import write_docx, write_encrypted_pdf, write_pdf, write_two_column_pdf
+from tests.support.documents import write_docx, write_encrypted_pdf, write_pdf, write_two_column_pdf
+from tests.support.fakes import FakeEmbedder
 
 PAGE_ONE = [
     "Orchards cover the northern valley. Apples there ripen late in the autumn.",

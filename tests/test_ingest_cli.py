@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from ingest.index.store import load_version
+from tests.support.documents import write_encrypted_pdf, write_pdf
 from ui.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
-
-from .documents import write_encrypted_pdf, write_pdf
 
 FAKE = ["--model", "fake-hashing-256"]
 

@@ -18,9 +18,8 @@ import pytest
 from ingest.errors import IndexNotFoundError
 from ingest.index.store import IndexVersion, load_version
 from retrieval.retriever import Retriever
-from tests.fakes import FakeEmbedder
-
-from .conftest import ROOT
+from tests.support.fakes import FakeEmbedder
+from tests.support.paths import ROOT
 
 KILLS = 20
 MAX_RUNS = 60
@@ -41,7 +40,7 @@ def _ingest_command(folder: Path, index: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "tests.fake_cli",
+        "tests.support.fake_cli",
         "ingest",
         str(folder),
         "--index",

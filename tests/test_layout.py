@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 PRODUCT = sorted(p for pkg in ("ingest", "retrieval", "ui") for p in (ROOT / pkg).rglob("*.py"))
 #: Entry points set process-wide defaults at start-up; the OpenVINO/NNCF import is told it runs
 #: unattended for the length of the import only (see the module's docstring).

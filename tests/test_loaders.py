@@ -8,8 +8,7 @@ import pytest
 
 from ingest.errors import InvalidInputError, UnsupportedFileError
 from ingest.formats.loaders import load_document
-
-from .conftest import CORPUS
+from tests.support.paths import CORPUS, SHARED
 
 HEADINGS = [
     "Executive Summary",
@@ -30,7 +29,7 @@ def test_the_bundled_article_has_its_title_and_six_sections() -> None:
 
 
 def test_bundled_article_paragraphs_are_verbatim() -> None:
-    shared = CORPUS.parent.parent / "shared" / "corpus" / "kazakhstan-brics-refusal.txt"
+    shared = SHARED / "corpus" / "kazakhstan-brics-refusal.txt"
     if not shared.exists():
         pytest.skip("shared article not present")
     original = [line for line in shared.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -23,9 +23,8 @@ import pytest
 import ingest.sync.writing
 from ingest.errors import DocqaError, IndexUnwritableError, InvalidInputError
 from ingest.index.lock import LOCK_NAME, IndexBusyError, writer_lock
+from tests.support.paths import ROOT
 from ui.cli import EXIT_FAILED, EXIT_OK, main
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Takes the lock, says so, holds it until a line arrives on stdin, then marks (inside the
 # block) that it is leaving.

@@ -9,8 +9,7 @@ import pytest
 from ingest.formats.document import Document
 from ingest.formats.loaders import load_document, load_markdown
 from ingest.text.chunker import chunk_document
-
-from .conftest import CORPUS
+from tests.support.paths import CORPUS
 
 
 def _load(text: str, name: str = "note.md") -> Document:

@@ -14,7 +14,8 @@ from ingest.index.backends.settings import BackendSettings
 from ingest.index.store import current_version_path, load_version
 from ingest.sync.pipeline import Ingestor
 from retrieval.retriever import Retriever
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
+from tests.support.paths import ROOT
 
 pytest.importorskip("milvus_lite")
 from ingest.index.backends.milvus.chunks import ChunkCollection
@@ -202,7 +203,7 @@ def test_another_process_reads_a_milvus_lite_index(tmp_path: Path) -> None:
 
     folder, index, uri = _notes(tmp_path / "notes"), tmp_path / "index", str(tmp_path / "m.db")
     common = (
-        "import sys; from tests.fakes import FakeEmbedder; "
+        "import sys; from tests.support.fakes import FakeEmbedder; "
         "from ingest.index.backends.settings import BackendSettings; "
         "from ingest.sync.pipeline import Ingestor; "
         "from retrieval.retriever import Retriever; from pathlib import Path; "
@@ -215,13 +216,12 @@ def test_another_process_reads_a_milvus_lite_index(tmp_path: Path) -> None:
         "print(Retriever(sys.argv[1], embedder=FakeEmbedder())"
         ".answer('sourdough bread', k=1).passages[0].doc_id)"
     )
-    root = Path(__file__).resolve().parent.parent
     for script in (write, read):  # one process each: the second opens the file afresh
         done = subprocess.run(
             [sys.executable, "-c", common + script, str(index), str(folder), uri],
             capture_output=True,
             text=True,
-            cwd=root,
+            cwd=ROOT,
             timeout=120,
             check=False,
         )

@@ -22,7 +22,8 @@ from ingest.index.store import current_name, current_version_path, load_version
 from ingest.sync.pipeline import Ingestor
 from ingest.sync.reports import IngestReport
 from retrieval.retriever import Retriever
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
+from tests.support.paths import ROOT
 
 pytest.importorskip("milvus_lite")
 from ingest.index.backends.milvus.connect import connect
@@ -31,7 +32,6 @@ from ingest.index.backends.milvus.lease import LEASE, Lease, writer_lease
 from ingest.index.backends.milvus.store import drop_collections as drop
 from ingest.index.backends.milvus.writing import files_collection
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTES = {
     "owls.md": "# Owls\n\nOwls hunt mice at night. Barn owls swallow prey whole.\n",
     "boats.md": "# Boats\n\nThe ferry crosses the harbour every hour. Sailing boats wait.\n",
@@ -121,7 +121,7 @@ def test_the_local_folder_keeps_only_the_manifest(
 def test_a_second_process_reads_what_the_first_wrote(tmp_path: Path, server: str) -> None:
     folder = _notes(tmp_path / "notes")
     common = (
-        "import sys; from pathlib import Path; from tests.fakes import FakeEmbedder; "
+        "import sys; from pathlib import Path; from tests.support.fakes import FakeEmbedder; "
         "from ingest.index.backends.settings import BackendSettings as B; "
         "from ingest.sync.pipeline import Ingestor; from retrieval.retriever import Retriever; "
     )

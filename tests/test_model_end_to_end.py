@@ -11,6 +11,7 @@ from ingest.index.store import load_version
 from retrieval import ask
 from retrieval.api import get_retriever
 from retrieval.eval.evaluation import Question, evaluate
+from tests.support.paths import SHARED
 
 pytestmark = pytest.mark.model
 
@@ -49,7 +50,7 @@ def test_own_questions(real_index: Path) -> None:
 
 
 def test_seed_questions_if_present(real_index: Path) -> None:
-    path = Path(__file__).resolve().parents[2] / "shared" / "eval" / "seed_questions.jsonl"
+    path = SHARED / "eval" / "seed_questions.jsonl"
     if not path.exists():
         pytest.skip("shared seed questions not present")
     from retrieval.eval.evaluation import load_questions

@@ -14,7 +14,7 @@ from ingest.embedding.exports import exported_model
 from ingest.index.store import current_version_path, read_manifest
 from ingest.sync.pipeline import ingest
 from retrieval.api import default_index_dir
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 from ui.cli import main
 from ui.uploads import ingest_uploads
 

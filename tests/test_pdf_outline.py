@@ -14,8 +14,7 @@ from ingest.formats.pdf import Bookmark, outline_bookmarks
 from ingest.sync.pipeline import ingest
 from ingest.text.chunker import chunk_document
 from retrieval.retriever import Retriever
-
-from .documents import write_pdf
+from tests.support.documents import write_pdf
 
 COVER = "A field guide to the valley and the ridge, second edition."
 ORCHARDS = "Orchards cover the northern valley. Apples there ripen late in the autumn."

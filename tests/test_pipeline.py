@@ -9,7 +9,7 @@ import pytest
 from ingest.errors import IndexMismatchError, IndexNotFoundError, InvalidInputError
 from ingest.index.store import current_version_path, load_version
 from ingest.sync.pipeline import ingest
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 
 def test_first_ingest_embeds_every_chunk_and_the_second_none(

@@ -75,7 +75,7 @@ def test_importing_an_error_class_loads_nothing_else() -> None:
 
 def test_a_registered_embedder_is_built_back_from_the_model_name() -> None:
     from ingest.embedding.embedder import make_embedder, register_embedder
-    from tests.fakes import FakeEmbedder
+    from tests.support.fakes import FakeEmbedder
 
     register_embedder("probe-hash-", lambda name: FakeEmbedder(int(name.rsplit("-", 1)[1])))
     built = make_embedder("probe-hash-12")

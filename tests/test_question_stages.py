@@ -29,7 +29,7 @@ from retrieval.stages.first_stage import NO_SENTENCES, FirstStage, Shortlist
 from retrieval.stages.read import CrossEncoderReader, NullReader, first_stage_best, make_reader
 from retrieval.stages.resolve import Resolved, resolve_question
 from retrieval.types import Answer
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 NOTES = {
     "bread.md": "# Bread\n\nSourdough bread rises slowly overnight. Bakers fold the dough twice.\n",

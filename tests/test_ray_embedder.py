@@ -14,7 +14,7 @@ from ingest.embedding.embedder import make_embedder
 from ingest.embedding.ray_embedder import EmbedWorker, RayEmbedder
 from ingest.embedding.settings import EmbeddingSettings, RaySettings
 from ingest.errors import InvalidInputError
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 
 class CountingEmbedder(FakeEmbedder):

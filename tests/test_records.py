@@ -17,7 +17,7 @@ from ingest.index.store import FORMAT_VERSION, current_version_path, load_versio
 from ingest.sync.pipeline import ingest
 from ingest.text.chunker import Chunk, ChunkSettings, chunk_document
 from retrieval import Retriever
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 #: Texts with characters of one to four UTF-8 bytes and every kind of line break.
 TEXTS = [

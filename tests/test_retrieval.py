@@ -67,7 +67,7 @@ def test_unknown_mode_is_refused(fake_index: Path) -> None:
 
 def test_document_filter(fake_index: Path, corpus_dir: Path) -> None:
     from ingest.sync.pipeline import ingest
-    from tests.fakes import FakeEmbedder
+    from tests.support.fakes import FakeEmbedder
 
     (corpus_dir / "tea.txt").write_text("Green tea is grown in Japan. Black tea in India.\n")
     ingest([corpus_dir], index=fake_index, embedder=FakeEmbedder())
@@ -81,7 +81,7 @@ def test_document_filter(fake_index: Path, corpus_dir: Path) -> None:
 
 def test_a_new_version_is_picked_up(fake_index: Path, corpus_dir: Path) -> None:
     from ingest.sync.pipeline import ingest
-    from tests.fakes import FakeEmbedder
+    from tests.support.fakes import FakeEmbedder
 
     assert all(p.doc_id != "tea.txt" for p in ask("tea Japan", index=fake_index).passages)
     (corpus_dir / "tea.txt").write_text("Green tea is grown in Japan.\n")

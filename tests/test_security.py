@@ -25,14 +25,13 @@ from ingest.index.store import FORMAT_VERSION, current_version_path, load_versio
 from ingest.sync.pipeline import ingest
 from retrieval import ask
 from retrieval.types import Answer, Passage
-from tests.fakes import FakeEmbedder
-from tests.servers import served
+from tests.support.fakes import FakeEmbedder
+from tests.support.paths import ROOT
+from tests.support.servers import served
 from ui import render
 from ui.cli import build_parser
 from ui.server import serve
 from ui.uploads import UploadOutcome, sanitize_filename, save_uploads
-
-from .conftest import ROOT
 
 PACKAGES = ("ingest", "retrieval", "ui")
 
@@ -63,7 +62,7 @@ def _listening_addresses(pid: int, port: int) -> set[str]:
 def served_with_defaults(fake_index: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """``docqa serve --index I --port P``: no host given."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    command = [sys.executable, "-m", "tests.fake_cli", "serve", "--index", str(fake_index)]
+    command = [sys.executable, "-m", "tests.support.fake_cli", "serve", "--index", str(fake_index)]
     log_path = fake_index.parent / "server.log"
     with served([*command, "--port", "0"], env=env, log_path=log_path) as (process, _, port):
         yield process, port

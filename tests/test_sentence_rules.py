@@ -10,7 +10,7 @@ import pytest
 from ingest.index.store import current_version_path, load_version, read_manifest
 from ingest.sync.pipeline import ingest
 from ingest.text.sentences import SENTENCE_RULES
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 
 def test_an_index_of_older_rules_is_split_again(

@@ -17,7 +17,7 @@ from retrieval.eval.evaluation import METRIC_KEYS, Question, evaluate, load_ques
 from retrieval.eval.squad import read_squad, squad_folds, write_articles, write_questions
 from retrieval.retriever import Retriever
 from retrieval.types import Answer, Passage
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 RIVER = [
     "The Zeta river rises in the northern hills. It flows 120 km to the sea at Portmouth.",

@@ -16,7 +16,7 @@ from ingest.formats.document import Document, Section
 from ingest.index.store import current_version_path, load_version
 from ingest.sync.pipeline import Ingestor
 from retrieval.api import get_retriever
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 
 def _docs(tmp_path: Path) -> Path:

@@ -20,7 +20,7 @@ from ingest.index.units import sentence_units
 from ingest.sync.pipeline import Ingestor
 from ingest.text.chunker import ChunkSettings
 from retrieval.retriever import Retriever
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 PARAGRAPHS = [
     f"Paragraph {n} is about the {word} of the valley. The {word} changed a lot in year {1900 + n}."

@@ -103,7 +103,7 @@ def test_calibration_pairs_spread_over_the_groups() -> None:
 
 def test_sentences_are_ranked_by_the_embedders_cosine(monkeypatch: pytest.MonkeyPatch) -> None:
     from ingest.embedding import embedder as embedder_module
-    from tests.fakes import FakeEmbedder
+    from tests.support.fakes import FakeEmbedder
 
     monkeypatch.setattr(embedder_module, "make_embedder", lambda name: FakeEmbedder())
     (ranked,) = rank_by_cosine({"harbour": _article()}, [_question("1", "Mara Lind built", {1})])

@@ -20,14 +20,13 @@ import pytest
 
 from ingest.embedding.embedder import Embedder
 from ingest.sync.pipeline import ingest
-from tests.browser import BRICS, CLOCK_DOC, CLOCK_TITLE, chromium, server_env
-from tests.browser import ChatPage as Chat
-from tests.servers import served
+from tests.support.browser import BRICS, CLOCK_DOC, CLOCK_TITLE, chromium, server_env
+from tests.support.browser import ChatPage as Chat
+from tests.support.paths import CORPUS
+from tests.support.servers import served
 from ui.app import EXAMPLES
 from ui.cli import main as docqa
 from ui.render import ABSTAIN_TEXT
-
-from .conftest import CORPUS
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

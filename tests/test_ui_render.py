@@ -7,7 +7,7 @@ from pathlib import Path
 
 from retrieval.api import get_retriever
 from retrieval.types import Answer, Passage
-from tests.html_tags import parse_tags
+from tests.support.html_tags import parse_tags
 from ui.render import (
     ABSTAIN_TEXT,
     LIKELY_ANSWERS,

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser import ChatPage, chromium, server_env
-from tests.servers import served
+from tests.support.browser import ChatPage, chromium, server_env
+from tests.support.servers import served
 from ui.app import EXAMPLES
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.browser]

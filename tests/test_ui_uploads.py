@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest.index.store import load_version
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 from ui.uploads import (
     UPLOADS_DIRNAME,
     check_upload,

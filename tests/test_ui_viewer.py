@@ -12,9 +12,9 @@ from ingest.formats.document import Document, Section
 from ingest.index.store import load_version
 from ingest.sync.pipeline import ingest
 from retrieval.api import get_retriever
-from tests.documents import write_pdf
-from tests.fakes import FakeEmbedder
-from tests.html_tags import parse_tags
+from tests.support.documents import write_pdf
+from tests.support.fakes import FakeEmbedder
+from tests.support.html_tags import parse_tags
 from ui.links import DEFAULT_CONTEXT, MAX_CONTEXT, Place, parse_link, parse_place, place_query
 from ui.pdf_page import PageUnavailableError, find_text, line_boxes, render_page
 from ui.render import escape

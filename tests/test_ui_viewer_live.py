@@ -17,12 +17,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ingest.sync.pipeline import ingest
-from tests.browser import BRICS, CLOCK_DOC, ChatPage, chromium, server_env
-from tests.documents import write_pdf
-from tests.fakes import FakeEmbedder
-from tests.servers import served
-
-from .conftest import CORPUS
+from tests.support.browser import BRICS, CLOCK_DOC, ChatPage, chromium, server_env
+from tests.support.documents import write_pdf
+from tests.support.fakes import FakeEmbedder
+from tests.support.paths import CORPUS
+from tests.support.servers import served
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -69,7 +68,7 @@ def viewer_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     index = root / "index"
     ingest([CORPUS, docs], index=index, embedder=FakeEmbedder())
     env = server_env()
-    command = [sys.executable, "-m", "tests.fake_cli", "serve", "--index", str(index)]
+    command = [sys.executable, "-m", "tests.support.fake_cli", "serve", "--index", str(index)]
     command += ["--port", "0"]
     with served(command, env=env, log_path=root / "server.log") as (_process, url, _port):
         yield url

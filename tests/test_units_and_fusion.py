@@ -12,8 +12,7 @@ from ingest.index.units import chunk_sections, sentence_units
 from ingest.text.chunker import ChunkSettings, chunk_document
 from retrieval.fusion import FusionWeights, blend, minmax, reciprocal_rank
 from retrieval.signals import Signals, top_rows
-
-from .conftest import CORPUS
+from tests.support.paths import CORPUS
 
 
 def test_units_are_sentences_inside_their_chunk() -> None:

@@ -14,7 +14,7 @@ from ingest.index.backends.protocol import VersionStore
 from ingest.index.backends.settings import BackendSettings
 from ingest.index.store import current_version_path, load_version
 from ingest.sync.pipeline import Ingestor
-from tests.fakes import FakeEmbedder
+from tests.support.fakes import FakeEmbedder
 
 pytest.importorskip("milvus_lite")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_no_evaluation_leak import _content, _questions
+from tests.support.evaluation_questions import content_words, evaluation_questions
 from training.squad import Question
 from training.written import WRITTEN, load_written
 
@@ -42,10 +42,10 @@ def test_a_yes_no_question_is_told_by_its_opening_verb() -> None:
 
 
 def test_no_written_question_is_taken_from_an_evaluation_file() -> None:
-    evaluation = [_content(q) for q in _questions()]
+    evaluation = [content_words(q) for q in evaluation_questions()]
     _, questions = load_written()
     for q in questions:
-        words = _content(q.text)
+        words = content_words(q.text)
         assert all(len(words & e) / len(words | e) < 0.5 for e in evaluation), q.text
 
 

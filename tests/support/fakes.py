@@ -1,7 +1,7 @@
 """A deterministic fake embedder for tests: hashed bag-of-words vectors, no model.
 
 ``register()`` makes docqa build it back from the model name an index records
-(``fake-hashing-N``), in this process; ``python -m tests.fake_cli`` is the ``docqa`` command
+(``fake-hashing-N``), in this process; ``python -m tests.support.fake_cli`` is the ``docqa`` command
 with it registered, for tests that run docqa in a subprocess.
 """
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .bad_input_files import (
+from tests.support.bad_input_files import (
     BRICS,
     EMOJI,
     NOTE,
@@ -19,7 +19,7 @@ from .bad_input_files import (
     upload_first,
     uploaded,
 )
-from .bad_input_harness import Case, chat_api, chat_ask, chat_upload, cli
+from tests.support.bad_input_harness import Case, chat_api, chat_ask, chat_upload, cli
 
 REBUILD = r"--rebuild"
 

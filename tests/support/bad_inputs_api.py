@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from ingest.index.store import FORMAT_VERSION
 from retrieval import AskSettings
-from tests.fakes import FakeEmbedder
-
-from .bad_input_files import (
+from tests.support.bad_input_files import (
     BRICS,
     EMOJI,
     NOTE,
@@ -27,8 +25,9 @@ from .bad_input_files import (
     unreadable_file,
     zip_bomb_docx,
 )
-from .bad_input_harness import Case, api_ask, api_ingest
-from .documents import write_encrypted_pdf, write_pdf
+from tests.support.bad_input_harness import Case, api_ask, api_ingest
+from tests.support.documents import write_encrypted_pdf, write_pdf
+from tests.support.fakes import FakeEmbedder
 
 INDEX_HELP = r"docqa ingest"
 REBUILD = r"--rebuild"

@@ -13,8 +13,14 @@ from pathlib import Path
 
 from ingest.index.store import current_version_path, load_version
 from retrieval import ask
-
-from .bad_input_harness import Env, Outcome, api_ingest, chat_upload, hand_over, make_read_only
+from tests.support.bad_input_harness import (
+    Env,
+    Outcome,
+    api_ingest,
+    chat_upload,
+    hand_over,
+    make_read_only,
+)
 
 BRICS = "When was the 16th BRICS summit held?"
 RTL = "متى عقدت قمة بريكس السادسة عشرة؟ מתי התקיימה פסגת BRICS?"

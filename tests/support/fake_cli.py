@@ -1,10 +1,10 @@
-"""``docqa`` with the fake embedder registered: ``python -m tests.fake_cli ARGS``."""
+"""``docqa`` with the fake embedder registered: ``python -m tests.support.fake_cli ARGS``."""
 
 from __future__ import annotations
 
 import sys
 
-from tests.fakes import register
+from tests.support.fakes import register
 from ui.cli import main
 
 if __name__ == "__main__":
