@@ -1,6 +1,6 @@
 """What the browser tests share: Debian's Chromium under Playwright and a page on the chat.
 
-``tests/test_ui_chat_live.py`` and ``tests/test_ui_viewer_live.py`` each define their own
+``tests/live/test_ui_chat.py`` and ``tests/live/test_ui_viewer.py`` each define their own
 module-scoped ``browser`` fixture on :func:`chromium` and drive the chat through
 :class:`ChatPage`.
 """

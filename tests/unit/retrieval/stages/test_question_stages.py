@@ -1,7 +1,8 @@
 """The question path stage by stage: resolve, first stage, read, decide, cite.
 
 Each stage is tested alone, over arrays it is given or over a small index built with the
-fake embedder; ``test_retrieval.py`` and ``test_reader.py`` hold the whole path.
+fake embedder; ``test_retrieval.py`` and ``test_reader.py`` in ``tests/unit/retrieval/`` hold
+the whole path.
 """
 
 from __future__ import annotations

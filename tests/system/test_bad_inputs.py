@@ -1,10 +1,11 @@
 """A catalogue of bad inputs thrown at the Python API, the CLI and the chat.
 
-The cases live in ``bad_inputs_api.py`` and ``bad_inputs_ui.py``. Each gets its own copy of a
-small index (the bundled corpus, fake embedder). The test checks that the person gets the
-expected kind of result with a clear one-line message, that nothing crashes, that the index
-folder is byte-for-byte unchanged unless the input was valid, and that the same process still
-answers questions afterwards. What is rejected, and why, is listed in docs/robustness.md.
+The cases live in ``bad_inputs_api.py`` and ``bad_inputs_ui.py`` of ``tests/support/``. Each
+gets its own copy of a small index (the bundled corpus, fake embedder). The test checks that
+the person gets the expected kind of result with a clear one-line message, that nothing
+crashes, that the index folder is byte-for-byte unchanged unless the input was valid, and that
+the same process still answers questions afterwards. What is rejected, and why, is listed in
+docs/robustness.md.
 """
 
 from __future__ import annotations

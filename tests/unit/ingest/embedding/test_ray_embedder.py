@@ -1,5 +1,5 @@
 """The Ray embedder's parts that need no cluster: its worker, its call size, the cache's use
-of it (the cluster itself: tests/test_ray_ingest.py)."""
+of it (the cluster itself: tests/system/test_ray_ingest.py)."""
 
 from __future__ import annotations
 
