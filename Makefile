@@ -51,7 +51,7 @@ format: install
 # its browser tests; a plain test run writes them to tests/artifacts/ instead.
 screenshots: install browser
 	DOCQA_SCREENSHOTS=docs DOCQA_REQUIRE_BROWSER=1 $(PY) -m pytest -q \
-		tests/test_ui_screenshot_live.py tests/test_ui_viewer_live.py \
+		tests/live/test_ui_screenshot.py tests/live/test_ui_viewer.py \
 		-k "readme_picture or citation_opens or pdf_passage or follow_up"
 
 # Speed against the LangChain tutorial pipeline, and growth up to a million chunks.

@@ -18,7 +18,8 @@ import pytest
 from ingest.embedding.factory import make_embedder
 from ingest.embedding.protocol import Embedder
 from ingest.sync.pipeline import ingest
-from tests.fakes import FakeEmbedder, register
+from tests.support.fakes import FakeEmbedder, register
+from tests.support.paths import CORPUS
 
 register()  # indexes the tests build name the fake model; docqa builds it back from that
 
@@ -31,11 +32,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["DOCQA_MODEL_CACHE"] = os.path.join(scratch, "models")
     os.environ["XDG_DATA_HOME"] = os.path.join(scratch, "data")
     os.environ.pop("DOCQA_INDEX", None)
-
-
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
-SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""What the tests share and are not tests themselves: fakes, documents, servers, the browser."""

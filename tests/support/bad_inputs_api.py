@@ -1,0 +1,252 @@
+"""The bad-input catalogue, part 1: the Python API (``retrieval.ask``, ``ingest``)."""
+
+from __future__ import annotations
+
+from ingest.index.store import FORMAT_VERSION
+from retrieval import AskSettings
+from tests.support.bad_input_files import (
+    BRICS,
+    EMOJI,
+    NOTE,
+    RTL,
+    bad_utf8_name,
+    big_line,
+    check_big,
+    cut_in_half,
+    edit_manifest,
+    flate_bomb_pdf,
+    has_document,
+    ingest_big,
+    ingest_then_empty_folder,
+    lose,
+    nested_html,
+    only_corpus_left,
+    read_only_index,
+    unreadable_file,
+    zip_bomb_docx,
+)
+from tests.support.bad_input_harness import Case, api_ask, api_ingest
+from tests.support.documents import write_encrypted_pdf, write_pdf
+from tests.support.fakes import FakeEmbedder
+
+INDEX_HELP = r"docqa ingest"
+REBUILD = r"--rebuild"
+
+API_CASES = [
+    Case("api-ask-empty", lambda e: api_ask(e, ""), "error", r"^the question is empty"),
+    Case("api-ask-whitespace", lambda e: api_ask(e, " \t\n  "), "error", r"question is empty"),
+    Case(
+        "api-ask-100k-chars",
+        lambda e: api_ask(e, "why " * 25_000),
+        "error",
+        r"is 99,999 characters; the limit is 2,000",
+    ),
+    Case(
+        "api-ask-control-chars",
+        lambda e: api_ask(e, "When\x00 was the \x1b[2J summit?"),
+        "error",
+        r"control character \(U\+0000\)",
+    ),
+    Case("api-ask-right-to-left", lambda e: api_ask(e, RTL), "answered"),
+    Case("api-ask-emoji", lambda e: api_ask(e, EMOJI), "answered"),
+    Case("api-ask-k-0", lambda e: api_ask(e, BRICS, k=0), "error", r"k=0 is not valid; .* 1 to 50"),
+    Case("api-ask-k-minus-1", lambda e: api_ask(e, BRICS, k=-1), "error", r"k=-1 is not valid"),
+    Case("api-ask-k-1e9", lambda e: api_ask(e, BRICS, k=10**9), "error", r"k=1000000000 is not"),
+    Case("api-ask-k-abc", lambda e: api_ask(e, BRICS, k="abc"), "error", r"k='abc' is not valid"),
+    Case(
+        "api-ask-unknown-mode",
+        lambda e: api_ask(e, BRICS, settings=AskSettings(mode="fuzzy")),  # type: ignore[arg-type]
+        "error",
+        r"unknown search mode 'fuzzy'; valid modes are: hybrid, dense, keyword",
+    ),
+    Case(
+        "api-ask-unknown-document",
+        lambda e: api_ask(e, BRICS, settings=AskSettings(documents=["nope.md"])),
+        "error",
+        r"unknown document id\(s\): nope.md; see `docqa list`",
+    ),
+    # Index folders, through the Python API.
+    Case(
+        "api-ask-nonexistent-index",
+        lambda e: api_ask(e, BRICS, index=e.work / "nowhere"),
+        "error",
+        rf"no docqa index at .*nowhere; build one with: {INDEX_HELP}",
+    ),
+    Case(
+        "api-ask-index-is-a-file",
+        lambda e: api_ask(e, BRICS, index=e.file("index.txt", "x")),
+        "error",
+        r"index.txt is a file, not an index directory",
+    ),
+    Case(
+        "api-ask-half-deleted-index",
+        lambda e: api_ask(e, BRICS),
+        "error",
+        rf"damaged index files .*dense.faiss.*{REBUILD}",
+        setup=lose("dense.faiss"),
+        breaks_index=True,
+    ),
+    Case(
+        "api-ask-other-format-version",
+        lambda e: api_ask(e, BRICS),
+        "error",
+        rf"version 99, this docqa reads 'docqa-index' version {FORMAT_VERSION}; .*{REBUILD}",
+        setup=edit_manifest(format_version=99),
+        breaks_index=True,
+    ),
+    Case(
+        "api-ask-index-of-an-unavailable-model",
+        lambda e: api_ask(e, BRICS),
+        "error",
+        rf"cannot load the embedding model 'acme/unknown-model' .*{REBUILD}",
+        setup=edit_manifest(model="acme/unknown-model"),
+        breaks_index=True,
+    ),
+    Case(
+        "api-ask-index-of-another-dimension",
+        lambda e: api_ask(e, BRICS),
+        "error",
+        rf"vectors of dimension 256, but the manifest says 64; .*{REBUILD}",
+        setup=edit_manifest(model="fake-hashing-64", dimension=64),
+        breaks_index=True,
+    ),
+    Case("api-ask-read-only-index", lambda e: api_ask(e, BRICS), "answered", setup=read_only_index),
+    # Files, through the Python API.
+    Case(
+        "api-ingest-nonexistent-path",
+        lambda e: api_ingest(e, [e.work / "missing.md"]),
+        "rejected",
+        r"missing.md: no such file or folder",
+    ),
+    Case(
+        "api-ingest-empty-file",
+        lambda e: api_ingest(e, [e.file("empty.md", b"")]),
+        "rejected",
+        r"empty.md: .*no text to index",
+    ),
+    Case(
+        "api-ingest-binary-file",
+        lambda e: api_ingest(e, [e.file("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")]),
+        "rejected",
+        r"image.txt: .*binary file",
+    ),
+    Case(
+        "api-ingest-truncated-utf8",
+        lambda e: api_ingest(e, [e.file("cut.md", "# Caf\u00e9 notes".encode()[:-7])]),
+        "rejected",
+        r"cut.md: .*not UTF-8",
+    ),
+    Case(
+        "api-ingest-unsupported-type",
+        lambda e: api_ingest(e, [e.file("setup.exe", b"MZ\x90\x00")]),
+        "rejected",
+        r"setup.exe: .*unsupported file type '.exe'; supported: .*\.md",
+    ),
+    Case(
+        "api-ingest-folder-without-documents",
+        lambda e: api_ingest(e, [e.file("photos/cat.jpg", b"\xff\xd8").parent]),
+        "rejected",
+        r"photos: no files docqa can read in this folder \(it holds 1 file of type \.jpg; "
+        r"docqa reads .*\.md.*\)",
+    ),
+    Case(
+        "api-ingest-prune-an-emptied-folder",
+        lambda e: api_ingest(e, [e.work / "notes"], prune=True),
+        "ingested",  # valid: an emptied folder is how its documents are removed
+        setup=ingest_then_empty_folder,
+        changes_index=True,
+        check=only_corpus_left,
+    ),
+    Case(
+        "api-ingest-unreadable-file",
+        lambda e: api_ingest(e, [e.work / "locked.md"]),
+        "rejected",
+        r"locked.md: .*Permission denied",
+        setup=unreadable_file,
+    ),
+    Case(
+        "api-ingest-truncated-pdf",
+        lambda e: api_ingest(e, [e.work / "cut.pdf"]),
+        "rejected",
+        r"cut.pdf: not a readable PDF \(",
+        setup=lambda e: cut_in_half(write_pdf(e.work / "cut.pdf", [[NOTE]])),
+    ),
+    Case(
+        "api-ingest-encrypted-pdf",
+        lambda e: api_ingest(e, [e.work / "locked.pdf"]),
+        "rejected",
+        r"locked.pdf: the PDF is encrypted and needs a password; save an unprotected copy",
+        setup=lambda e: write_encrypted_pdf(e.work / "locked.pdf", NOTE),
+    ),
+    Case(
+        "api-ingest-zip-bomb-docx",
+        lambda e: api_ingest(e, [e.work / "bomb.docx"]),
+        "rejected",
+        r"bomb.docx: the .docx would unpack to 200,000,\d+ bytes .* refused as a possible zip bomb",
+        setup=lambda e: zip_bomb_docx(e.work / "bomb.docx"),
+    ),
+    Case(
+        "api-ingest-pdf-flate-bomb",
+        lambda e: api_ingest(e, [e.work / "bomb.pdf"]),
+        "rejected",
+        r"bomb.pdf: not a readable PDF \(Limit reached while decompressing",
+        setup=lambda e: flate_bomb_pdf(e.work / "bomb.pdf"),
+    ),
+    Case(
+        "api-ingest-deeply-nested-html",
+        lambda e: api_ingest(e, [e.file("nested.html", nested_html())]),
+        "ingested",
+        changes_index=True,
+        check=has_document("nested.html", "Where did the lighthouse keeper live?"),
+    ),
+    Case(
+        "api-ingest-50mb-one-line",
+        ingest_big,
+        "ingested",
+        setup=big_line,
+        changes_index=True,
+        check=check_big,
+    ),
+    Case(
+        "api-ingest-other-model",
+        lambda e: api_ingest(e, [e.file("note.md", NOTE)], embedder=FakeEmbedder(64)),
+        "error",
+        rf"built with model 'fake-hashing-256', not 'fake-hashing-64'; .*{REBUILD}",
+    ),
+    Case(
+        "api-ingest-into-half-deleted-index",
+        lambda e: api_ingest(e, [e.file("note.md", NOTE)]),
+        "error",
+        rf"damaged index files .*chunks.npy.*{REBUILD}",
+        setup=lose("chunks.npy"),
+        breaks_index=True,
+    ),
+    Case(
+        "api-ingest-into-read-only-index",
+        lambda e: api_ingest(e, [e.work / "note.md"]),
+        "error",
+        r"cannot write the index at .*index \(Permission denied\)",
+        setup=read_only_index,
+    ),
+    Case(
+        "api-ingest-file-name-not-utf8",
+        lambda e: api_ingest(e, [next(e.work.glob("caf*"))]),
+        "rejected",
+        r"caf\ufffd notes.md: the path is not valid UTF-8; rename the file or folder",
+        setup=bad_utf8_name,
+    ),
+    Case(
+        "api-ingest-dot-dot-and-spaces-in-path",
+        lambda e: api_ingest(e, [e.file("sub/x/../lighthouse notes.md", NOTE)]),
+        "ingested",
+        changes_index=True,
+        check=has_document("lighthouse notes.md"),
+    ),
+    Case(
+        "api-ingest-non-ascii-name",
+        lambda e: api_ingest(e, [e.file("Fyrtårn – 灯台 notes.md", NOTE)]),
+        "ingested",
+        changes_index=True,
+        check=has_document("Fyrtårn – 灯台 notes.md"),
+    ),
+]
