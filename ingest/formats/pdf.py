@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ingest.errors import UnsupportedFileError
 from ingest.formats.document import Document, Page, Section
 
@@ -38,32 +40,56 @@ _HYPHENATED = re.compile(r"[^\W\d_]-$")
 _END = object()  # end of an outline level (None may be an item of a broken outline)
 
 
+#: Every character ``str.isspace`` holds true (the blanks ``str.strip`` removes).
+_SPACE_CODES = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
+#: Pages whose layout grid (non-blank lines x width) holds more cells than this are read as
+#: one column: finding a gutter on them would cost more than reading them.
+MAX_GRID_CELLS = 20_000_000
+#: Candidate gutters examined at once (bounds the working arrays to lines x this).
+_BLOCK = 512
+
+
 def _gutter(lines: list[str]) -> int | None:
-    """The character column separating two text columns, or None for one column."""
+    """The character column separating two text columns, or None for one column.
+
+    The gutter is the column ``x`` in the middle three fifths of the page with the most
+    lines that have text on both sides of it and none in ``x - 1 .. x + 1``, provided that
+    such lines outnumber the lines crossing it, number at least :data:`MIN_TWO_SIDED_LINES`
+    and hold on average :data:`MIN_COLUMN_CHARS` on each side (the first such column on a
+    tie). Computed over the grid as arrays, one block of columns at a time.
+    """
     width = max((len(line) for line in lines), default=0)
+    rows = [line for line in lines if line.strip()]
+    lo, hi = max(width // 5, 1), width * 4 // 5
+    if not rows or hi <= lo or len(rows) * width > MAX_GRID_CELLS:
+        return None
+    grid = "".join(row.ljust(width) for row in rows).encode("utf-32-le")
+    ink = ~np.isin(np.frombuffer(grid, dtype=np.uint32).reshape(len(rows), width), _SPACE_CODES)
+    columns = np.arange(width, dtype=np.int32)
+    # Last ink column <= j and first ink column >= j, for every line and column j.
+    last_upto = np.maximum.accumulate(np.where(ink, columns, -1), axis=1)
+    first_from = np.minimum.accumulate(np.where(ink, columns, width)[:, ::-1], axis=1)[:, ::-1]
+    first, last = first_from[:, :1], last_upto[:, -1:]
+    padded = np.pad(ink, ((0, 0), (0, 1)))
     best, best_count = None, 0
-    for x in range(width // 5, width * 4 // 5):
-        two_sided, left_chars, right_chars = 0, 0, 0
-        crossing = 0
-        for line in lines:
-            if not line.strip():
-                continue
-            if line[x - 1 : x + 2].strip():
-                crossing += 1
-                continue
-            left, right = line[:x].strip(), line[x:].strip()
-            if left and right:
-                two_sided += 1
-                left_chars += len(left)
-                right_chars += len(right)
-        if (
-            two_sided >= MIN_TWO_SIDED_LINES
-            and two_sided > crossing
-            and left_chars >= MIN_COLUMN_CHARS * two_sided
-            and right_chars >= MIN_COLUMN_CHARS * two_sided
-            and two_sided > best_count
-        ):
-            best, best_count = x, two_sided
+    for block in range(lo, hi, _BLOCK):
+        xs = np.arange(block, min(hi, block + _BLOCK))
+        crossing = padded[:, xs - 1] | padded[:, xs] | padded[:, xs + 1]
+        left_end, right_start = last_upto[:, xs - 1], first_from[:, xs]
+        both = ~crossing & (left_end >= 0) & (right_start < width)
+        two_sided = both.sum(axis=0)
+        left_chars = np.where(both, left_end - first + 1, 0).sum(axis=0)
+        right_chars = np.where(both, last - right_start + 1, 0).sum(axis=0)
+        good = (
+            (two_sided >= MIN_TWO_SIDED_LINES)
+            & (two_sided > crossing.sum(axis=0))
+            & (left_chars >= MIN_COLUMN_CHARS * two_sided)
+            & (right_chars >= MIN_COLUMN_CHARS * two_sided)
+        )
+        counts = np.where(good, two_sided, 0)
+        top = int(counts.argmax())
+        if counts[top] > best_count:
+            best, best_count = int(xs[top]), int(counts[top])
     return best
 
 
@@ -103,21 +129,21 @@ def reading_order(lines: list[str]) -> list[str]:
 def reflow(lines: list[str]) -> str:
     """Join the lines of each paragraph; paragraphs are separated by a blank line."""
     paragraphs: list[str] = []
-    current = ""
+    current: list[str] = []  # the paragraph's lines so far, joined by spaces at its end
     for raw in lines:
         line = _SPACE_RUN.sub(" ", raw).strip()
         if not line:
             if current:
-                paragraphs.append(current)
-            current = ""
+                paragraphs.append(" ".join(current))
+            current = []
         elif not current:
-            current = line
-        elif _HYPHENATED.search(current) and line[0].islower():
-            current = current[:-1] + line
+            current = [line]
+        elif _HYPHENATED.search(current[-1], max(0, len(current[-1]) - 2)) and line[0].islower():
+            current[-1] = current[-1][:-1] + line
         else:
-            current = f"{current} {line}"
+            current.append(line)
     if current:
-        paragraphs.append(current)
+        paragraphs.append(" ".join(current))
     return "\n\n".join(paragraphs)
 
 
