@@ -85,7 +85,7 @@ def test_on_any_grid_both_searches_agree(lines: list[str]) -> None:
 def test_on_two_column_pages_both_searches_agree(
     n_lines: int, column: int, gap: int, rng: random.Random
 ) -> None:
-    lines = two_columns(rng, n_lines, column, gap)  # type: ignore[arg-type]
+    lines = two_columns(rng, n_lines, column, gap)
     assert _gutter(lines) == reference_gutter(lines)
 
 
