@@ -62,9 +62,12 @@ def _blocks(document: Any) -> Iterator[Block]:
 
 #: A .docx package is read whole into memory: its parts may unpack to this many bytes at most.
 MAX_UNPACKED_BYTES = 200_000_000
-#: Beyond 20 MB unpacked, a package may not unpack to more than this many times its size
-#: (text XML packs about 5-20 times; a zip bomb about 1,000 times).
+#: Beyond 20 MB unpacked, a package, and beyond 10 MB any one of its parts, may not unpack to
+#: more than this many times its packed size (text XML packs about 5-20 times; a zip bomb
+#: about 1,000 times). Checking each part too means stored padding cannot dilute a bomb.
 MAX_PACKING_RATIO = 100
+#: The largest XML part docqa parses (a 1,000-page document's text is about 20 MB of XML).
+MAX_XML_PART_BYTES = 50_000_000
 
 
 def _check_unpacked_size(path: Path, data: bytes) -> None:
@@ -75,15 +78,29 @@ def _check_unpacked_size(path: Path, data: bytes) -> None:
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
-            unpacked = sum(info.file_size for info in package.infolist())
+            parts = package.infolist()
     except (zipfile.BadZipFile, ValueError):
         return  # not a zip: python-docx says so below
+    unpacked = sum(info.file_size for info in parts)
     ratio = unpacked / max(len(data), 1)
     if unpacked > MAX_UNPACKED_BYTES or (unpacked > 20_000_000 and ratio > MAX_PACKING_RATIO):
         raise UnsupportedFileError(
             f"{path}: the .docx would unpack to {unpacked:,} bytes from {len(data):,} "
             f"({ratio:,.0f} times its size); refused as a possible zip bomb"
         )
+    for info in parts:
+        part_ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 10_000_000 and part_ratio > MAX_PACKING_RATIO:
+            raise UnsupportedFileError(
+                f"{path}: its part {info.filename} would unpack to {info.file_size:,} bytes "
+                f"from {info.compress_size:,} ({part_ratio:,.0f} times); refused as a "
+                "possible zip bomb"
+            )
+        if info.filename.endswith(".xml") and info.file_size > MAX_XML_PART_BYTES:
+            raise UnsupportedFileError(
+                f"{path}: its part {info.filename} is {info.file_size:,} bytes of XML; docqa "
+                f"reads parts of up to {MAX_XML_PART_BYTES:,}"
+            )
 
 
 def load_docx(path: Path, doc_id: str, data: bytes) -> Document:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import threading
 import zipfile
@@ -77,8 +78,10 @@ def cut_in_half(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
-def zip_bomb_docx(path: Path) -> None:
-    """A .docx whose document.xml is 200 MB unpacked, a few hundred KB packed."""
+def zip_bomb_docx(path: Path, *, megabytes: int = 200, padding: int = 0) -> None:
+    """A .docx whose document.xml is ``megabytes`` MB unpacked, a few hundred KB packed,
+    plus ``padding`` bytes of random data stored unpacked (which lowers the package's ratio
+    of unpacked to packed size without adding work)."""
     ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
     parts = {
         "[Content_Types].xml": (
@@ -102,9 +105,11 @@ def zip_bomb_docx(path: Path) -> None:
         with package.open("word/document.xml", "w", force_zip64=True) as part:
             part.write(f"<w:document {ns}><w:body><w:p><w:r><w:t>".encode())
             block = b"A" * 1_000_000
-            for _ in range(200):
+            for _ in range(megabytes):
                 part.write(block)
             part.write(b"</w:t></w:r></w:p></w:body></w:document>")
+        if padding:
+            package.writestr("word/media/noise.bin", os.urandom(padding), zipfile.ZIP_STORED)
 
 
 def big_line(env: Env) -> None:

@@ -186,6 +186,15 @@ API_CASES = [
         setup=lambda e: zip_bomb_docx(e.work / "bomb.docx"),
     ),
     Case(
+        "api-ingest-docx-bomb-padded-under-the-package-ratio",
+        lambda e: api_ingest(e, [e.work / "padded.docx"]),
+        "rejected",
+        r"padded.docx: its part word/document.xml would unpack to 60,000,\d+ bytes from "
+        r"[\d,]+ \([\d,]+ times\); refused as a possible zip bomb",
+        # 60 MB of XML and 1 MB of stored noise: the whole package unpacks only ~60 times
+        setup=lambda e: zip_bomb_docx(e.work / "padded.docx", megabytes=60, padding=1_000_000),
+    ),
+    Case(
         "api-ingest-pdf-flate-bomb",
         lambda e: api_ingest(e, [e.work / "bomb.pdf"]),
         "rejected",
