@@ -90,6 +90,11 @@ def get_retriever(
     key = (path.resolve(), backend, embedding)
     with _lock:
         retriever = _retrievers.get(key)
+        if retriever is not None and retriever.changed_files():
+            # Files it maps were cut or replaced under it: never read them again. Loading
+            # afresh maps the files as they are now, or says the index is damaged.
+            del _retrievers[key]
+            retriever = None
         if retriever is None or retriever.is_stale():
             # The model comes from make_embedder's per-name cache, so it loads once; a
             # version rebuilt with another model gets that model.

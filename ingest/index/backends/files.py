@@ -26,6 +26,7 @@ from ingest.arrays import load_array
 from ingest.index.backends.protocol import VersionContent, version_name
 from ingest.index.dense import DenseIndex
 from ingest.index.durable import current_name, current_version_path
+from ingest.index.integrity import folder_sizes
 from ingest.index.manifest import (
     IndexVersion,
     Manifest,
@@ -65,6 +66,7 @@ def open_folder(
     Raises:
         OSError, ValueError, ...: missing or damaged files (the caller names the version).
     """
+    sizes = folder_sizes(version)  # before mapping: what the maps may rely on
     documents, chunks = read_store(version)
     dense, sparse = chunk_rows(chunks)
     sections = load_array(version / SECTIONS_FILE)
@@ -79,7 +81,7 @@ def open_folder(
         sections=sections,
         section_sparse=SparseIndex.load(version / SECTION_SPARSE_DIR, manifest.sparse, n_sections),
     )
-    return checked_version(version, manifest, parts, stamp=stamp)
+    return checked_version(version, manifest, parts, stamp=stamp, sizes=sizes)
 
 
 @dataclass(frozen=True)
