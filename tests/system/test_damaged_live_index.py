@@ -34,7 +34,7 @@ def test_a_truncated_live_file_is_reported_and_the_server_stays_up(fake_index: P
             whole = path.read_bytes()
             with open(path, "r+b") as handle:  # in place, as truncate(1) does
                 handle.truncate(keep)
-            with pytest.raises(Exception, match="damaged|rebuild"):
+            with pytest.raises(Exception, match=r"damaged|rebuild"):
                 client.predict(QUESTION, 3, "hybrid", api_name="/ask")
             assert process.poll() is None, log_path.read_text()
             with open(path, "r+b") as handle:
