@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Empty: docqa's default index (README, "Which index"); `make run INDEX=DIR` for another.
+# Empty: docqa's default index (docs/cli.md, "Which index"); `make run INDEX=DIR` for another.
 INDEX ?=
 INDEX_FLAG := $(if $(INDEX),--index $(INDEX))
 export HF_HUB_OFFLINE := 1
@@ -87,7 +87,8 @@ bench-load: install
 	$(PY) -m bench.load
 
 # Choices measured on SciFact's train split and left out: chunk size, sentence vectors with
-# context, a learned ranker (about 30 minutes; README, Retrieval figures).
+# context, a learned ranker (about 30 minutes; docs/quality.md, "Measured on the train split
+# and left out").
 bench-experiments: install
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m bench.chunking

@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def figures_table(row: dict[str, Any]) -> str:
-    """One configuration's figures as the README's table."""
+    """One configuration's figures as docs/quality.md's table."""
     lines = [
         "| questions | asked | hit@1 | hit@3 | answered hit@1 |",
         "|---|---|---:|---:|---:|",

@@ -15,7 +15,7 @@ training (``bench/data/reader_training``), folds by document, by ``python -m tra
 (:mod:`training.reader_fit`), which writes them to ``reader.json`` beside the cross-encoder;
 :class:`ReaderSettings` reads them from there (:func:`load_blend`). Abstention stays with
 the first stage's calibrated confidence: on held-out folds the cross-encoder told
-unanswerable questions apart no better (see README, "The second stage").
+unanswerable questions apart no better (docs/architecture.md, "Learned second stage").
 
 Pure functions over arrays; the scorer is a parameter (a test double needs no model).
 """

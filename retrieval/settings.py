@@ -18,7 +18,7 @@ SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "keyword")
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """Knobs of retrieval; defaults are the measured best (see README, Figures).
+    """Knobs of retrieval; defaults are the measured best (see docs/quality.md).
 
     Attributes:
         mode: ``hybrid`` (dense + BM25), ``dense`` or ``keyword``.

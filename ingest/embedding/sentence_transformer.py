@@ -6,8 +6,8 @@ The model runs on one of four backends (see :data:`ingest.embedding.settings.BAC
 - ``onnx``: the same weights exported to ONNX, run by ONNX Runtime (same vectors, faster).
 - ``onnx-int8``: the ONNX export with int8 weights (dynamic quantisation), ONNX Runtime.
 - ``openvino-int8``: OpenVINO with int8 weights and activations, calibrated once (the
-  default: fastest, and within 0.005 nDCG@10 of ``torch`` on SciFact; README, "Embedding
-  backends"). Where OpenVINO cannot be imported, the default falls back to ``onnx-int8``.
+  default: fastest, and within 0.005 nDCG@10 of ``torch`` on SciFact; docs/speed-and-scale.md,
+  "Embedding backends"). Where OpenVINO cannot be imported, the default falls back to ``onnx-int8``.
 
 The exports are made offline from the local model files on first use and cached
 (:mod:`ingest.embedding.exports`). All backends of one model share its

@@ -20,7 +20,7 @@ from ingest.errors import InvalidInputError
 Backend = Literal["torch", "onnx", "onnx-int8", "openvino-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8", "openvino-int8")
 #: Backend used when nobody chooses one: the fastest, and within 0.005 nDCG@10 of ``torch``
-#: on SciFact with the current retrieval (README, "Embedding backends").
+#: on SciFact with the current retrieval (docs/speed-and-scale.md, "Embedding backends").
 DEFAULT_BACKEND: Backend = "openvino-int8"
 
 #: Environment variable that chooses the backend.

@@ -16,7 +16,8 @@ dense index.
 
 ``$DOCQA_DENSE_INDEX`` (``auto``, ``flat``, ``ivf-sq8``) or the ``kind``
 argument of :meth:`DenseIndex.build` overrides the choice. ``bench/scale.py`` measures
-recall against exact search, latency and memory up to a million chunks (README, Scale).
+recall against exact search, latency and memory up to a million chunks (docs/speed-and-scale.md,
+Scale).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Whichever reader read, the decision is the first stage's: the calibrated probability that
 its best passage answers (:mod:`retrieval.relevance`) against ``min_relevance``. On held-out
-folds the cross-encoder told unanswerable questions apart no better (see README).
+folds the cross-encoder told unanswerable questions apart no better (docs/architecture.md,
+"Learned second stage").
 """
 
 from __future__ import annotations
