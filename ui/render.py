@@ -14,16 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from retrieval.types import Answer, Passage
+from ui.labels import confidence_label, section_label
 from ui.links import Place, place_query
 from ui.uploads import UploadOutcome
 
 #: What the chat says when the documents do not answer a question.
 ABSTAIN_TEXT = "Nothing in these documents answers that."
-#: A card reads "likely answers" when the calibrated probability that its passage answers is
-#: at least this (more likely than not) ...
-LIKELY_ANSWERS = 0.5
-#: ... "may answer" from this up, and "related" below it.
-MAY_ANSWER = 0.2
 _CONFIDENCE_TIP = "the calibrated probability that this passage answers the question"
 
 
@@ -64,31 +60,6 @@ def highlighted_text(passage: Passage) -> str:
         cursor = b
     pieces.append(escape(text[cursor:]))
     return "".join(pieces)
-
-
-def section_label(passage: Passage) -> str:
-    """The section path for display, without a leading heading that repeats the title."""
-    path = passage.section
-    if len(path) > 1 and path[0] == passage.title:
-        path = path[1:]
-    return " › ".join(path)
-
-
-def confidence_label(confidence: float | None) -> str:
-    """What a card says about its passage: ``likely answers · 82%``, ``may answer · 31%`` or
-    ``related · 4%`` (thresholds :data:`LIKELY_ANSWERS`, :data:`MAY_ANSWER`; the percentage
-    kept within 1..99); empty when the probability is unknown. Never the fused score, which
-    only orders one answer's passages."""
-    if confidence is None:
-        return ""
-    if confidence >= LIKELY_ANSWERS:
-        label = "likely answers"
-    elif confidence >= MAY_ANSWER:
-        label = "may answer"
-    else:
-        label = "related"
-    # A model's probability is never certainty: shown within 1%..99%.
-    return f"{label} · {min(99, max(1, round(confidence * 100)))}%"
 
 
 def open_link(turn: int, number: int) -> str:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ui.labels import confidence_label, section_label
+
 
 def progress_factory(enabled: bool) -> Callable[[int, str], Callable[[int], None]]:
     """Progress bars on stderr (tqdm), or nothing when not ``enabled``."""
@@ -32,17 +34,20 @@ def progress_factory(enabled: bool) -> Callable[[int, str], Callable[[int], None
 
 def format_answer(answer: Any) -> str:
     """An :class:`~retrieval.types.Answer` for people: the answer, then each cited passage
-    with its highlight between ``>>`` and ``<<``."""
+    (title › section, page, characters, and the chat's label such as ``likely answers ·
+    82%``) with its highlight between ``>>`` and ``<<``."""
     lines = [f"Q: {answer.question}"]
     if answer.abstained:
         lines.append("Nothing in these documents answers that. Nearest passages:")
     elif answer.answer_sentence:
         lines.append(f"A: {answer.answer_sentence} [1]")
     for n, p in enumerate(answer.passages, 1):
-        where = " > ".join(p.section) or p.title
+        section = section_label(p)
+        where = p.title + (f" › {section}" if section and section != p.title else "")
         page = f", page {p.page}" if p.page is not None else ""
+        label = confidence_label(p.confidence)
         lines.append(
-            f"\n[{n}] {p.title} | {where}{page} | chars {p.start}-{p.end} | score {p.score:.4f}"
+            f"\n[{n}] {where}{page} | chars {p.start}-{p.end}" + (f" | {label}" if label else "")
         )
         text = p.text
         for a, b in sorted(p.highlights, reverse=True):

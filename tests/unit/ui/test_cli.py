@@ -40,6 +40,24 @@ def test_ask_readable_output_numbers_citations(
     assert "[1]" in out and "[2]" in out and "chars " in out
 
 
+def test_ask_labels_passages_as_the_chat_does_and_names_the_title_once(
+    fake_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from retrieval import ask
+    from ui.labels import confidence_label
+
+    question = "BRICS summit in October"
+    assert main(["ask", question, "--index", str(fake_index), "--k", "3"]) == 0
+    out = capsys.readouterr().out
+    answer = ask(question, k=3, index=fake_index)
+    headers = [line for line in out.splitlines() if line.startswith("[")]
+    assert len(headers) == 3
+    for header, passage in zip(headers, answer.passages, strict=True):
+        assert header.endswith(f"| {confidence_label(passage.confidence)}")
+        assert header.count(passage.title) == 1
+    assert all("score" not in header for header in headers)
+
+
 @pytest.mark.parametrize(
     "argv",
     [["ask", "   "], ["ask", "q", "--k", "0"], ["ask", "q", "--k", "51"]],

@@ -8,12 +8,10 @@ from pathlib import Path
 from retrieval.api import get_retriever
 from retrieval.types import Answer, Passage
 from tests.support.html_tags import parse_tags
+from ui.labels import LIKELY_ANSWERS, MAY_ANSWER, confidence_label, section_label
 from ui.render import (
     ABSTAIN_TEXT,
-    LIKELY_ANSWERS,
-    MAY_ANSWER,
     citations,
-    confidence_label,
     copy_markdown,
     escape,
     highlighted_text,
@@ -23,7 +21,6 @@ from ui.render import (
     render_error,
     render_question,
     render_uploads,
-    section_label,
 )
 from ui.uploads import UploadOutcome
 
