@@ -11,12 +11,14 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ingest.disk import write_failure
 from ingest.embedding.protocol import Embedder
 from ingest.formats.loaders import LOADERS, supported_suffixes
 from ingest.index.backends.settings import BackendSettings
@@ -27,6 +29,8 @@ from ingest.sync.reports import ProgressFactory, no_progress
 DEFAULT_MAX_UPLOAD_MB = 20.0
 #: Folder inside the index directory where uploads are kept.
 UPLOADS_DIRNAME = "uploads"
+#: The name prefix of an upload still being copied into the folder.
+_PARTIAL = ".upload-"
 _MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^\w.\-]+")
 #: One upload at a time per process: two users sending files of the same name at once must
@@ -111,6 +115,7 @@ def save_uploads(
     """
     upload_dir.mkdir(parents=True, exist_ok=True)
     root = upload_dir.resolve()
+    _remove_partial_uploads(root)
     saved: list[Path] = []
     rejected: list[UploadOutcome] = []
     for raw in files:
@@ -129,12 +134,28 @@ def save_uploads(
             rejected.append(UploadOutcome(name, "rejected", reason))
             continue
         # Copy then rename, so an ingest never reads a half-written file.
-        fd, tmp = tempfile.mkstemp(dir=root, prefix=".upload-")
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=_PARTIAL)
         os.close(fd)
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise write_failure(exc, root, f"the upload {name}") from exc
         saved.append(target)
     return saved, rejected
+
+
+def _remove_partial_uploads(root: Path, *, older_than: float = 600.0) -> None:
+    """Remove half-copied uploads a failed or killed copy left (those older than
+    ``older_than`` seconds: a younger one may be another server's copy in progress)."""
+    now = time.time()
+    for partial in root.glob(f"{_PARTIAL}*"):
+        try:
+            if now - partial.stat().st_mtime > older_than:
+                partial.unlink()
+        except OSError:
+            continue
 
 
 def ingest_uploads(

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.arrays import load_array
+from ingest.disk import write_failure
 
 
 def text_key(text: str) -> str:
@@ -154,8 +155,12 @@ class EmbeddingCache:
 
 def _atomic_write(path: Path, write: Callable[..., object]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        write(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise write_failure(exc, path.parent, f"the embedding cache's {path.name}") from exc

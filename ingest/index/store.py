@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.disk import write_failure
 from ingest.errors import CorruptIndexError, DocqaError
 from ingest.formats.document import Document
 from ingest.index.backends.factory import recorded_store, remote_store
@@ -200,9 +201,39 @@ def write_version(
     versions.mkdir(parents=True, exist_ok=True)
     previous = current_name(index_dir)
     name = store.next_name(int(p.name) for p in versions.iterdir() if p.name.isdigit())
+    _remove_stale_staging(versions)  # what a failed run left: it may hold the space needed
     staging = versions / f".{name}.staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    try:
+        staging.mkdir()
+        final = _write_staged(
+            staging, name, manifest, documents, chunks, vectors, tokens, units, unit_vectors, store
+        )
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError | RuntimeError) and not isinstance(exc, DocqaError):
+            raise write_failure(exc, index_dir, f"a new version ({staging.name})") from exc
+        raise
+    fsync(versions)
+    point_current(index_dir, name)
+    _collect_old_versions(versions, keep={name, previous or name})
+    kept = [versions / v for v in {name, previous or name} if (versions / v).is_dir()]
+    store.collect(kept, final)
+    return final
+
+
+def _write_staged(
+    staging: Path,
+    name: str,
+    manifest: Manifest,
+    documents: list[Document],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    tokens: TokenTable | None,
+    units: UnitTable | None,
+    unit_vectors: np.ndarray | None,
+    store: VersionStore,
+) -> Path:
+    """Write every file of version ``name`` into ``staging``, then rename it into place."""
     write_store(staging, documents, chunks)
     if tokens is None:
         tokenizer = Tokenizer(manifest.sparse)
@@ -230,14 +261,15 @@ def write_version(
     )
     store.write(staging, name, content)
     fsync_tree(staging)
-    final = versions / name
+    final = staging.parent / name
     os.replace(staging, final)
-    fsync(versions)
-    point_current(index_dir, name)
-    _collect_old_versions(versions, keep={name, previous or name})
-    kept = [versions / v for v in {name, previous or name} if (versions / v).is_dir()]
-    store.collect(kept, final)
     return final
+
+
+def _remove_stale_staging(versions: Path) -> None:
+    for old in versions.iterdir():
+        if old.name.startswith(".") and old.name.endswith(".staging"):
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def retire_other_versions(index_dir: Path) -> None:
