@@ -108,6 +108,7 @@ def serve(
         prevent_thread_lock=True,
         auth=auth,
         share=False,
+        quiet=True,  # Gradio's own lines (its URL, "set share=True") are not the reader's
         ssr_mode=False,
         show_error=False,
         max_file_size=_gradio_upload_cap(max_upload_mb),

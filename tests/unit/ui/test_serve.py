@@ -129,4 +129,5 @@ def test_serve_loads_the_index_once_and_launches_locally_with_the_login(
     assert kwargs["server_name"] == "127.0.0.1" and kwargs["server_port"] == 9999
     assert kwargs["auth"] == ("ann", "secret")
     assert kwargs["share"] is False and kwargs["ssr_mode"] is False
+    assert kwargs["quiet"] is True  # no "set share=True" hint for people who cannot use it
     assert kwargs["css"] and kwargs["theme"] is not None
