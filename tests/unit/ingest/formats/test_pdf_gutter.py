@@ -123,3 +123,27 @@ _LINE_CHARS = st.sampled_from(["a", "B", "-", "-", " ", "\t", "1", "_", "é", "\
 @given(st.lists(st.text(_LINE_CHARS, max_size=12), max_size=25))
 def test_reflow_joins_lines_as_the_plain_version_did(lines: list[str]) -> None:
     assert reflow(lines) == reference_reflow(lines)
+
+
+class _CountingPattern:
+    """A regex that counts the characters its searches may scan."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern, self.scanned = pattern, 0
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        self.scanned += len(text) - pos
+        return self.pattern.search(text, pos)
+
+
+def test_reflowing_a_page_of_one_long_paragraph_reads_each_line_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ingest.formats.pdf as pdf
+
+    counting = _CountingPattern(pdf._HYPHENATED)
+    monkeypatch.setattr(pdf, "_HYPHENATED", counting)
+    lines = [f"line {n} of a paragraph that never ends, set in two columns" for n in range(3_000)]
+    text = pdf.reflow(lines)
+    # Checking the whole paragraph so far for a hyphen at its end made a page quadratic.
+    assert counting.scanned <= 10 * len(lines) and len(text) > 150_000
