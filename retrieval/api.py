@@ -90,8 +90,8 @@ def get_retriever(
     key = (path.resolve(), backend, embedding)
     with _lock:
         retriever = _retrievers.get(key)
-        if retriever is not None and retriever.changed_files():
-            # Files it maps were cut or replaced under it: never read them again. Loading
+        if retriever is not None and retriever.rewritten_files():
+            # Files it maps were rewritten in place under it: never read them again. Loading
             # afresh maps the files as they are now, or says the index is damaged.
             del _retrievers[key]
             retriever = None

@@ -18,7 +18,7 @@ from ingest.embedding.protocol import Embedder
 from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexMismatchError, InvalidInputError
 from ingest.index.backends.settings import BackendSettings
-from ingest.index.integrity import changed_files
+from ingest.index.integrity import rewritten_files
 from ingest.index.store import IndexVersion, live_stamp, load_version
 from retrieval.inputs import MAX_K, MAX_QUESTION_CHARS, validate_k, validate_question
 from retrieval.passage_sentences import PassageSentences, unit_text
@@ -98,10 +98,10 @@ class Retriever:
         now = live_stamp(self.index_dir, self._backend)
         return now is not None and now != self.version.stamp
 
-    def changed_files(self) -> list[str]:
-        """The loaded version's files whose size changed since they were mapped (reading
+    def rewritten_files(self) -> list[str]:
+        """The loaded version's files rewritten in place since they were mapped (reading
         them could kill the process: see :mod:`ingest.index.integrity`)."""
-        return changed_files(self.version.path, self.version.sizes)
+        return rewritten_files(self.version.path, self.version.files)
 
     def rank(
         self,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import CorruptIndexError, IndexMismatchError
-from ingest.index.integrity import Sizes
+from ingest.index.integrity import FileStates
 from ingest.index.records import ChunkStore, DocumentStore
 from ingest.index.rows import DenseRows, KeywordRows, SectionRows, UnitRows
 from ingest.index.sparse import SparseSettings
@@ -120,9 +120,9 @@ class IndexVersion:
     stamp: Stamp | None = None
     #: Reads the chunks' stored BM25 tokens (None: from ``path / "tokens"``).
     read_tokens: Callable[[], TokenTable | None] | None = None
-    #: The size of each file of the version folder before it was mapped (see
+    #: Each file of the version folder as it was before it was mapped (see
     #: :mod:`ingest.index.integrity`); empty when nothing local is mapped.
-    sizes: Sizes = ()
+    files: FileStates = ()
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def checked_version(
     *,
     stamp: Stamp | None,
     read_tokens: Callable[[], TokenTable | None] | None = None,
-    sizes: Sizes = (),
+    files: FileStates = (),
 ) -> IndexVersion:
     """The loaded version, once its ``parts`` agree with each other and with the manifest.
 
@@ -180,5 +180,5 @@ def checked_version(
         parts.section_sparse,
         stamp,
         read_tokens,
-        sizes,
+        files,
     )

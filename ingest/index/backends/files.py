@@ -26,7 +26,7 @@ from ingest.arrays import load_array
 from ingest.index.backends.protocol import VersionContent, version_name
 from ingest.index.dense import DenseIndex
 from ingest.index.durable import current_name, current_version_path
-from ingest.index.integrity import folder_sizes
+from ingest.index.integrity import file_states
 from ingest.index.manifest import (
     IndexVersion,
     Manifest,
@@ -66,7 +66,7 @@ def open_folder(
     Raises:
         OSError, ValueError, ...: missing or damaged files (the caller names the version).
     """
-    sizes = folder_sizes(version)  # before mapping: what the maps may rely on
+    files = file_states(version)  # before mapping: what the maps rely on
     documents, chunks = read_store(version)
     dense, sparse = chunk_rows(chunks)
     sections = load_array(version / SECTIONS_FILE)
@@ -81,7 +81,7 @@ def open_folder(
         sections=sections,
         section_sparse=SparseIndex.load(version / SECTION_SPARSE_DIR, manifest.sparse, n_sections),
     )
-    return checked_version(version, manifest, parts, stamp=stamp, sizes=sizes)
+    return checked_version(version, manifest, parts, stamp=stamp, files=files)
 
 
 @dataclass(frozen=True)
