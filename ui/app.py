@@ -295,11 +295,7 @@ def build_app(settings: ChatSettings) -> Any:
                     )
                 viewer = gr.HTML(elem_id="dq-viewer")
             with gr.Column(scale=1, min_width=300, elem_id="dq-side") as side_col:
-                with gr.Accordion("Settings", open=True):
-                    k_slider = gr.Slider(1, 10, value=5, step=1, label="Passages", elem_id="dq-k")
-                    mode_radio = gr.Radio(
-                        list(SEARCH_MODES), value="hybrid", label="Search mode", elem_id="dq-mode"
-                    )
+                with gr.Accordion("Search", open=True):
                     doc_filter = gr.Dropdown(
                         choices=document_choices(documents),
                         value=[],
@@ -308,6 +304,17 @@ def build_app(settings: ChatSettings) -> Any:
                         info="Leave empty to search them all.",
                         elem_id="dq-filter",
                     )
+                    # For tuning and comparing, not for asking: closed until opened.
+                    with gr.Accordion("Passages and search mode", open=False, elem_id="dq-tuning"):
+                        k_slider = gr.Slider(
+                            1, 10, value=5, step=1, label="Passages", elem_id="dq-k"
+                        )
+                        mode_radio = gr.Radio(
+                            list(SEARCH_MODES),
+                            value="hybrid",
+                            label="Search mode",
+                            elem_id="dq-mode",
+                        )
                 with gr.Accordion("Add documents", open=True):
                     files = gr.File(
                         # No file_types: unsupported files reach the handler, which lists

@@ -209,6 +209,8 @@ def test_settings_choose_passages_mode_and_documents(chat: Chat) -> None:
 
     page = chat.page
     k_box = page.locator("#dq-k input[type=number]")
+    expect(k_box).to_be_hidden()  # the tuning settings are closed until opened
+    page.get_by_role("button", name="Passages and search mode").click()
     k_box.fill("2")
     k_box.press("Enter")
     page.locator("#dq-mode").get_by_label("dense").check()
