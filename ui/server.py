@@ -18,6 +18,10 @@ NO_AUTH_WARNING = (
     "docqa: warning: serving on {host} without a password; anyone who can reach this "
     "machine can read and add documents"
 )
+#: Conversations kept in memory at once (Gradio keeps each tab's answers and last viewer in
+#: its session): the least recently active is forgotten beyond this, which bounds the
+#: server's memory (a session holds a few hundred KB at most).
+MAX_SESSIONS = 500
 
 
 def is_loopback(host: str) -> bool:
@@ -109,6 +113,7 @@ def serve(
         auth=auth,
         share=False,
         quiet=True,  # Gradio's own lines (its URL, "set share=True") are not the reader's
+        state_session_capacity=MAX_SESSIONS,
         ssr_mode=False,
         show_error=False,
         max_file_size=_gradio_upload_cap(max_upload_mb),

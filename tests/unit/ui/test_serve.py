@@ -10,7 +10,7 @@ import pytest
 from ingest.errors import InvalidInputError
 from ui import server
 from ui.cli import main
-from ui.server import check_access, is_loopback, parse_auth
+from ui.server import MAX_SESSIONS, check_access, is_loopback, parse_auth
 from ui.settings import Settings
 
 
@@ -130,4 +130,5 @@ def test_serve_loads_the_index_once_and_launches_locally_with_the_login(
     assert kwargs["auth"] == ("ann", "secret")
     assert kwargs["share"] is False and kwargs["ssr_mode"] is False
     assert kwargs["quiet"] is True  # no "set share=True" hint for people who cannot use it
+    assert kwargs["state_session_capacity"] == MAX_SESSIONS  # memory bounded by sessions
     assert kwargs["css"] and kwargs["theme"] is not None
