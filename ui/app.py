@@ -22,6 +22,7 @@ from ingest.formats.loaders import supported_suffixes
 from ingest.index.backends.settings import BackendSettings
 from retrieval import AskSettings, ask
 from retrieval.api import get_retriever
+from retrieval.inputs import MAX_QUESTION_CHARS
 from retrieval.retriever import SEARCH_MODES, Retriever
 from retrieval.types import Answer
 from ui import render
@@ -160,6 +161,12 @@ def build_app(settings: ChatSettings) -> Any:
         question = (question or "").strip()
         if not question:
             return "", history, ""
+        if len(question) > MAX_QUESTION_CHARS:  # kept in the box, to shorten
+            gr.Warning(
+                f"The question is {len(question):,} characters; the limit is "
+                f"{MAX_QUESTION_CHARS:,}. Shorten it and ask again."
+            )
+            return question, history, ""
         return (
             "",
             [*history, {"role": "user", "content": render.render_question(question)}],
@@ -275,7 +282,7 @@ def build_app(settings: ChatSettings) -> Any:
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
                         show_label=False,
-                        placeholder="Ask a question…",
+                        placeholder=f"Ask a question… (up to {MAX_QUESTION_CHARS:,} characters)",
                         elem_id="dq-question",
                         scale=6,
                         max_lines=4,
