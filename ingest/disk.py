@@ -34,25 +34,18 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes / 1_000_000:,.1f} MB" if n_bytes >= 100_000 else f"{n_bytes:,} bytes"
 
 
-def disk_is_full(exc: BaseException, path: Path) -> bool:
-    """Whether ``exc``, raised writing under ``path``, comes from a full disk or quota."""
-    if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
-        return True
-    try:
-        return shutil.disk_usage(mount_point(path)).free < NEARLY_FULL
-    except OSError:
-        return False
-
-
 def write_failure(exc: BaseException, path: Path, what: str) -> IndexUnwritableError:
-    """The error to raise when writing ``what`` under ``path`` failed with ``exc``."""
+    """The error to raise when writing ``what`` under ``path`` failed with ``exc``: a full
+    disk (``ENOSPC``/``EDQUOT``, or under :data:`NEARLY_FULL` bytes free) says so first."""
     disk = mount_point(path)
     try:
-        free = f"{_size(shutil.disk_usage(disk).free)} free"
+        free_bytes: int | None = shutil.disk_usage(disk).free
     except OSError:
-        free = "free space unknown"
+        free_bytes = None
+    free = "free space unknown" if free_bytes is None else f"{_size(free_bytes)} free"
     detail = str(exc) or type(exc).__name__
-    if disk_is_full(exc, path):
+    full = isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
+    if full or (free_bytes is not None and free_bytes < NEARLY_FULL):
         return IndexUnwritableError(
             f"no space left on the disk holding {path} ({disk}, {free}) while writing "
             f"{what}; nothing was changed: free some space and run again ({detail})"

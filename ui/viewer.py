@@ -133,17 +133,15 @@ def locate(place: Place, version: IndexVersion, answers: Sequence[Answer] = ()) 
     page = place.page if place.page is not None else None
     if anchor is not None and page is None:
         page = document.page_at(anchor)
-    pages = {p.number: p for p in document.pages}
-    no_page = InvalidInputError(
-        f"{document.title!r} has no page {place.page} "
-        f"({len(document.pages)} page{'s' if len(document.pages) != 1 else ''})"
-    )
-    if anchor is None:
-        if page not in pages:
-            raise no_page
-        anchor = pages[page].start
-    elif place.page is not None and place.page not in pages:
-        raise no_page
+    if anchor is None or place.page is not None:  # a page asked for must exist
+        pages = {p.number: p for p in document.pages}
+        if place.page not in pages:
+            raise InvalidInputError(
+                f"{document.title!r} has no page {place.page} "
+                f"({len(document.pages)} page{'s' if len(document.pages) != 1 else ''})"
+            )
+        if anchor is None:
+            anchor = pages[place.page].start
     highlight = place.highlight
     if highlight is not None and not 0 <= highlight[0] < highlight[1] <= size:
         highlight = None

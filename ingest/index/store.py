@@ -266,9 +266,14 @@ def _write_staged(
     return final
 
 
+def _is_staging(name: str) -> bool:
+    """Whether ``name`` is a version folder still being written (or left by a failed run)."""
+    return name.startswith(".") and name.endswith(".staging")
+
+
 def _remove_stale_staging(versions: Path) -> None:
     for old in versions.iterdir():
-        if old.name.startswith(".") and old.name.endswith(".staging"):
+        if _is_staging(old.name):
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -285,6 +290,5 @@ def _collect_old_versions(versions: Path, keep: set[str]) -> None:
     an older one to this sees ``CURRENT`` moved and starts over (see :func:`load_version`).
     """
     for old in versions.iterdir():
-        stale_staging = old.name.startswith(".") and old.name.endswith(".staging")
-        if (old.name.isdigit() and old.name not in keep) or stale_staging:
+        if (old.name.isdigit() and old.name not in keep) or _is_staging(old.name):
             shutil.rmtree(old, ignore_errors=True)
