@@ -211,8 +211,11 @@ def test_settings_choose_passages_mode_and_documents(chat: Chat) -> None:
     k_box = page.locator("#dq-k input[type=number]")
     expect(k_box).to_be_hidden()  # the tuning settings are closed until opened
     page.get_by_role("button", name="Passages and search mode").click()
+    expect(k_box).to_be_editable()  # the panel has opened: a value typed now is taken
     k_box.fill("2")
     k_box.press("Enter")
+    k_box.blur()
+    expect(page.locator("#dq-k input[type=range]")).to_have_value("2")
     page.locator("#dq-mode").get_by_label("dense").check()
     filter_box = page.get_by_role("combobox", name="Only these documents")
     filter_box.click()
