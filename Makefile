@@ -68,6 +68,7 @@ bench-scale: install
 
 bench-quality: install
 	$(PY) -m bench.quality
+	$(PY) -m bench.confidence --parts calibration
 
 # Whether the confidence means what it says: the article alone and among 57 other documents,
 # and calibration on squad2-train and covidqa-train (about an hour on 2 cores).

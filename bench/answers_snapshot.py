@@ -5,7 +5,7 @@ highlights and abstentions. Run this before and after, then compare:
 
     python -m bench.answers_snapshot write before.json
     python -m bench.answers_snapshot write after.json
-    python -m bench.answers_snapshot compare before.json after.json
+    python -m bench.answers_snapshot compare before.json after.json [--ignore FIELD ...]
 
 The set: the article's seed, development and paraphrase questions (default and first-stage
 only), the follow-up conversations, the article on Milvus (milvus-lite), every fourth
@@ -149,16 +149,18 @@ MAKERS: dict[str, Callable[[Path], dict[str, Record]]] = {
 }
 
 
-def _differences(before: Any, after: Any, where: str = "") -> Iterator[str]:
+def _differences(
+    before: Any, after: Any, where: str = "", ignored: frozenset[str] = frozenset()
+) -> Iterator[str]:
     if isinstance(before, dict) and isinstance(after, dict):
-        for key in sorted((set(before) | set(after)) - TIMING_FIELDS):
+        for key in sorted((set(before) | set(after)) - TIMING_FIELDS - ignored):
             if key not in before or key not in after:
                 yield f"{where}/{key}: only in {'after' if key not in before else 'before'}"
             else:
-                yield from _differences(before[key], after[key], f"{where}/{key}")
+                yield from _differences(before[key], after[key], f"{where}/{key}", ignored)
     elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         for number, (one, other) in enumerate(zip(before, after, strict=True)):
-            yield from _differences(one, other, f"{where}[{number}]")
+            yield from _differences(one, other, f"{where}[{number}]", ignored)
     elif isinstance(before, float) and isinstance(after, float):
         if not math.isclose(before, after, rel_tol=1e-9, abs_tol=1e-12):
             yield f"{where}: {before!r} != {after!r}"
@@ -166,8 +168,9 @@ def _differences(before: Any, after: Any, where: str = "") -> Iterator[str]:
         yield f"{where}: {before!r} != {after!r}"
 
 
-def compare(before_path: Path, after_path: Path) -> int:
-    """Print how many answers differ in each part; the number of differing answers."""
+def compare(before_path: Path, after_path: Path, ignored: frozenset[str] = frozenset()) -> int:
+    """Print how many answers differ in each part (fields named in ``ignored`` left out, at
+    any depth); the number of differing answers."""
     before = json.loads(before_path.read_text(encoding="utf-8"))
     after = json.loads(after_path.read_text(encoding="utf-8"))
     total = 0
@@ -178,10 +181,10 @@ def compare(before_path: Path, after_path: Path) -> int:
         old, new = before[part], after[part]
         differing = [key for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)]
         # Floats compared to 1e-9 relative: identical arithmetic gives identical numbers.
-        real = [k for k in differing if any(_differences(old.get(k), new.get(k), k))]
+        real = [k for k in differing if any(_differences(old.get(k), new.get(k), k, ignored))]
         print(f"{part}: {len(new)} answers, {len(real)} differ")
         for key in real[:5]:
-            for line in list(_differences(old.get(key), new.get(key), key))[:3]:
+            for line in list(_differences(old.get(key), new.get(key), key, ignored))[:3]:
                 print(f"  {line[:300]}")
         total += len(real)
     return total
@@ -204,9 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     both = commands.add_parser("compare", help="count differing answers")
     both.add_argument("before", type=Path)
     both.add_argument("after", type=Path)
+    both.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="leave this field out (repeatable), e.g. confidence when only it was meant to move",
+    )
     args = parser.parse_args(argv)
     if args.command == "compare":
-        return 1 if compare(args.before, args.after) else 0
+        return 1 if compare(args.before, args.after, frozenset(args.ignore)) else 0
     results: dict[str, dict[str, Record]] = {}
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)

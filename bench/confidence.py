@@ -13,7 +13,9 @@ Two measurements (``make bench-confidence``):
 2. **Calibration**: squad2-train over its eight articles and covidqa-train over its 49: for
    the first passage of every answer, its percentage against whether it holds the evidence,
    in ten bins (expected calibration error), and the share of cards shown as likely
-   (>= 50%) that hold the evidence.
+   (>= 50%) that hold the evidence. The shipped heads were fitted on these questions too
+   (four weights each); the figures held out by article, which ``python -m training --step
+   confidence`` measured when it fitted them, are printed after (from ``confidence.json``).
 
     python -m bench.confidence [--parts invariance,calibration] [--sample N]
 """
@@ -173,6 +175,26 @@ def calibration(work: Path, sample: int | None) -> dict[str, float]:
     return figures
 
 
+def held_out() -> dict[str, float]:
+    """Print the held-out figures the shipped heads were fitted with (``confidence.json``)."""
+    from retrieval.confidence import CONFIDENCE_FILE
+
+    data = json.loads(CONFIDENCE_FILE.read_text(encoding="utf-8")).get("held_out", {})
+    figures: dict[str, float] = {}
+    for head, sets in data.items():
+        print(f"\nheld out by article, {head} head (python -m training --step confidence):")
+        print("| set | questions | first right | ECE | likely right | abstained |")
+        print("|---|---|---|---|---|---|")
+        for name, f in sets.items():
+            print(
+                f"| {name} | {f['questions']} | {f['first_right']} | {f['ece']} "
+                f"| {f['likely_right']} | {f['abstained']} |"
+            )
+            if head == "reader":
+                figures[f"held_out_{name}_ece"] = f["ece"]
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; prints markdown tables, then the figures as one JSON line."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -188,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             figures |= invariance(work)
         if "calibration" in parts:
             figures |= calibration(work, args.sample)
+            figures |= held_out()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({k: round(v, 4) for k, v in figures.items()}))

@@ -2,9 +2,8 @@
 
 For each passage (chunk row) this gives its sentence units, their cosine to the question, their
 first-stage score (the cosine plus ``lexical_weight`` times the IDF-weighted share of the
-question's content terms the sentence holds) and the passage's calibrated answerability (its
-best sentence cosine and its term coverage, :mod:`retrieval.relevance`). The retriever
-highlights, abstains and hands the second stage its candidates from this; the offline
+question's content terms the sentence holds). The retriever highlights and hands the second
+stage its candidates from this; the offline
 benchmarks that fit the second stage read the same figures through
 :meth:`retrieval.retriever.Retriever.passage_sentences`.
 """
@@ -18,7 +17,7 @@ import numpy as np
 
 from ingest.embedding.protocol import Embedder
 from ingest.index.store import IndexVersion
-from retrieval.relevance import RelevanceModel, coverage
+from retrieval.relevance import coverage
 from retrieval.signals import Signals
 
 
@@ -30,13 +29,11 @@ class PassageSentences:
         units: Sentence unit ids of each passage, in text order.
         cosines: Their cosine to the question.
         scores: Their first-stage score (cosine plus weighted term overlap).
-        confidence: Each passage's calibrated probability of answering the question.
     """
 
     units: tuple[np.ndarray, ...]
     cosines: tuple[np.ndarray, ...]
     scores: tuple[np.ndarray, ...]
-    confidence: tuple[float, ...]
 
 
 def unit_text(version: IndexVersion, unit: int) -> str:
@@ -75,14 +72,13 @@ def score_passages(
     terms: list[str],
     *,
     lexical_weight: float,
-    relevance: RelevanceModel,
 ) -> PassageSentences:
     """The first-stage figures of the sentences of chunks ``rows`` (``cosines``: theirs, from
     :func:`unit_cosines`) for a question of content ``terms``."""
     tokenizer = version.sparse.tokenizer
     idf = version.sparse.idf(terms)
     units = version.units
-    spans, scores, confidence = [], [], []
+    spans, scores = [], []
     for row, cos in zip(rows, cosines, strict=True):
         span = np.arange(units.offsets[row], units.offsets[row + 1])
         chunk = version.chunks[row]
@@ -96,12 +92,4 @@ def score_passages(
         )
         spans.append(span)
         scores.append(cos + lexical_weight * overlap)
-        best = float(cos.max()) if len(cos) else 0.0
-        chunk_terms = set(tokenizer(chunk.text))
-        confidence.append(relevance.probability(best, coverage(terms, chunk_terms, idf)))
-    return PassageSentences(
-        units=tuple(spans),
-        cosines=tuple(cosines),
-        scores=tuple(scores),
-        confidence=tuple(confidence),
-    )
+    return PassageSentences(units=tuple(spans), cosines=tuple(cosines), scores=tuple(scores))

@@ -13,9 +13,9 @@ asks the cross-encoder (:mod:`retrieval.rerank`) how well each answers the quest
 Both weights were fitted on SQuAD 2.0's training articles and the documents written for
 training (``bench/data/reader_training``), folds by document, by ``python -m training``
 (:mod:`training.reader_fit`), which writes them to ``reader.json`` beside the cross-encoder;
-:class:`ReaderSettings` reads them from there (:func:`load_blend`). Abstention stays with
-the first stage's calibrated confidence: on held-out folds the cross-encoder told
-unanswerable questions apart no better (docs/architecture.md, "Learned second stage").
+:class:`ReaderSettings` reads them from there (:func:`load_blend`). The raw logits of the
+sentences read are kept: the probability that a passage answers reads them
+(:mod:`retrieval.stages.decide`).
 
 Pure functions over arrays; the scorer is a parameter (a test double needs no model).
 """
@@ -174,11 +174,15 @@ class Reading:
         order: Positions of the passages read, best first.
         scores: Each passage's final score (by position); only their order means anything.
         highlight: Each passage's best sentence as a unit id, or -1 when none was read.
+        units: The sentence units the cross-encoder read (none on the fast path) ...
+        logits: ... and its raw logit for each.
     """
 
     order: np.ndarray
     scores: np.ndarray
     highlight: np.ndarray
+    units: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    logits: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def choose(candidates: Candidates, limit: int) -> np.ndarray:
@@ -223,4 +227,10 @@ def read(
         floor = float(scores[read_any].min())
         scores = np.where(read_any, scores, floor - 1.0 - (1.0 - first) / 2)
     order = np.argsort(-scores, kind="stable")
-    return Reading(order=order, scores=scores, highlight=highlight)
+    return Reading(
+        order=order,
+        scores=scores,
+        highlight=highlight,
+        units=candidates.unit[chosen].astype(np.int64),
+        logits=logits,
+    )

@@ -1,41 +1,17 @@
-"""Answerability: a calibrated probability that the top passage answers the question.
+"""Term overlap for ranking sentences: how much of a question's content a text holds.
 
-Two signals of the top-ranked passage feed a logistic model:
-
-- ``sentence``: cosine similarity between the question and the passage's best sentence;
-- ``coverage``: the share of the question's content-term weight (BM25 IDF) that the
-  passage contains; terms the corpus has never seen weigh the most, so a question about
-  something the documents never mention scores low even when its topic is near. Function
-  words (``when``, ``why``, ``did``...) are left out: a document rarely contains a
-  question's own wording, and counting them as missing content made answerable questions
-  look unanswerable.
-
-The coefficients are fitted by ``bench/calibrate.py`` on questions of our own and the SciFact
-train split (never on the held-out checks); the answer abstains when the probability is below
-``SearchSettings.min_relevance``.
+A question's content terms (function words such as ``when``, ``why``, ``did`` left out: a
+document rarely repeats a question's own wording) are weighed by the index's BM25 IDF, so a
+term every document holds counts for little. This only orders sentences inside one answer;
+the probability that a passage answers never reads it (it moves with what else is indexed;
+see :mod:`retrieval.confidence`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ingest.index.sparse import Tokenizer
-
-
-@dataclass(frozen=True)
-class RelevanceModel:
-    """``P(answerable) = sigmoid(bias + w_sentence * sentence + w_coverage * coverage)``."""
-
-    bias: float = -8.058
-    w_sentence: float = 13.532
-    w_coverage: float = 7.987
-
-    def probability(self, sentence: float, coverage: float) -> float:
-        """The calibrated probability that the passage answers the question."""
-        z = self.bias + self.w_sentence * sentence + self.w_coverage * coverage
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 def question_terms(tokenizer: Tokenizer, question: str) -> list[str]:

@@ -22,11 +22,11 @@ from ingest.index.integrity import rewritten_files
 from ingest.index.store import IndexVersion, live_stamp, load_version
 from retrieval.inputs import MAX_K, MAX_QUESTION_CHARS, validate_k, validate_question
 from retrieval.passage_sentences import PassageSentences, unit_text
-from retrieval.reader import Scorer
+from retrieval.reader import Reading, Scorer
 from retrieval.settings import SEARCH_MODES, SearchMode, SearchSettings
 from retrieval.stages.cite import cite, ranked
-from retrieval.stages.decide import abstains
-from retrieval.stages.first_stage import FirstStage, Ranking
+from retrieval.stages.decide import Judged, judge
+from retrieval.stages.first_stage import FirstStage, Ranking, Shortlist
 from retrieval.stages.read import Reader, make_reader
 from retrieval.stages.resolve import resolve_question
 from retrieval.types import Answer, Passage
@@ -141,7 +141,8 @@ class Retriever:
         """Answer ``question`` in ``k`` passages (from ``documents``, after ``history``).
 
         Resolve and rank (:meth:`rank`), shortlist as many passages as the reader needs,
-        read them, decide from the first stage's confidence, cite the first ``k``. With
+        read them, judge how likely each of the first ``k`` is to answer and decide
+        (:func:`retrieval.stages.decide.judge`), cite them. With
         ``settings.highlight`` off (bulk ranking) the ranked passages are returned as they
         are: no sentences, no reading, abstained only when nothing was found.
         """
@@ -153,13 +154,28 @@ class Retriever:
             top = ranking.order[:k]
             passages = ranked(self.version, ranking.signals.rows[top], ranking.fused[top])
             return self._answered(question, passages, not passages, started)
+        shortlist, reading, judged = self.judge(ranking, k)
+        passages = cite(self.version, shortlist, reading, judged.shown)
+        return self._answered(question, passages, judged.abstains, started)
+
+    def judge(self, ranking: Ranking, k: int) -> tuple[Shortlist, Reading, Judged]:
+        """Shortlist ``ranking`` for the reader, read it, and judge its first ``k`` passages
+        (what :meth:`answer` cites, and what the confidence model is fitted on)."""
         reader = self.reader()
         shortlist = self._first.shortlist(ranking, reader.depth(k), self.settings)
-        reading = reader.read(ranking.question.reading, shortlist)
-        abstained = abstains(shortlist.sentences.confidence, self.settings.min_relevance)
-        return self._answered(
-            question, cite(self.version, shortlist, reading, k), abstained, started
+        question = ranking.question.reading
+        reading = reader.read(question, shortlist)
+        judged = judge(
+            self.version,
+            shortlist,
+            reading,
+            k,
+            question,
+            self.settings.confidence,
+            logits=functools.partial(reader.logits, question),
+            threshold=self.settings.min_relevance,
         )
+        return shortlist, reading, judged
 
     def passage_sentences(
         self, ranking: Ranking, rows: list[int], question: str

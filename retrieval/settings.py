@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ingest.errors import InvalidInputError
+from retrieval.confidence import ConfidenceModel, shipped_confidence
 from retrieval.followup import FollowupSettings
 from retrieval.fusion import FusionWeights
 from retrieval.reader import ReaderSettings
-from retrieval.relevance import RelevanceModel
 
 SearchMode = Literal["hybrid", "dense", "keyword"]
 FusionKind = Literal["blend", "rrf"]
@@ -26,17 +26,17 @@ class SearchSettings:
         fusion: ``blend`` (weighted min-max-normalised scores) or ``rrf`` (reciprocal rank).
         weights: Weights of BM25, chunk cosine and best-sentence cosine in the fusion.
         rrf_k: Reciprocal-rank fusion constant.
-        min_relevance: Abstention threshold on the calibrated probability that the top
-            passage answers the question (see :mod:`retrieval.relevance`).
-        relevance: The calibrated answerability model.
+        min_relevance: Abstention threshold on the probability that the first passage
+            answers (None: the fitted head's own, from ``confidence.json``).
+        confidence: The probability that a passage answers (:mod:`retrieval.confidence`).
         lexical_weight: Weight of term overlap when choosing the highlighted sentence.
         highlight: Compute highlights and answerability (off for bulk ranking: the first
             stage's passages alone, no sentences read and no abstention decision).
         reader: The learned second stage (:mod:`retrieval.reader`, on by default): it
             re-ranks the first passages and picks each one's answering sentence; ``None``
             reads with the :class:`~retrieval.stages.read.NullReader` (first stage only:
-            highlights from the stored sentence vectors). Abstention is the first stage's
-            ``min_relevance`` decision either way.
+            highlights from the stored sentence vectors, and the confidence head without the
+            cross-encoder's logit).
         followup: How earlier turns inform a follow-up (:mod:`retrieval.followup`).
     """
 
@@ -47,8 +47,8 @@ class SearchSettings:
     fusion: FusionKind = "blend"
     weights: FusionWeights = field(default_factory=FusionWeights)
     rrf_k: float = 60.0
-    min_relevance: float = 0.61
-    relevance: RelevanceModel = field(default_factory=RelevanceModel)
+    min_relevance: float | None = None
+    confidence: ConfidenceModel = field(default_factory=shipped_confidence)
     lexical_weight: float = 0.5
     highlight: bool = True
     reader: ReaderSettings | None = field(default_factory=ReaderSettings)
@@ -58,7 +58,7 @@ class SearchSettings:
         check_mode(self.mode)
         if self.fusion not in ("blend", "rrf"):
             raise InvalidInputError(f"unknown fusion {self.fusion!r}; valid: blend, rrf")
-        if not 0.0 <= self.min_relevance <= 1.0:
+        if self.min_relevance is not None and not 0.0 <= self.min_relevance <= 1.0:
             raise InvalidInputError(f"min_relevance={self.min_relevance} must lie in 0..1")
 
     def weights_for(self, mode: SearchMode) -> FusionWeights:

@@ -12,6 +12,9 @@ Steps, in order (all of them by default; a later step reads what the earlier one
    written documents (``BUILD/written``).
 4. ``fit``: the second stage's candidates on both, each read by the fold model that never saw
    it, and the reader's blend fitted on them, folds by article, into ``--target/reader.json``.
+5. ``confidence``: questions over documents that hold their answer and over documents that
+   do not, asked through the shipped path, and the confidence heads fitted on them, folds by
+   article, into ``--target/confidence.json`` (:mod:`training.confidence`).
 
 Run from anywhere with ``HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false`` (``make train`` sets
 both); nothing is downloaded. Seeds are fixed and the data order is deterministic: a run
@@ -28,7 +31,7 @@ from pathlib import Path
 
 from training import BUILD, MODEL_DIR, SHIPPED
 
-STEPS = ("final", "folds", "indexes", "fit")
+STEPS = ("final", "folds", "indexes", "fit", "confidence")
 
 
 def run(steps: list[str], *, build: Path = BUILD, target: Path = MODEL_DIR) -> None:
@@ -50,6 +53,10 @@ def run(steps: list[str], *, build: Path = BUILD, target: Path = MODEL_DIR) -> N
 
             squad_fold_indexes(build / "squad_folds")
             written_index(build / "written")
+        elif step == "confidence":
+            from training.confidence import collect, fit
+
+            fit(collect(build / "confidence"), target / "confidence.json")
         else:
             from training.reader_features import squad_features, written_features
             from training.reader_fit import fit_folds, write_blend

@@ -49,7 +49,6 @@ def question_features(
     rows = [int(r) for r in ranking.signals.rows[top]]
     version = retriever.version
     found = retriever.passage_sentences(ranking, rows, question)
-    confidence = found.confidence
     passage = np.concatenate([np.full(len(u), i) for i, u in enumerate(found.units)])
     units = np.concatenate(found.units).astype(np.int64)
     cos = np.concatenate(found.cosines).astype(np.float32)
@@ -67,7 +66,6 @@ def question_features(
         "passage_hit": np.array(
             [bool(evidence) and contains_evidence(t, evidence) for t in chunk_texts]
         ),
-        "confidence": np.array(confidence, dtype=np.float32),
         "passage": passage,
         "unit": units,
         "cos": cos,

@@ -73,32 +73,31 @@ def decide(row: dict[str, Any], mix: float, fused_weight: float) -> tuple[int, i
 
 
 def features(row: dict[str, Any], mix: float, fused_weight: float) -> np.ndarray:
-    """The abstention model's inputs for one question."""
-    top, _, best = decide(row, mix, fused_weight)
+    """The reader's own abstention model's inputs for one question (kept for its figures;
+    the shipped decision is :mod:`training.confidence`'s)."""
+    _, _, best = decide(row, mix, fused_weight)
     logit = row["logit"][~np.isnan(row["logit"])]
     max_logit = float(logit.max()) if len(logit) else -10.0
-    c = float(row["confidence"][top])
-    c0 = float(row["confidence"][0])
-    return np.array(
-        [
-            1.0,
-            best,
-            max_logit,
-            np.log(c / (1 - c) + 1e-9) if 0 < c < 1 else 0.0,
-            np.log(c0 / (1 - c0) + 1e-9) if 0 < c0 < 1 else 0.0,
-        ]
-    )
+    return np.array([1.0, best, max_logit])
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:
-    """Logistic regression by Newton's method (``x`` includes the bias column)."""
+def fit_logistic(
+    x: np.ndarray,
+    y: np.ndarray,
+    l2: float = 1e-2,
+    steps: int = 50,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Logistic regression by Newton's method (``x`` includes the bias column; ``weights``:
+    one per row, 1 for all by default)."""
+    w_rows = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
     mean, std = x[:, 1:].mean(0), x[:, 1:].std(0) + 1e-9
     xs = np.column_stack([x[:, 0], (x[:, 1:] - mean) / std])
     w = np.zeros(x.shape[1])
     for _ in range(steps):
         p = 1 / (1 + np.exp(-xs @ w))
-        grad = xs.T @ (p - y) + l2 * w
-        hess = (xs * (p * (1 - p))[:, None]).T @ xs + l2 * np.eye(len(w))
+        grad = xs.T @ (w_rows * (p - y)) + l2 * w
+        hess = (xs * (w_rows * p * (1 - p))[:, None]).T @ xs + l2 * np.eye(len(w))
         w -= np.linalg.solve(hess, grad)
     # Back to raw feature scale.
     raw = w.copy()
@@ -169,8 +168,9 @@ def _pooled(held: Sequence[dict[str, Any]]) -> dict[str, float]:
     }
 
 
-#: Passages' and sentences' scores of the first stage alone (no blend, no learning).
-FIRST_STAGE = Params(mix=1e6, fused_weight=1e6, coef=(0, 0, 0, 0, 1), threshold=0.61)
+#: Passages' and sentences' scores of the first stage alone (no blend, no learning); it never
+#: abstains here (the shipped decision is the confidence heads', :mod:`training.confidence`).
+FIRST_STAGE = Params(mix=1e6, fused_weight=1e6, coef=(0.0, 0.0, 0.0), threshold=0.0)
 #: Answerable questions the abstention model may abstain on, on the training folds.
 MAX_FALSE = 0.10
 

@@ -39,8 +39,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "kazakhstan-brics-refusal.md": (
         "Is Kazakhstan part of the Conference on Interaction and Confidence-Building Measures "
         "in Asia?",
-        "What share of Kazakhstan's exports goes to Russia, by rank?",
-        "Which football club does Tokayev support?",
+        "Which Kazakh exports did the Russian ban cover?",
+        "What did Tokayev study at university?",
     ),
 }
 

@@ -67,6 +67,12 @@ class Tokenizer:
         words = [w for w in _TOKEN.findall(text.lower()) if w not in self._function_words]
         return self._stem(words)
 
+    def content_words(self, text: str) -> list[tuple[str, str]]:
+        """Each content word of ``text`` (lower-cased, as written) with its stemmed term, as
+        :meth:`content_terms` gives them."""
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in self._function_words]
+        return list(zip(words, self._stem(words), strict=True))
+
     def _stem(self, words: list[str]) -> list[str]:
         return list(self._stemmer.stemWords(words)) if self._stemmer else words
 

@@ -35,16 +35,20 @@ def ranked(version: IndexVersion, rows: Sequence[int], scores: np.ndarray) -> li
     return [chunk_passage(version, int(r), float(s)) for r, s in zip(rows, scores, strict=True)]
 
 
-def cite(version: IndexVersion, shortlist: Shortlist, reading: Reading, k: int) -> list[Passage]:
-    """The ``k`` passages the reader put first, each with its highlighted sentence and the
-    first stage's calibrated confidence."""
+def cite(
+    version: IndexVersion,
+    shortlist: Shortlist,
+    reading: Reading,
+    confidence: Sequence[float],
+) -> list[Passage]:
+    """The passages the reader put first, one per ``confidence`` (the probability each card
+    shows), each with its highlighted sentence."""
     units = version.units
     passages = []
-    for position in reading.order[:k]:
+    for position, shown in zip(reading.order, confidence, strict=False):
         passage = chunk_passage(version, shortlist.rows[position], float(reading.scores[position]))
         unit = int(reading.highlight[position])
         if unit >= 0:
             passage = replace(passage, highlights=((int(units.start[unit]), int(units.end[unit])),))
-        confidence = shortlist.sentences.confidence[position]
-        passages.append(replace(passage, confidence=round(confidence, 4)))
+        passages.append(replace(passage, confidence=round(float(shown), 4)))
     return passages

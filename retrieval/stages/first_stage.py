@@ -48,14 +48,16 @@ class Shortlist:
         rows: Their chunk rows, best first.
         fused: Their fused first-stage scores, in the same order.
         sentences: Their sentences and the first stage's figures for them.
+        chunk_cos: Each passage's cosine to the question (0 when the index has no vectors).
     """
 
     rows: list[int]
     fused: np.ndarray
     sentences: PassageSentences
+    chunk_cos: np.ndarray
 
 
-NO_SENTENCES = PassageSentences(units=(), cosines=(), scores=(), confidence=())
+NO_SENTENCES = PassageSentences(units=(), cosines=(), scores=())
 
 
 def query_scores(
@@ -109,9 +111,14 @@ class FirstStage:
         return Ranking(signals, np.argsort(-fused, kind="stable"), fused, scores.vector, question)
 
     def sentences(
-        self, ranking: Ranking, rows: Sequence[int], settings: SearchSettings
+        self,
+        ranking: Ranking,
+        rows: Sequence[int],
+        settings: SearchSettings,
+        vector: np.ndarray | None = None,
     ) -> PassageSentences:
-        """The first stage's figures for the sentences of chunks ``rows`` of ``ranking``."""
+        """The first stage's figures for the sentences of chunks ``rows`` of ``ranking``
+        (``vector``: the question's, when already known)."""
         if not len(rows):
             return NO_SENTENCES
         question = ranking.question
@@ -119,7 +126,7 @@ class FirstStage:
             self.version,
             self.embedder,
             ranking.signals,
-            ranking.query_vector,
+            ranking.query_vector if vector is None else vector,
             rows,
             question.question,
         )
@@ -129,11 +136,27 @@ class FirstStage:
             cosines,
             list(question.terms),
             lexical_weight=settings.lexical_weight,
-            relevance=settings.relevance,
         )
 
+    def question_vector(self, ranking: Ranking) -> np.ndarray:
+        """The vector the question was searched with (embedded now in keyword mode)."""
+        if ranking.query_vector is not None:
+            return ranking.query_vector
+        return np.asarray(self.embedder.embed([ranking.question.question])[0])
+
     def shortlist(self, ranking: Ranking, size: int, settings: SearchSettings) -> Shortlist:
-        """The first ``size`` passages of ``ranking`` with their sentences' figures."""
+        """The first ``size`` passages of ``ranking`` with their sentences' figures and their
+        cosine to the question."""
         top = ranking.order[:size]
         rows = [int(r) for r in ranking.signals.rows[top]]
-        return Shortlist(rows, ranking.fused[top], self.sentences(ranking, rows, settings))
+        if not rows:
+            return Shortlist(rows, ranking.fused[top], NO_SENTENCES, np.zeros(0, np.float32))
+        vector = self.question_vector(ranking)
+        dense = self.version.dense
+        chunk_cos = (
+            np.asarray(dense.inner_products(vector, np.array(rows, dtype=np.int64)), np.float32)
+            if dense.size
+            else np.zeros(len(rows), dtype=np.float32)
+        )
+        sentences = self.sentences(ranking, rows, settings, vector)
+        return Shortlist(rows, ranking.fused[top], sentences, chunk_cos)

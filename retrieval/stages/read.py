@@ -28,8 +28,12 @@ class Reader(Protocol):
         ...
 
     def read(self, question: str, shortlist: Shortlist) -> Reading:
-        """Its order of the shortlist, a score per passage and each one's highlighted unit
-        (-1: none), by shortlist position."""
+        """Its order of the shortlist, a score per passage, each one's highlighted unit (-1:
+        none) by shortlist position, and the logits of what it read."""
+        ...
+
+    def logits(self, question: str, units: np.ndarray) -> np.ndarray | None:
+        """The cross-encoder's raw logit for each sentence unit (None: this reader has none)."""
         ...
 
 
@@ -53,12 +57,16 @@ class NullReader:
         return k
 
     def read(self, question: str, shortlist: Shortlist) -> Reading:
-        """The shortlist as the first stage ordered it."""
+        """The shortlist as the first stage ordered it; nothing read."""
         return Reading(
             order=np.arange(len(shortlist.rows)),
             scores=shortlist.fused,
             highlight=first_stage_best(shortlist.sentences),
         )
+
+    def logits(self, question: str, units: np.ndarray) -> np.ndarray | None:
+        """None: it has no cross-encoder."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,13 @@ class CrossEncoderReader:
         return replace(
             reading, highlight=np.where(reading.highlight >= 0, reading.highlight, fallback)
         )
+
+    def logits(self, question: str, units: np.ndarray) -> np.ndarray | None:
+        """The cross-encoder's raw logits for ``units`` (one call)."""
+        if not len(units):
+            return np.zeros(0)
+        texts = [self.text(int(u)) for u in units]
+        return np.asarray(self.scorer().logits(question, texts), dtype=np.float64)
 
 
 def make_reader(

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ingest.sync.pipeline import ingest
+from retrieval.confidence import shipped_confidence
 from tests.support.browser import BRICS, CLOCK_DOC, ChatPage, chromium, server_env
 from tests.support.documents import write_pdf
 from tests.support.fakes import FakeEmbedder
@@ -285,7 +286,11 @@ def test_a_card_labels_how_likely_its_passage_answers(chat: Chat) -> None:
     for label in labels:
         assert pattern.match(label), label
     percents = [int(pattern.match(label).group(2)) for label in labels]  # type: ignore[union-attr]
-    assert labels[0].startswith("likely answers")  # the answer was given: the top is likely
+    # The answer was given: its first card is at least the decision threshold; the cards are
+    # listed in the order of their percentages.
+    threshold = shipped_confidence().reader.threshold
+    assert percents[0] >= round(threshold * 100)
+    assert percents == sorted(percents, reverse=True)
     assert percents != [100] * len(percents)
     assert not re.search(r"score \d", answer.locator(".dq-meta").first.inner_text())
 

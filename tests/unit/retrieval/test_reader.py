@@ -104,17 +104,20 @@ def test_the_retriever_highlights_what_the_reader_picks(fake_index: Path) -> Non
     assert "tomatoes" in top.text[start - top.start : end - top.start]
 
 
-def test_abstention_is_the_first_stage_confidence_with_or_without_reader(
-    fake_index: Path,
-) -> None:
+def test_each_path_decides_with_its_own_head(fake_index: Path) -> None:
     fast = Retriever(fake_index).with_settings(replace(Retriever(fake_index).settings, reader=None))
+    heads = fast.settings.confidence
     for question in ("Which products did Russia ban from Kazakhstan?", "zebra quasar marmalade"):
         with_reader = _reading(fake_index, KeywordScorer("tomatoes")).answer(question)
         without = fast.answer(question)
-        assert with_reader.abstained == without.abstained
-        assert with_reader.abstained == (
-            max(p.confidence or 0.0 for p in without.passages[:1]) < fast.settings.min_relevance
-        )
+        for answer, head in ((with_reader, heads.reader), (without, heads.first_stage)):
+            assert answer.abstained == ((answer.passages[0].confidence or 0.0) < head.threshold)
+    # The cross-encoder's logit moves the probability: the reading that finds "tomatoes"
+    # says more for its first passage than one that finds nothing.
+    question = "Which products did Russia ban from Kazakhstan?"
+    finds = _reading(fake_index, KeywordScorer("tomatoes")).answer(question)
+    misses = _reading(fake_index, KeywordScorer("zzzz")).answer(question)
+    assert (finds.passages[0].confidence or 0.0) > (misses.passages[0].confidence or 0.0)
 
 
 def test_the_fast_path_reads_nothing(fake_index: Path) -> None:
@@ -140,7 +143,8 @@ def test_the_fast_setting_skips_the_reader(
     fast = ask(question, index=index, settings=AskSettings(reader="none"))
     assert scorer.seen == []
     assert main(["ask", question, "--index", str(index)]) == 0
-    assert len(scorer.seen) == 1
+    # The reader's sentences, then (at most once more) those its cards' probabilities need.
+    assert 1 <= len(scorer.seen) <= 2
     first_stage = Retriever(index).with_settings(replace(Retriever(index).settings, reader=None))
     assert fast.passages == first_stage.answer(question).passages
 

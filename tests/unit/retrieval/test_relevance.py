@@ -1,9 +1,9 @@
-"""Answerability features: content terms of a question and their IDF coverage."""
+"""Term overlap for ranking sentences: content terms of a question and their IDF coverage."""
 
 from __future__ import annotations
 
 from ingest.index.sparse import SparseIndex, SparseSettings, Tokenizer
-from retrieval.relevance import RelevanceModel, coverage, question_terms
+from retrieval.relevance import coverage, question_terms
 
 
 def test_content_terms_drop_question_words_and_keep_stemmed_content() -> None:
@@ -32,10 +32,3 @@ def test_question_words_absent_from_the_corpus_no_longer_lower_coverage() -> Non
     assert coverage(content, passage, sparse.idf(content)) == 1.0
     missing = question_terms(sparse.tokenizer, "What is the population of Russia?")
     assert coverage(missing, passage, sparse.idf(missing)) < 0.5
-
-
-def test_probability_rises_with_each_feature() -> None:
-    model = RelevanceModel()
-    assert model.probability(0.3, 0.5) < model.probability(0.6, 0.5)
-    assert model.probability(0.5, 0.2) < model.probability(0.5, 0.9)
-    assert 0.0 <= model.probability(-5.0, 0.0) <= model.probability(5.0, 1.0) <= 1.0

@@ -96,12 +96,14 @@ def test_missing_index_error_names_the_fix(tmp_path: Path) -> None:
 
 def test_confidence_is_a_probability_that_decides_abstention(fake_index: Path) -> None:
     retriever = Retriever(fake_index)
-    threshold = retriever.settings.min_relevance
+    threshold = retriever.settings.confidence.reader.threshold
     on_topic = retriever.answer("Which organisation did Russia host in October 2024?")
     off_topic = retriever.answer("zebra quasar marmalade xylophone")
     for answer in (on_topic, off_topic):
         confidences = [p.confidence for p in answer.passages]
         assert all(c is not None and 0.0 <= c <= 1.0 for c in confidences)
         assert answer.abstained == ((confidences[0] or 0.0) < threshold)
+        shown = [c or 0.0 for c in confidences]
+        assert shown == sorted(shown, reverse=True)  # one order, one score
     top_on, top_off = on_topic.passages[0].confidence, off_topic.passages[0].confidence
     assert top_on is not None and top_off is not None and top_on > top_off

@@ -115,10 +115,20 @@ def test_sentences_are_ranked_by_the_embedders_cosine(monkeypatch: pytest.Monkey
 def test_the_entry_runs_the_steps_asked_for_in_their_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import training.confidence
     import training.indexes
     import training.reranker
 
     ran: list[Any] = []
+
+    def collect(work: Path) -> list[Any]:
+        ran.append("collect")
+        return []
+
+    monkeypatch.setattr(training.confidence, "collect", collect)
+    monkeypatch.setattr(
+        training.confidence, "fit", lambda rows, target: ran.append(("confidence", target))
+    )
     monkeypatch.setattr(
         training.reranker, "train_final", lambda recipe, target, out: ran.append(("final", target))
     )
@@ -129,6 +139,9 @@ def test_the_entry_runs_the_steps_asked_for_in_their_order(
     monkeypatch.setattr(training.indexes, "written_index", lambda work: ran.append("written"))
     assert entry.main(["--step", "indexes", "--step", "final", "--target", str(tmp_path)]) == 0
     assert ran == [("final", tmp_path), "squad", "written"]
+    ran.clear()
+    assert entry.main(["--step", "confidence", "--target", str(tmp_path)]) == 0
+    assert ran == ["collect", ("confidence", tmp_path / "confidence.json")]
     with pytest.raises(SystemExit):
         entry.main(["--step", "export"])
-    assert entry.STEPS == ("final", "folds", "indexes", "fit")
+    assert entry.STEPS == ("final", "folds", "indexes", "fit", "confidence")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +20,15 @@ from ingest.index.sparse import SparseSettings, Tokenizer
 from ingest.index.store import load_version
 from ingest.sync.pipeline import ingest
 from retrieval import AskSettings, Retriever, SearchSettings
+from retrieval.background import covered, question_weights
+from retrieval.confidence import FEATURES, ConfidenceModel, Head
 from retrieval.followup import FollowupSettings
 from retrieval.passage_sentences import PassageSentences
 from retrieval.reader import ReaderSettings, Reading
 from retrieval.relevance import question_terms
 from retrieval.signals import CandidateSources, QueryScores, gather
 from retrieval.stages.cite import cite, ranked
-from retrieval.stages.decide import abstains
+from retrieval.stages.decide import Judged, confidence_units, judge, passage_inputs
 from retrieval.stages.first_stage import NO_SENTENCES, FirstStage, Shortlist
 from retrieval.stages.read import CrossEncoderReader, NullReader, first_stage_best, make_reader
 from retrieval.stages.resolve import Resolved, resolve_question
@@ -133,8 +136,9 @@ def test_the_shortlist_holds_each_passages_sentences(
     offsets = stage.version.units.offsets
     for row, units in zip(shortlist.rows, shortlist.sentences.units, strict=True):
         assert units.tolist() == list(range(offsets[row], offsets[row + 1]))
-    assert len(shortlist.sentences.confidence) == 2
-    assert all(0.0 <= c <= 1.0 for c in shortlist.sentences.confidence)
+    vector = stage.question_vector(ranking)
+    expected = stage.version.dense.inner_products(vector, np.array(shortlist.rows))
+    assert np.allclose(shortlist.chunk_cos, expected)
     assert stage.sentences(ranking, [], settings) is NO_SENTENCES
 
 
@@ -147,9 +151,13 @@ def _shortlist() -> Shortlist:
         units=(np.array([10, 11]), np.array([20]), np.zeros(0, dtype=np.int64)),
         cosines=(np.array([0.5, 0.4]), np.array([0.3]), np.zeros(0)),
         scores=(np.array([0.5, 0.6]), np.array([0.3]), np.zeros(0)),
-        confidence=(0.9, 0.5, 0.1),
     )
-    return Shortlist(rows=[7, 3, 5], fused=np.array([1.0, 0.5, 0.0]), sentences=sentences)
+    return Shortlist(
+        rows=[7, 3, 5],
+        fused=np.array([1.0, 0.5, 0.0]),
+        sentences=sentences,
+        chunk_cos=np.array([0.6, 0.4, 0.2]),
+    )
 
 
 class WordScorer:
@@ -176,6 +184,8 @@ def test_the_null_reader_keeps_the_first_stage() -> None:
     assert reading.order.tolist() == [0, 1, 2]
     assert reading.scores.tolist() == [1.0, 0.5, 0.0]
     assert reading.highlight.tolist() == [11, 20, -1]  # best first-stage score; none for none
+    assert len(reading.units) == len(reading.logits) == 0  # it reads nothing
+    assert reader.logits("anything", np.array([10])) is None
     assert first_stage_best(shortlist.sentences).tolist() == [11, 20, -1]
 
 
@@ -190,6 +200,9 @@ def test_the_cross_encoder_reader_reorders_and_falls_back_to_the_first_stage() -
     reading = reader.read("q", _shortlist())
     assert scorer.seen == [["Otters eat crabs."]]  # one sentence: the first stage's best
     assert reading.highlight.tolist() == [11, 20, -1]  # unread passages keep their best
+    assert reading.units.tolist() == [11] and reading.logits.tolist() == [-3.0]
+    later = reader.logits("q", np.array([20, 10]))
+    assert later is not None and later.tolist() == [3.0, -3.0]
     frogs = CrossEncoderReader(
         ReaderSettings(mix=1.0, fused_weight=1.0), lambda: scorer, TEXTS.__getitem__
     )
@@ -200,7 +213,7 @@ def test_the_cross_encoder_reader_reads_nothing_of_an_empty_shortlist() -> None:
     def no_scorer() -> WordScorer:
         raise AssertionError("an empty shortlist needs no cross-encoder")
 
-    empty = Shortlist(rows=[], fused=np.zeros(0), sentences=NO_SENTENCES)
+    empty = Shortlist(rows=[], fused=np.zeros(0), sentences=NO_SENTENCES, chunk_cos=np.zeros(0))
     reading = CrossEncoderReader(ReaderSettings(), no_scorer, TEXTS.__getitem__).read("q", empty)
     assert len(reading.order) == len(reading.highlight) == 0
 
@@ -216,10 +229,100 @@ def test_make_reader_chooses_once() -> None:
 # --- decide --------------------------------------------------------------------------------
 
 
-def test_abstention_is_the_first_passages_confidence_against_the_threshold() -> None:
-    assert abstains([0.60, 0.99], 0.61)
-    assert not abstains([0.61, 0.0], 0.61)
-    assert abstains([], 0.61)  # nothing found
+HEADS = ConfidenceModel(
+    reader=Head(("logit", "sentence"), (1.0, 0.0), 0.0, 0.4),
+    first_stage=Head(("chunk",), (10.0,), -5.0, 0.3),
+    reader_lower=Head(("logit",), (1.0,), -1.0, 0.4),
+    first_stage_lower=Head(("chunk",), (10.0,), -6.0, 0.3),
+)
+
+
+def test_each_passage_is_judged_by_the_head_of_what_read_it(
+    notes_index: Path, fake_embedder: FakeEmbedder
+) -> None:
+    stage = _first_stage(notes_index, fake_embedder)
+    settings = SearchSettings()
+    ranking = stage.rank(_resolved(stage, "sponge cakes eggs"), settings)
+    shortlist = stage.shortlist(ranking, 3, settings)
+    null = NullReader().read("q", shortlist)
+    # The reader read one sentence of the first passage; the others are scored when judged.
+    read = replace(null, units=shortlist.sentences.units[0][:1], logits=np.array([-2.0]))
+    asked: list[list[int]] = []
+
+    def logits(units: np.ndarray) -> np.ndarray:
+        asked.append(units.tolist())
+        return np.where(np.isin(units, shortlist.sentences.units[1]), 1.0, -9.0)
+
+    heads = replace(HEADS, sentences=1)
+    judged = judge(stage.version, shortlist, read, 3, "sponge cakes eggs", heads, logits=logits)
+    assert len(asked) <= 1  # at most one call, for the sentences not read yet
+    chunk = shortlist.chunk_cos.astype(np.float64)
+    logit = judged.inputs["logit"]
+    assert logit[1] == 1.0 and logit[2] == -9.0
+    assert logit[0] in (-2.0, -9.0)  # its nearest sentence: the one read, or another
+    # The first card by the reader head, the ones below by its lower twin (one less).
+    expected = 1 / (1 + np.exp(-(logit - np.array([0.0, 1.0, 1.0]))))
+    assert np.allclose(judged.probabilities, expected)
+    # Cards never show more than the card above them: the reader's order stands.
+    assert judged.shown == tuple(np.minimum.accumulate(expected).tolist())
+    assert judged.threshold == 0.4 and judged.abstains  # under the reader head's 0.4
+    lower = judge(stage.version, shortlist, read, 3, "q", heads, logits=logits, threshold=0.0)
+    assert not lower.abstains
+    fast = judge(
+        stage.version, shortlist, null, 3, "sponge cakes eggs", heads, logits=lambda u: None
+    )
+    assert fast.threshold == 0.3  # no cross-encoder: the first-stage head decides
+    assert np.isnan(fast.inputs["logit"]).all()
+    assert np.allclose(fast.probabilities, 1 / (1 + np.exp(np.array([5, 6, 6]) - 10 * chunk)))
+
+
+def test_confidence_inputs_describe_the_question_and_passage_alone(
+    notes_index: Path, fake_embedder: FakeEmbedder
+) -> None:
+    stage = _first_stage(notes_index, fake_embedder)
+    settings = SearchSettings()
+    ranking = stage.rank(_resolved(stage, "sponge cakes eggs"), settings)
+    shortlist = stage.shortlist(ranking, 2, settings)
+    reading = NullReader().read("q", shortlist)
+    question = "sponge cakes eggs"
+    inputs = passage_inputs(
+        stage.version, shortlist, reading, [1, 0], question, lambda u: np.zeros(len(u)), 2
+    )
+    assert set(inputs) == set(FEATURES)
+    cosines = shortlist.sentences.cosines
+    assert inputs["sentence"].tolist() == pytest.approx([cosines[1].max(), cosines[0].max()])
+    assert inputs["chunk"].tolist() == pytest.approx(shortlist.chunk_cos[[1, 0]].tolist())
+    tokenizer = stage.version.sparse.tokenizer
+    weights = question_weights(tokenizer, "sponge cakes eggs")
+    text = stage.version.chunks[shortlist.rows[0]].text
+    assert inputs["coverage"][1] == pytest.approx(covered(weights, set(tokenizer(text))))
+    assert inputs["logit"].tolist() == [0.0, 0.0]
+    # The sentences read for a passage's logit are its nearest by cosine and weighted words.
+    chosen = confidence_units(stage.version, shortlist, 0, weights, 1)
+    units, cos = shortlist.sentences.units[0], shortlist.sentences.cosines[0]
+    starts, ends = stage.version.units.start, stage.version.units.end
+    doc = stage.version.documents[stage.version.chunks[shortlist.rows[0]].doc_id].text
+    score = [
+        c + 0.5 * covered(weights, set(tokenizer(doc[starts[u] : ends[u]])))
+        for u, c in zip(units, cos, strict=True)
+    ]
+    assert chosen.tolist() == [units[int(np.argmax(score))]]
+    assert inputs["logit"].tolist() == [0.0, 0.0]
+    # The sentences read for a passage's logit are its nearest by cosine and weighted words.
+    chosen = confidence_units(stage.version, shortlist, 0, weights, 1)
+    units, cos = shortlist.sentences.units[0], shortlist.sentences.cosines[0]
+    starts, ends = stage.version.units.start, stage.version.units.end
+    doc = stage.version.documents[stage.version.chunks[shortlist.rows[0]].doc_id].text
+    score = [
+        c + 0.5 * covered(weights, set(tokenizer(doc[starts[u] : ends[u]])))
+        for u, c in zip(units, cos, strict=True)
+    ]
+    assert chosen.tolist() == [units[int(np.argmax(score))]]
+
+
+def test_nothing_found_abstains() -> None:
+    empty = Judged(np.zeros(0, np.int64), {}, np.zeros(0), (), 0.3)
+    assert empty.abstains
 
 
 # --- cite ----------------------------------------------------------------------------------
@@ -234,18 +337,19 @@ def test_cited_passages_quote_their_documents(
     ranking = stage.rank(_resolved(stage, "sponge cakes eggs"), settings)
     shortlist = stage.shortlist(ranking, 3, settings)
     reading = NullReader().read("q", shortlist)
-    passages = cite(version, shortlist, reading, 2)
+    passages = cite(version, shortlist, reading, [0.8, 0.3])
     assert len(passages) == 2
     for passage, row in zip(passages, shortlist.rows, strict=False):
         text = version.documents[passage.doc_id].text
         assert text[passage.start : passage.end] == passage.text
         ((a, b),) = passage.highlights
         assert passage.start <= a < b <= passage.end
-        assert passage.confidence is not None
+        assert passage.confidence in (0.8, 0.3)
         assert version.chunks[row].doc_id == passage.doc_id
     backwards = Reading(reading.order[::-1], reading.scores, reading.highlight)
     assert (
-        cite(version, shortlist, backwards, 1)[0].start == version.chunks[shortlist.rows[-1]].start
+        cite(version, shortlist, backwards, [0.5])[0].start
+        == version.chunks[shortlist.rows[-1]].start
     )
     bulk = ranked(version, shortlist.rows, shortlist.fused)
     assert [p.highlights for p in bulk] == [()] * len(bulk)
