@@ -63,6 +63,7 @@ class Outcome:
     abstained: bool
     right: tuple[bool, ...]
     confidence: tuple[float, ...]
+    first: str = ""  # the first passage: document and offset
 
 
 def _outcome(answer: Answer, evidence: Sequence[str]) -> Outcome:
@@ -75,6 +76,7 @@ def _outcome(answer: Answer, evidence: Sequence[str]) -> Outcome:
             float(p.confidence) if p.confidence is not None else float("nan")
             for p in answer.passages
         ),
+        first=f"{answer.passages[0].doc_id}@{answer.passages[0].start}" if answer.passages else "",
     )
 
 
@@ -105,7 +107,7 @@ def invariance(work: Path) -> dict[str, float]:
     _ingest(alone, [ROOT / "corpus"])
     _ingest(among, [ROOT / "corpus", _squad_folder(work), COVIDQA / "corpus"])
     figures: dict[str, float] = {}
-    decisions: dict[str, list[bool]] = {}
+    decisions: dict[str, list[Outcome]] = {}
     print("| index | near-topic abstained | other unanswerable abstained | answered hit@1 |")
     print("|---|---|---|---|")
     for name, index in (("article alone", alone), ("article among 57 others", among)):
@@ -117,11 +119,20 @@ def invariance(work: Path) -> dict[str, float]:
             f"| {name} | {near_rate:.3f} ({len(n)}) | {other_rate:.3f} ({len(u)}) "
             f"| {hit:.3f} ({len(a)}) |"
         )
-        decisions[name] = [o.abstained for o in a + n + u]
+        decisions[name] = a + n + u
         key = "alone" if index == alone else "among"
         figures |= {f"{key}_near": near_rate, f"{key}_other": other_rate, f"{key}_hit1": hit}
     one, other = decisions.values()
-    flips = sum(x != y for x, y in zip(one, other, strict=True))
+    asked = [q.question for q in answerable + near + unanswerable]
+    flipped = [
+        (q, x, y) for q, x, y in zip(asked, one, other, strict=True) if x.abstained != y.abstained
+    ]
+    flips = len(flipped)
+    for question, x, y in flipped:
+        same = "same first passage" if x.first == y.first else f"first {x.first} / {y.first}"
+        print(
+            f"  flipped: {question!r}: {x.confidence[:1]} / {y.confidence[:1]} ({same})",
+        )
     figures["flipped"] = flips / len(one)
     print(
         f"\ndecisions that change between the two: {flips} of {len(one)} ({flips / len(one):.3f})"

@@ -232,7 +232,8 @@ def step_cold(system: str, index: Path) -> dict[str, Any]:
     else:
         command = [
             sys.executable,
-            __file__,
+            "-m",
+            "bench.speed",
             "--step",
             "baseline-ask",
             "--index",
@@ -266,7 +267,9 @@ def _child_env(**extra: str) -> dict[str, str]:
 
 def child(step: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, __file__, "--step", step, *args],
+        # As a module: run as a script, bench/ would come first on the path and its
+        # ingest.py would hide the ingest package.
+        [sys.executable, "-m", "bench.speed", "--step", step, *args],
         check=True,
         capture_output=True,
         text=True,
