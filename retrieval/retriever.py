@@ -173,6 +173,7 @@ class Retriever:
             question,
             self.settings.confidence,
             logits=functools.partial(reader.logits, question),
+            reads=self.settings.reader is not None,
             threshold=self.settings.min_relevance,
         )
         return shortlist, reading, judged

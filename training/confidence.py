@@ -52,6 +52,9 @@ K = 5
 FOLDS = 5
 READER_FEATURES = ("logit", "sentence", "chunk", "coverage")
 FIRST_STAGE_FEATURES = ("sentence", "chunk", "coverage")
+#: The cards below the first are judged without the cross-encoder's logit: reading their
+#: sentences cost about 50 ms a question, and a lower card is rarely shown as likely.
+LOWER_FEATURES = FIRST_STAGE_FEATURES
 #: Questions of each cross set (a fixed sample).
 CROSS_QUESTIONS = 400
 #: Sentences of each passage the cross-encoder reads for its ``logit``.
@@ -320,6 +323,7 @@ def lower_figures(rows: Sequence[dict[str, Any]], path: str) -> dict[str, Any]:
     features = READER_FEATURES if path == "reader" else FIRST_STAGE_FEATURES
     folds = np.array([_fold(r["group"]) for r in rows])
     first = held_out(rows, path, features)
+    features = LOWER_FEATURES
     shown: list[list[float]] = [[] for _ in rows]
     for k in range(FOLDS):
         train = [r for r, f in zip(rows, folds, strict=True) if f != k]
@@ -352,7 +356,7 @@ def fit(rows: Sequence[dict[str, Any]], target: Path) -> dict[str, Any]:
     for path, fitted in (("reader", reader), ("first_stage", first)):
         for name, share in lower_figures(rows, path).items():
             fitted["held_out"][name]["likely_cards_right"] = share
-    reader_lower = fit_lower(rows, "reader", READER_FEATURES, reader["head"]["threshold"])
+    reader_lower = fit_lower(rows, "reader", LOWER_FEATURES, reader["head"]["threshold"])
     first_lower = fit_lower(rows, "first_stage", FIRST_STAGE_FEATURES, first["head"]["threshold"])
     data = {
         "reader": reader["head"],

@@ -81,17 +81,24 @@ def passage_inputs(
     question: str,
     logits: Callable[[np.ndarray], np.ndarray | None],
     sentences: int,
+    needs_logit: Sequence[bool] | None = None,
 ) -> dict[str, np.ndarray]:
     """The confidence inputs of the shortlist's passages at ``positions`` for ``question``
     (the question as read, with the earlier questions a follow-up leans on). ``logits``
     gives the cross-encoder's logits of sentences the reader did not read (None: no
     cross-encoder; every ``logit`` is then NaN); ``sentences``: how many of each passage's
-    sentences it reads (:func:`confidence_units`)."""
+    sentences it reads (:func:`confidence_units`); ``needs_logit``: which positions need
+    the logit at all (default: every one; the others' is NaN, and costs nothing)."""
     tokenizer = version.sparse.tokenizer
     weights = question_weights(tokenizer, question)
     at = np.asarray(positions, dtype=np.int64)
     cosines = shortlist.sentences.cosines
-    wanted = [confidence_units(version, shortlist, int(p), weights, sentences) for p in at]
+    needs = [True] * len(at) if needs_logit is None else list(needs_logit)
+    empty = np.zeros(0, dtype=np.int64)
+    wanted = [
+        confidence_units(version, shortlist, int(p), weights, sentences) if need else empty
+        for p, need in zip(at, needs, strict=True)
+    ]
     known = dict(zip(reading.units.tolist(), reading.logits.tolist(), strict=True))
     missing = np.array(
         sorted({int(u) for units in wanted for u in units} - set(known)), dtype=np.int64
@@ -129,36 +136,46 @@ def judge(
     model: ConfidenceModel,
     *,
     logits: Callable[[np.ndarray], np.ndarray | None],
+    reads: bool = True,
     threshold: float | None = None,
 ) -> Judged:
     """The probabilities of the first ``k`` passages the reader put first, and the decision.
 
-    A passage the cross-encoder read is judged by the ``reader`` heads, one it could not (the
-    fast path has no cross-encoder; a passage without sentences) by the ``first_stage``
-    heads; the first card by the first-card head, the others by its ``_lower`` twin. The
-    first card's head's threshold decides, unless ``threshold`` overrides it.
+    When the cross-encoder reads (``reads``) the ``reader`` heads judge, else (the fast
+    path) the ``first_stage`` heads; the first card by the first-card head, the others by its
+    ``_lower`` twin. A card whose head reads the logit but that has no sentence to read is
+    judged by the first-stage head of its place. The first card's head's threshold decides,
+    unless ``threshold`` overrides it.
     """
     positions = np.asarray(reading.order[:k], dtype=np.int64)
+    places = [model.reader if i == 0 else model.reader_lower for i in range(len(positions))]
+    needs = [reads and "logit" in head.features for head in places]
     inputs = passage_inputs(
-        version, shortlist, reading, positions, question, logits, model.sentences
+        version, shortlist, reading, positions, question, logits, model.sentences, needs
     )
-    read = np.isfinite(inputs["logit"])
-    with_logit = dict(inputs, logit=np.where(read, inputs["logit"], 0.0))
-    first = np.arange(len(positions)) == 0
-    probabilities = np.select(
-        [read & first, read, first],
+    heads: list[Head] = []
+    for i, need in enumerate(needs):
+        fallback = model.first_stage if i == 0 else model.first_stage_lower
+        if not reads or (need and not np.isfinite(inputs["logit"][i])):
+            heads.append(fallback)
+        else:
+            heads.append(places[i])
+    probabilities = np.array(
         [
-            model.reader.probabilities(with_logit),
-            model.reader_lower.probabilities(with_logit),
-            model.first_stage.probabilities(with_logit),
-        ],
-        model.first_stage_lower.probabilities(with_logit),
+            float(
+                head.probabilities(
+                    {name: np.nan_to_num(values[i : i + 1]) for name, values in inputs.items()}
+                )[0]
+            )
+            for i, head in enumerate(heads)
+        ]
     )
-    head: Head = model.reader if len(read) and read[0] else model.first_stage
     return Judged(
         positions=positions,
         inputs=inputs,
         probabilities=probabilities,
         shown=tuple(non_increasing([float(p) for p in probabilities])),
-        threshold=head.threshold if threshold is None else threshold,
+        threshold=(heads[0] if heads else model.reader).threshold
+        if threshold is None
+        else threshold,
     )

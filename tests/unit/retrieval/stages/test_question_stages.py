@@ -266,10 +266,23 @@ def test_each_passage_is_judged_by_the_head_of_what_read_it(
     # Cards never show more than the card above them: the reader's order stands.
     assert judged.shown == tuple(np.minimum.accumulate(expected).tolist())
     assert judged.threshold == 0.4 and judged.abstains  # under the reader head's 0.4
+    # Lower heads that do not read the logit: only the first card's sentences are read.
+    asked.clear()
+    no_logit_below = replace(heads, reader_lower=Head(("chunk",), (10.0,), -6.0, 0.4))
+    judge(stage.version, shortlist, read, 3, "q", no_logit_below, logits=logits)
+    first_units = set(shortlist.sentences.units[0].tolist())
+    assert all(set(call) <= first_units for call in asked)
     lower = judge(stage.version, shortlist, read, 3, "q", heads, logits=logits, threshold=0.0)
     assert not lower.abstains
     fast = judge(
-        stage.version, shortlist, null, 3, "sponge cakes eggs", heads, logits=lambda u: None
+        stage.version,
+        shortlist,
+        null,
+        3,
+        "sponge cakes eggs",
+        heads,
+        logits=lambda u: None,
+        reads=False,
     )
     assert fast.threshold == 0.3  # no cross-encoder: the first-stage head decides
     assert np.isnan(fast.inputs["logit"]).all()
