@@ -27,7 +27,6 @@ documents that do not, folds by article, and written with the abstention thresho
 from __future__ import annotations
 
 import functools
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.rerank.scorer import MODEL_DIR, ScorerModelError
+from retrieval.rerank.scorer import MODEL_DIR, ScorerModelError, read_model_json
 
 #: Every input a head may use, in this order.
 FEATURES = ("logit", "sentence", "chunk", "coverage")
@@ -138,14 +137,7 @@ def load_confidence(path: Path | None = None) -> ConfidenceModel:
             names the file and the fix.
     """
     path = path or CONFIDENCE_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScorerModelError(f"the confidence model {path} is missing; {_FIX}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ScorerModelError(
-            f"the confidence model {path} is unreadable ({error}); {_FIX}"
-        ) from None
+    data = read_model_json(path, "the confidence model", _FIX)
     if not isinstance(data, dict):
         raise ScorerModelError(f"the confidence model {path} is not a JSON object; {_FIX}")
     reader = _head(data.get("reader"), "reader", path)

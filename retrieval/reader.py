@@ -23,7 +23,6 @@ Pure functions over arrays; the scorer is a parameter (a test double needs no mo
 from __future__ import annotations
 
 import functools
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from typing import Protocol
 import numpy as np
 
 from ingest.errors import InvalidInputError
-from retrieval.rerank.scorer import MODEL_DIR, ScorerModelError
+from retrieval.rerank.scorer import MODEL_DIR, ScorerModelError, read_model_json
 
 #: The blend fitted for the shipped cross-encoder (``python -m training`` writes it).
 BLEND_FILE = MODEL_DIR / "reader.json"
@@ -74,14 +73,7 @@ def load_blend(path: Path | None = None) -> Blend:
     """
     path = path or BLEND_FILE
     fix = "reinstall docqa, or rebuild it: python -m training --step fit"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScorerModelError(f"the reader's fitted blend {path} is missing; {fix}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ScorerModelError(
-            f"the reader's fitted blend {path} is unreadable ({error}); {fix}"
-        ) from None
+    data = read_model_json(path, "the reader's fitted blend", fix)
     weights: dict[str, float] = {}
     for key in ("mix", "fused_weight"):
         value = data.get(key) if isinstance(data, dict) else None

@@ -39,6 +39,21 @@ class ScorerModelError(DocqaError, LookupError):
     """The cross-encoder's folder is missing, incomplete or of another format."""
 
 
+def read_model_json(path: Path, what: str, fix: str) -> Any:
+    """The JSON content of a shipped file beside the cross-encoder (``what`` names it in
+    errors, ``fix`` says what to do).
+
+    Raises:
+        ScorerModelError: the file is missing or unreadable.
+    """
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScorerModelError(f"{what} {path} is missing; {fix}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ScorerModelError(f"{what} {path} is unreadable ({error}); {fix}") from None
+
+
 class SentenceScorer:
     """Probabilities that sentences answer a question, from the shipped cross-encoder.
 
