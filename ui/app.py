@@ -27,7 +27,7 @@ from retrieval.retriever import SEARCH_MODES, Retriever
 from retrieval.types import Answer
 from ui import render
 from ui.links import parse_link, parse_place
-from ui.script import OPEN_JS
+from ui.script import OPEN_JS, SHOW_QUESTION_JS, SHOW_VIEWER_JS
 from ui.uploads import DEFAULT_MAX_UPLOAD_MB, ingest_uploads, megabytes_to_bytes
 from ui.viewer import locate, render_viewer, render_viewer_error
 
@@ -275,6 +275,9 @@ def build_app(settings: ChatSettings) -> Any:
                     latex_delimiters=[],
                     feedback_options=None,
                     buttons=["copy_all"],
+                    # The page's script shows each question with the start of its answer
+                    # instead of following the bottom of the answer.
+                    autoscroll=False,
                     elem_id="dq-chat",
                     placeholder="Ask a question about the documents in the index.",
                     examples=[{"text": q} for q in examples] or None,
@@ -351,12 +354,16 @@ def build_app(settings: ChatSettings) -> Any:
                 add_question,
                 [question, chatbot],
                 [question, chatbot, pending],
-                queue=False,
+                # Queued: Gradio shows a warning (the question over the limit) only from
+                # queued events.
+                concurrency_limit=None,
                 **private,
-            ).then(respond, asked, chatbot, **private)
+            ).then(None, js=SHOW_QUESTION_JS, **private).then(
+                respond, asked, chatbot, **private
+            ).then(None, js=SHOW_QUESTION_JS, **private)
         chatbot.example_select(
             pick_example, [chatbot], [chatbot, pending], queue=False, **private
-        ).then(respond, asked, chatbot, **private)
+        ).then(respond, asked, chatbot, **private).then(None, js=SHOW_QUESTION_JS, **private)
         clear_btn.click(
             lambda: ([], "", [], gr.Column(visible=False), gr.Column(visible=True)),
             None,
@@ -365,7 +372,9 @@ def build_app(settings: ChatSettings) -> Any:
             **private,
         )
         viewer_outputs = [viewer, viewer_col, side_col]
-        open_btn.click(open_viewer, [link_box, answers], viewer_outputs, js=OPEN_JS, **private)
+        open_btn.click(
+            open_viewer, [link_box, answers], viewer_outputs, js=OPEN_JS, **private
+        ).then(None, js=SHOW_VIEWER_JS, **private)
         close_btn.click(close_viewer, None, [viewer_col, side_col], queue=False, **private)
         app.load(open_shared, None, viewer_outputs, **private)
         files.upload(upload, [files], [upload_status, doc_filter, doc_list, files], **private)
