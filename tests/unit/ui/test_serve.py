@@ -133,9 +133,12 @@ def test_serve_warms_up_then_serves_the_chat_and_the_api_where_asked_with_the_lo
 
     mounted: list[dict[str, Any]] = []
     real_mount = gr.mount_gradio_app
-    monkeypatch.setattr(
-        gr, "mount_gradio_app", lambda *a, **k: mounted.append(k) or real_mount(*a, **k)
-    )
+
+    def mount(*args: Any, **kwargs: Any) -> Any:
+        mounted.append(kwargs)
+        return real_mount(*args, **kwargs)
+
+    monkeypatch.setattr(gr, "mount_gradio_app", mount)
     monkeypatch.setattr(listener, "bind", fake_bind)
     monkeypatch.setattr(listener, "run", fake_run)
     server.serve(
