@@ -13,10 +13,12 @@ from typing import Any, ClassVar
 import pytest
 from fastapi.testclient import TestClient
 
+from ingest.sync.pipeline import ingest
 from ingest.sync.reports import IngestReport
 from retrieval import ask
 from retrieval.inputs import MAX_QUESTION_CHARS
 from retrieval.types import Answer, Passage
+from tests.support.fakes import FakeEmbedder
 from ui import http_api
 from ui.app import ChatSettings
 from ui.cli import main
@@ -167,6 +169,19 @@ def test_an_upload_is_ingested_then_found_then_removed(client: TestClient) -> No
     assert ids == ["kazakhstan-brics-refusal.md"]
     gone = client.delete("/v1/documents/Light_house.md")
     assert gone.status_code == 404 and "Light_house.md" in gone.json()["error"]
+
+
+def test_an_id_from_a_subfolder_is_removed_by_its_path(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "sub" / "a.md").write_text("# A\n\nHerons nest in the alder carr.")
+    (docs / "b.md").write_text("# B\n\nOwls nest in the barn.")
+    index = tmp_path / "index"
+    ingest([docs], index=index, embedder=FakeEmbedder())
+    with TestClient(build_api(ChatSettings(index_dir=index))) as client:
+        assert [r["doc_id"] for r in client.get("/v1/documents").json()] == ["b.md", "sub/a.md"]
+        assert client.delete("/v1/documents/sub%2Fa.md").json()["removed"] == ["sub/a.md"]
+        assert client.delete("/v1/documents/sub/a.md").status_code == 404
 
 
 def test_a_file_over_the_limit_gets_the_chats_message(client: TestClient, tmp_path: Path) -> None:
