@@ -286,6 +286,20 @@ def test_an_index_that_is_gone_is_a_503_without_its_path(
     assert "<index>" in response.json()["error"] and str(fake_index) not in response.text
 
 
+def test_an_unexpected_failure_is_a_500_that_tells_nothing_of_the_server(
+    fake_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(chat: ChatSettings, request: AskRequest) -> Answer:
+        raise RuntimeError(f"cannot open {fake_index}/secret")
+
+    monkeypatch.setattr(http_api, "answer_request", broken)
+    app = build_api(ChatSettings(index_dir=fake_index))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post("/v1/ask", json={"question": QUESTION})
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal error; the server's log has the details"}
+
+
 def test_pages_of_other_sites_are_refused(client: TestClient) -> None:
     evil = client.get("/v1/documents", headers={"origin": "http://evil.example"})
     assert evil.status_code == 403 and "other sites" in evil.json()["error"]
