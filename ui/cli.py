@@ -130,20 +130,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     from collections import Counter
 
-    from ingest.index.store import current_version_path, read_manifest
+    from ui.documents import document_rows, live_manifest
 
-    manifest = read_manifest(current_version_path(settings.index_dir))
-    rows = [
-        {
-            "doc_id": d,
-            "title": info.get("title", ""),
-            "format": info.get("format", ""),
-            "n_chunks": info.get("n_chunks", 0),
-            "ingested_at": info.get("ingested_at", ""),
-            "source": info.get("source", ""),
-        }
-        for d, info in sorted(manifest.documents.items())
-    ]
+    manifest = live_manifest(settings.index_dir)
+    rows = document_rows(manifest)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:

@@ -84,6 +84,16 @@ def megabytes_to_bytes(megabytes: float) -> int:
     return int(megabytes * 1_000_000)
 
 
+def upload_cap_bytes(megabytes: float) -> int:
+    """The largest upload request taken in, in bytes: twice the per-file limit plus 1 MB.
+
+    Gradio refuses a chat upload over it before writing it to disk, and the HTTP API a request
+    body; a file between the per-file limit and this cap arrives and is rejected with the
+    per-file message of :func:`check_upload`.
+    """
+    return int(megabytes * 2 * 1_000_000) + 1_000_000
+
+
 def _format_size(n_bytes: int) -> str:
     return f"{n_bytes / 1_000_000:.1f} MB" if n_bytes >= 100_000 else f"{n_bytes:,} bytes"
 
