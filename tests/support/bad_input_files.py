@@ -268,3 +268,57 @@ def flate_bomb_pdf(path: Path) -> None:
 def nested_html(depth: int = 100_000) -> str:
     """A page whose one sentence sits inside ``depth`` nested ``div`` elements."""
     return f"<html><body>{'<div>' * depth}The lighthouse keeper lived here.{'</div>' * depth}"
+
+
+def add_bomb_part(path: Path, part: str, *, megabytes: int = 60) -> Path:
+    """Add to the package at ``path`` an XML part of ``megabytes`` MB that packs ~1,000 times."""
+    with (
+        zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as package,
+        package.open(part, "w", force_zip64=True) as stream,
+    ):
+        stream.write(b"<a>")
+        for _ in range(megabytes):
+            stream.write(b"A" * 1_000_000)
+        stream.write(b"</a>")
+    return path
+
+
+def million_row_xlsx(path: Path, rows: int = 1_000_000) -> Path:
+    """A workbook of one sheet, ``Log``, with a header and ``rows`` rows of readings, written
+    as XML directly (openpyxl would take minutes); about 20 MB."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": f'<Types {ns}package/2006/content-types"><Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default '
+        'Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+        f'ContentType="{main}.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" '
+        f'ContentType="{main}.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<Relationships {ns}package/2006/relationships"><Relationship Id="rId1" '
+        f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook {ns}spreadsheetml/2006/main" xmlns:r="{rel}"><sheets>'
+        '<sheet name="Log" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships {ns}package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+        "</Relationships>",
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
+        for name, text in parts.items():
+            package.writestr(name, text)
+        with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(
+                f'<worksheet {ns}spreadsheetml/2006/main"><dimension ref="A1:B{rows}"/>'
+                '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Reading</t></is></c>'
+                '<c r="B1" t="inlineStr"><is><t>Level</t></is></c></row>'.encode()
+            )
+            for start in range(2, rows + 1, 10_000):
+                sheet.write(
+                    "".join(
+                        f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>{r % 977}</v>'
+                        "</c></row>"
+                        for r in range(start, min(start + 10_000, rows + 1))
+                    ).encode()
+                )
+            sheet.write(b"</sheetData></worksheet>")
+    return path
