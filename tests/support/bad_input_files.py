@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -322,3 +324,71 @@ def million_row_xlsx(path: Path, rows: int = 1_000_000) -> Path:
                 )
             sheet.write(b"</sheetData></worksheet>")
     return path
+
+
+def encrypted_pptx(path: Path) -> Path:
+    """A deck saved with the password ``secret`` (an OLE compound file, not a zip)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    from tests.support.documents import write_pptx
+
+    plain = write_pptx(path.with_name("plain-deck.tmp"), [("Secret plan", ["Words."], "")])
+    with plain.open("rb") as source, path.open("wb") as target:
+        OOXMLFile(source).encrypt("secret", target)
+    plain.unlink()
+    return path
+
+
+def locked_deck_beside_a_note(env: Env) -> None:
+    """A setup: ``work/deck/`` holding a password-protected deck and a good note."""
+    encrypted_pptx(env.file("deck/locked.pptx", b""))
+    env.file("deck/note.md", NOTE)
+
+
+def mail_with_big_attachment(env: Env) -> None:
+    """A setup: ``work/mail.eml`` whose attachment is 50 MB (the message about 67 MB)."""
+    from tests.support.documents import write_eml
+
+    scan = ("scan.pdf", os.urandom(BIG_BYTES), "application/pdf")
+    write_eml(env.work / "mail.eml", "Pier survey", SURVEY, attachments=[scan])
+
+
+SURVEY = "The survey found that the Varnholm pier was built in 1887 from granite."
+
+
+def ingest_measured(name: str) -> Callable[[Env], Outcome]:
+    """Ingest ``work/name``, recording the peak memory growth and the seconds it took."""
+
+    def run(env: Env) -> Outcome:
+        started = time.perf_counter()
+        with peak_rss_growth() as growth:
+            outcome = api_ingest(env, [env.work / name])
+        outcome.detail.update(rss_growth=growth[0], seconds=time.perf_counter() - started)
+        return outcome
+
+    return run
+
+
+def big_attachment_skipped(env: Env, outcome: Outcome) -> None:
+    """A check: the mail is indexed, its 50 MB attachment named and skipped, in bounded memory."""
+    (warning,) = outcome.detail["report"].warnings
+    assert warning.path == str(env.work.resolve() / "mail.eml" / "attachments" / "scan.pdf")
+    assert re.fullmatch(
+        r"attachment skipped: 50,000,000 bytes is over the limit of 25,000,000 bytes for an "
+        "attachment",
+        warning.message,
+    ), warning.message
+    assert outcome.detail["rss_growth"] < BIG_MEMORY_LIMIT, outcome.detail["rss_growth"]
+    has_document("mail.eml", "When was the Varnholm pier built?")(env, outcome)
+    assert not any("attachments" in d for d in load_version(env.index).documents)
+
+
+def million_rows_cut(env: Env, outcome: Outcome) -> None:
+    """A check: the million-row sheet is indexed up to the cell limit, said in the text and in
+    a warning, in seconds and bounded memory."""
+    (warning,) = outcome.detail["report"].warnings
+    assert warning.message.startswith("sheet 'Log' is cut: only its first 25,000 rows of about")
+    text = load_version(env.index).documents["readings.xlsx"].text
+    assert "Row 25000: Reading: 25000 | Level: 575" in text and "Row 25001:" not in text
+    assert "[This sheet is cut: only its first 25,000 rows of about 1,000,000 are indexed" in text
+    assert outcome.detail["seconds"] < 60 and outcome.detail["rss_growth"] < 500_000_000
