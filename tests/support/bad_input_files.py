@@ -392,3 +392,20 @@ def million_rows_cut(env: Env, outcome: Outcome) -> None:
     assert "Row 25000: Reading: 25000 | Level: 575" in text and "Row 25001:" not in text
     assert "[This sheet is cut: only its first 25,000 rows of about 1,000,000 are indexed" in text
     assert outcome.detail["seconds"] < 60 and outcome.detail["rss_growth"] < 500_000_000
+
+
+def mail_with_a_photo(env: Env) -> None:
+    """A setup: ``work/photo-mail.eml`` carrying a note and a PNG photo (a type docqa does
+    not read)."""
+    from tests.support.documents import write_eml
+
+    photo = ("pier.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")
+    write_eml(env.work / "photo-mail.eml", "Pier photo", SURVEY, attachments=[photo])
+
+
+def photo_skipped(env: Env, outcome: Outcome) -> None:
+    """A check: the mail is indexed and its photo named as skipped, with the reason."""
+    (warning,) = outcome.detail["report"].warnings
+    assert warning.path.endswith("photo-mail.eml/attachments/pier.png")
+    assert warning.message == "attachment skipped: unsupported file type '.png'"
+    has_document("photo-mail.eml", "When was the Varnholm pier built?")(env, outcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ingest.formats.packages import OLE_SIGNATURE
 from ingest.index.store import FORMAT_VERSION
 from retrieval import AskSettings
 from tests.support.bad_input_files import (
@@ -23,11 +24,13 @@ from tests.support.bad_input_files import (
     ingest_then_empty_folder,
     locked_deck_beside_a_note,
     lose,
+    mail_with_a_photo,
     mail_with_big_attachment,
     million_row_xlsx,
     million_rows_cut,
     nested_html,
     only_corpus_left,
+    photo_skipped,
     read_only_index,
     unreadable_file,
     zip_bomb_docx,
@@ -211,6 +214,12 @@ API_CASES = [
         check=has_document("note.md"),
     ),
     Case(
+        "api-ingest-old-binary-office-file-as-pptx",
+        lambda e: api_ingest(e, [e.file("old.pptx", OLE_SIGNATURE + bytes(4096))]),
+        "rejected",
+        r"old.pptx: an old binary Office file \(.doc, .ppt or .xls\), not a .pptx package",
+    ),
+    Case(
         "api-ingest-truncated-pptx",
         lambda e: api_ingest(e, [e.work / "cut.pptx"]),
         "rejected",
@@ -257,6 +266,14 @@ API_CASES = [
         setup=mail_with_big_attachment,
         changes_index=True,
         check=big_attachment_skipped,
+    ),
+    Case(
+        "api-ingest-mail-with-an-unreadable-attachment",
+        lambda e: api_ingest(e, [e.work / "photo-mail.eml"]),
+        "ingested",
+        setup=mail_with_a_photo,
+        changes_index=True,
+        check=photo_skipped,
     ),
     Case(
         "api-ingest-pdf-flate-bomb",
