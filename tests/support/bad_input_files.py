@@ -387,10 +387,10 @@ def million_rows_cut(env: Env, outcome: Outcome) -> None:
     """A check: the million-row sheet is indexed up to the cell limit, said in the text and in
     a warning, in seconds and bounded memory."""
     (warning,) = outcome.detail["report"].warnings
-    assert warning.message.startswith("sheet 'Log' is cut: only its first 25,000 rows of about")
+    assert warning.message.startswith("sheet 'Log' is cut: only its first 5,000 rows of about")
     text = load_version(env.index).documents["readings.xlsx"].text
-    assert "Row 25000: Reading: 25000 | Level: 575" in text and "Row 25001:" not in text
-    assert "[This sheet is cut: only its first 25,000 rows of about 1,000,000 are indexed" in text
+    assert "Row 5000: Reading: 5000 | Level: 115" in text and "Row 5001:" not in text
+    assert "[This sheet is cut: only its first 5,000 rows of about 1,000,000 are indexed" in text
     assert outcome.detail["seconds"] < 60 and outcome.detail["rss_growth"] < 500_000_000
 
 
