@@ -26,6 +26,8 @@ from ingest.formats.parsed import Attachment, Loaded
 #: Headers shown under the subject and kept as metadata, with their labels.
 HEADERS = (("from", "From"), ("to", "To"), ("cc", "Cc"), ("date", "Date"))
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
+#: An attachment's name (part of its document id) is cut to this many characters.
+MAX_NAME_CHARS = 120
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 
 
@@ -71,6 +73,9 @@ def _file_name(part: MIMEPart, n: int) -> str:
     except Exception:  # a malformed parameter
         raw = ""
     name = PurePosixPath(_UNSAFE_NAME.sub("/", raw).strip(" ./")).name.strip(" .")
+    if len(name) > MAX_NAME_CHARS:  # keep the suffix, which picks the loader
+        suffix = PurePosixPath(name).suffix[:16]
+        name = name[: MAX_NAME_CHARS - len(suffix)] + suffix
     if name:
         return name
     kind = part.get_content_type()

@@ -112,7 +112,7 @@ def test_attachment_names_are_unique_and_safe(tmp_path: Path) -> None:
     message = EmailMessage()
     message["Subject"] = "Notes"
     message.set_content("See the notes.")
-    for name in ["notes.txt", "NOTES.txt", "../../etc/x.txt", None]:
+    for name in ["notes.txt", "NOTES.txt", "../../etc/x.txt", None, "y" * 300 + ".txt"]:
         message.add_attachment(b"Some words.", maintype="text", subtype="plain", filename=name)
     path = tmp_path / "m.eml"
     path.write_bytes(message.as_bytes())
@@ -122,6 +122,7 @@ def test_attachment_names_are_unique_and_safe(tmp_path: Path) -> None:
         "m.eml/attachments/attachment-4.txt",
         "m.eml/attachments/notes.txt",
         "m.eml/attachments/x.txt",
+        "m.eml/attachments/" + "y" * 116 + ".txt",
     ]
 
 
