@@ -15,6 +15,7 @@ from ui.terminal import (
     format_answer,
     milvus_place,
     print_figures,
+    print_file_notes,
     progress_factory,
     show_notices,
 )
@@ -52,10 +53,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=1))
     else:
-        for rejected in report.rejected:
-            print(f"skipped {rejected.path}: {rejected.reason}", file=sys.stderr)
-        for path, doc_id in report.renamed:
-            print(f"{path} is indexed as {doc_id!r}: another file has its name", file=sys.stderr)
+        print_file_notes(report)
         print(report.summary())
         if report.version is None and report.n_documents == 0:
             print(f"nothing to ingest: no index written at {settings.index_dir}", file=sys.stderr)
@@ -245,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = _WithBackend(sub, where)
 
     p = commands.add_parser("ingest", help="add or update files and folders in the index")
-    p.add_argument("paths", nargs="+", help="files or folders (.pdf .docx .html .md .txt)")
+    p.add_argument(
+        "paths", nargs="+", help="files or folders (.pdf .docx .pptx .xlsx .eml .html .md .txt)"
+    )
     p.add_argument("--index", help=index_help)
     p.add_argument("--model", help="sentence-transformers model name or path (new index only)")
     p.add_argument("--max-chars", type=int, default=800, help="chunk size limit (new index only)")

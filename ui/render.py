@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from retrieval.types import Answer, Passage
-from ui.labels import confidence_label, section_label
+from ui.labels import confidence_label, page_label, section_label
 from ui.links import Place, place_query
 from ui.uploads import UploadOutcome
 
@@ -99,7 +99,7 @@ def source_card(
     if show_document:
         meta.append(f'<span class="dq-doc">{escape(passage.title)}</span>')
     if passage.page is not None:
-        meta.append(f'<span class="dq-page">page {passage.page}</span>')
+        meta.append(f'<span class="dq-page">{page_label(passage)}</span>')
     label = confidence_label(passage.confidence)
     if label:
         meta.append(f'<span class="dq-score" title="{_CONFIDENCE_TIP}">{label}</span>')
@@ -188,7 +188,7 @@ def copy_markdown(answer: Answer) -> str:
         if section_label(p):
             where.append(_markdown(section_label(p)))
         if p.page is not None:
-            where.append(f"page {p.page}")
+            where.append(page_label(p))
         lines.append(f"[{n}] {', '.join(where)}: <{passage_link(p)}>")
     return "\n".join(lines)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ingest.errors import InvalidInputError
-from ingest.formats.document import Document
+from ingest.formats.document import Document, page_name
 from ingest.index.store import IndexVersion
 from retrieval.types import Answer, Passage
 from ui.links import MAX_CONTEXT, MAX_PASSAGE, Place, View, place_query
@@ -139,9 +139,10 @@ def locate(place: Place, version: IndexVersion, answers: Sequence[Answer] = ()) 
     if anchor is None or place.page is not None:  # a page asked for must exist
         pages = {p.number: p for p in document.pages}
         if place.page not in pages:
+            unit = page_name(document.format)
             raise InvalidInputError(
-                f"{document.title!r} has no page {place.page} "
-                f"({len(document.pages)} page{'s' if len(document.pages) != 1 else ''})"
+                f"{document.title!r} has no {unit} {place.page} "
+                f"({len(document.pages)} {unit}{'s' if len(document.pages) != 1 else ''})"
             )
         if anchor is None:
             anchor = pages[place.page].start
@@ -361,7 +362,7 @@ def render_viewer(located: Located) -> str:
     crumbs = "".join(f'<span class="dq-crumb">{escape(part)}</span>' for part in path)
     meta = [f'<span class="dq-vdoc">{escape(document.doc_id)}</span>']
     if located.page is not None:
-        meta.append(f'<span class="dq-vpage">page {located.page}</span>')
+        meta.append(f'<span class="dq-vpage">{page_name(document.format)} {located.page}</span>')
     body = _page_body(located) if located.view == "page" else None
     note = ""
     if located.view == "page" and body is None:

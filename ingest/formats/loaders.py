@@ -13,9 +13,13 @@ from pathlib import Path
 from ingest.errors import InvalidInputError, UnsupportedFileError
 from ingest.formats.document import Document, Section
 from ingest.formats.docx import load_docx
+from ingest.formats.eml import load_eml
 from ingest.formats.html import load_html
 from ingest.formats.markdown import parse_markdown
+from ingest.formats.parsed import Loaded
 from ingest.formats.pdf import load_pdf
+from ingest.formats.pptx import load_pptx
+from ingest.formats.xlsx import load_xlsx
 
 #: Largest file docqa reads, in bytes, unless the caller says otherwise.
 DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -62,7 +66,9 @@ def load_markdown(path: Path, doc_id: str, data: bytes) -> Document:
     return parse_markdown(path, doc_id, _decode(path, data))
 
 
-Loader = Callable[[Path, str, bytes], Document]
+#: ``loader(path, doc_id, data)``: the file's Document, or a Loaded when it carries more
+#: (attachments to read, warnings about what was left out).
+Loader = Callable[[Path, str, bytes], Document | Loaded]
 
 #: File suffix -> loader. Other formats register here.
 LOADERS: dict[str, Loader] = {
@@ -74,6 +80,9 @@ LOADERS: dict[str, Loader] = {
     ".docx": load_docx,
     ".html": load_html,
     ".htm": load_html,
+    ".pptx": load_pptx,
+    ".xlsx": load_xlsx,
+    ".eml": load_eml,
 }
 
 
@@ -122,16 +131,24 @@ def parse_document(path: Path, doc_id: str, data: bytes) -> Document:
     Raises:
         UnsupportedFileError: unknown suffix, unreadable content, or no text at all.
     """
+    return load_file(path, doc_id, data).document
+
+
+def load_file(path: Path, doc_id: str, data: bytes) -> Loaded:
+    """What the loader of ``path``'s suffix reads from its bytes (see :func:`parse_document`);
+    :func:`ingest.formats.attachments.parse_file` also reads the attachments."""
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         raise UnsupportedFileError(f"{path}: unsupported file type {path.suffix or '(none)'!r}")
     if not data:
         raise UnsupportedFileError(f"{path}: no text to index (the file is empty)")
-    document = loader(path, doc_id, data)
+    result = loader(path, doc_id, data)
+    loaded = result if isinstance(result, Loaded) else Loaded(result)
+    document = loaded.document
     if not document.sections:
         why = "no text layer; a scanned PDF needs OCR first" if document.format == "pdf" else ""
         raise UnsupportedFileError(f"{path}: no text to index ({why or 'the file is empty'})")
-    return document
+    return loaded
 
 
 def load_document(

@@ -261,3 +261,21 @@ def test_the_copy_text_is_the_sentence_and_its_citations_as_markdown() -> None:
     ]
     assert passage_link(first) == f"?doc=r.pdf&start=0&end={first.end}&hl=7-{7 + len(sentence)}"
     assert copy_markdown(_answer(first, abstained=True)) == ""
+
+
+def test_a_slide_is_cited_as_a_slide_and_a_pdf_page_as_a_page() -> None:
+    from dataclasses import replace
+
+    from ui.terminal import format_answer
+
+    sentence = "The pier costs 12,000 euros."
+    slide = replace(
+        _passage(sentence, start=0, highlights=((0, len(sentence)),), page=3, doc_id="d.pptx"),
+        format="pptx",
+    )
+    page = replace(slide, doc_id="r.pdf", format="pdf")
+    for passage, label in ((slide, "slide 3"), (page, "page 3")):
+        answer = _answer(passage)
+        assert f'<span class="dq-page">{label}</span>' in render_answer(answer)
+        assert f", {label}: <" in copy_markdown(answer)
+        assert f", {label} | chars" in format_answer(answer)

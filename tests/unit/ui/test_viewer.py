@@ -355,3 +355,21 @@ def test_a_page_link_opens_the_page_and_its_text_starts_there(
     assert as_text.count("dq-vtarget") == 1
     assert re.search(r'<span class="dq-vtarget"></span>' + re.escape(first_words), as_text)
     assert "dq-vpassage" not in as_text
+
+
+def test_a_deck_is_shown_as_text_with_its_slide_named(tmp_path: Path) -> None:
+    from tests.support.documents import write_pptx
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_pptx(docs / "d.pptx", [("Intro", ["Welcome."], ""), ("Budget", ["Pier: 12,000."], "")])
+    index = tmp_path / "index"
+    ingest([docs], index=index, embedder=FakeEmbedder())
+    version = load_version(index)
+    offset = version.documents["d.pptx"].text.index("Pier")
+    found = locate(Place("d.pptx", offset), version)
+    assert found.page == 2 and found.view == "text"
+    html = render_viewer(found)
+    assert '<span class="dq-vpage">slide 2</span>' in html and "dq-pdfpage" not in html
+    with pytest.raises(InvalidInputError, match=r"has no slide 9 \(2 slides\)"):
+        locate(Place("d.pptx", page=9), version)
