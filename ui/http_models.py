@@ -27,7 +27,9 @@ class PassageModel(BaseModel):
     doc_id: str
     title: str
     section: list[str] = Field(description="The section path, outermost first.")
-    page: int | None = Field(description="The page (PDF), else null.")
+    page: int | None = Field(
+        description="The page (PDF; a deck's slide, see format), else null."
+    )
     start: int
     end: int
     text: str
@@ -37,6 +39,10 @@ class PassageModel(BaseModel):
     )
     confidence: float | None = Field(
         default=None, description="Calibrated probability (0..1) that the passage answers."
+    )
+    format: str = Field(
+        default="",
+        description="The document's format (pdf, pptx, md...): a pptx's page is a slide.",
     )
 
     def to_passage(self) -> Passage:
@@ -52,6 +58,7 @@ class PassageModel(BaseModel):
             score=self.score,
             highlights=tuple((a, b) for a, b in self.highlights),
             confidence=self.confidence,
+            format=self.format,
         )
 
 
@@ -147,6 +154,15 @@ class RejectedModel(BaseModel):
     reason: str
 
 
+class LoadWarningModel(BaseModel):
+    """Something left out of a file that was still ingested, and why."""
+
+    model_config = _STRICT
+
+    path: str
+    message: str
+
+
 class RemoveReportModel(BaseModel):
     """What ``DELETE /v1/documents/{doc_id}`` returns: the JSON of ``docqa remove --json``
     without ``index_dir`` (the server's folder is not the client's to know)."""
@@ -159,6 +175,10 @@ class RemoveReportModel(BaseModel):
     removed: list[str]
     rejected: list[RejectedModel]
     renamed: list[Annotated[list[str], Field(min_length=2, max_length=2)]]
+    warnings: list[LoadWarningModel] = Field(
+        default_factory=list,
+        description="What was left out of files that were still ingested (e.g. an attachment).",
+    )
     n_documents: int
     n_chunks: int
     chunks_embedded: int
