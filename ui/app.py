@@ -323,7 +323,10 @@ def build_app(settings: ChatSettings) -> Any:
                     close_btn = gr.Button(
                         "Close", size="sm", scale=0, min_width=70, elem_id="dq-viewer-close"
                     )
-                viewer = gr.HTML(elem_id="dq-viewer")
+                # Never an event's output: the page's script moves each place's HTML here from
+                # the hidden carrier below (Gradio keeps every output's last value in the
+                # session, so the carrier is emptied once its HTML is shown).
+                gr.HTML('<div class="dq-viewer-slot"></div>', elem_id="dq-viewer")
             with gr.Column(scale=1, min_width=300, elem_id="dq-side") as side_col:
                 with gr.Accordion("Search", open=True):
                     doc_filter = gr.Dropdown(
@@ -366,6 +369,7 @@ def build_app(settings: ChatSettings) -> Any:
         answers = gr.State([])  # this conversation's Answers, oldest first
         # Hidden: the page's script puts a clicked link's query here and presses the button.
         link_box = gr.Textbox(visible="hidden", elem_id="dq-viewer-link")
+        carrier = gr.Textbox(visible="hidden", elem_id="dq-viewer-carrier")
         open_btn = gr.Button("Open", visible="hidden", elem_id="dq-viewer-open")
         private: dict[str, Any] = {"api_visibility": "private"}
         asked = [pending, chatbot, k_slider, mode_radio, doc_filter, answers]
@@ -391,12 +395,19 @@ def build_app(settings: ChatSettings) -> Any:
             queue=False,
             **private,
         )
-        viewer_outputs = [viewer, viewer_col, side_col]
-        open_btn.click(
-            open_viewer, [link_box, answers], viewer_outputs, js=OPEN_JS, **private
-        ).then(None, js=SHOW_VIEWER_JS, **private)
+        viewer_outputs = [carrier, viewer_col, side_col]
+
+        def shown(event: Any) -> None:
+            # The viewer's HTML into view, then out of the session's memory.
+            event.then(None, js=SHOW_VIEWER_JS, **private).then(
+                lambda: "", None, carrier, queue=False, **private
+            )
+
+        shown(
+            open_btn.click(open_viewer, [link_box, answers], viewer_outputs, js=OPEN_JS, **private)
+        )
         close_btn.click(close_viewer, None, [viewer_col, side_col], queue=False, **private)
-        app.load(open_shared, None, viewer_outputs, **private)
+        shown(app.load(open_shared, None, viewer_outputs, **private))
         files.upload(upload, [files], [upload_status, doc_filter, doc_list, files], **private)
         app.load(refresh_documents, None, [doc_filter, doc_list], **private)
         gr.api(ask_endpoint, api_name="ask")
