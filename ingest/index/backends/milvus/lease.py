@@ -14,31 +14,37 @@ may have landed after another writer's read-back) and checks again at once; the 
 names itself, so it may take the lease again.
 
 Holding it. A thread renews the lease every third of its life. Every write to Milvus first
-asks the held lease (:meth:`~ingest.index.backends.milvus.held.HeldLease.check`); the switch
-of the live version and the clean-up after it first read the row back
-(:meth:`~ingest.index.backends.milvus.held.HeldLease.fence`). The lease is lost once another
-writer's name is read in the row or once its end, less a margin, passed without a
-renewal: the writer is told, stops at its next step and makes nothing live.
+asks the held lease (:meth:`~ingest.index.backends.milvus.held.HeldLease.check`); each
+request storing the version's files, the switch of the live version and the clean-up after
+it first read the row back (:meth:`~ingest.index.backends.milvus.held.HeldLease.fence`). The
+lease is lost for good once another writer's name is read in the row, or once its end less a
+margin (:data:`SETTLE` plus the clock share below) passed without a renewal: the writer is
+told (a warning), stops at its next step with
+:class:`~ingest.index.backends.milvus.held.LeaseLostError` and makes nothing live.
 
 What is guaranteed, if every request a writer makes to Milvus lands within :data:`SETTLE`
-seconds of being sent and machines' clocks differ by less than a tenth of the lease
-(:data:`CLOCK_SHARE`; 6 s for the default 60 s):
+seconds of being sent and machines' clocks differ by less than :data:`CLOCK_SHARE` of the
+lease (6 s for the default 60 s):
 
-- Of writers whose attempts raced, only the one whose lease row landed last reads it back:
-  an attempt counted (check to written in less than :data:`SETTLE`) lands less than
-  :data:`SETTLE` after every other racer's check, hence before the others' read-backs, so
-  two writers never both take the lease, and each token is taken once.
-- A writer writes, switches and cleans up only while its lease runs for more than the margin
-  (:data:`SETTLE` plus the clock share), so everything it sends lands before any other writer
-  may see the lease run out.
+- Two writers never hold the lease together, and each token is taken once. Of two writers
+  that both found the row free, say B's row landed last: B checked before A's row landed
+  (else B would have seen A's lease), so B's write, if its attempt counts, landed less than
+  :data:`SETTLE` after A's row did, hence before A's read-back, :data:`SETTLE` after A's
+  write returned. A reads B's row back and waits; B reads its own.
+- A writer sends no request that stores a version's file, switches the live version or
+  removes rows once its lease runs for less than the margin, so each lands before any other
+  writer may find the lease run out (rows it adds are keyed by content: two writers adding
+  one key add the same row). A switch thus lands before the next holder follows the live
+  version: each version is written on top of the one before, and no two writers store the
+  files of one version or remove rows the other is about to list.
 - A writer that dies stops renewing; its lease runs out after :data:`LEASE_SECONDS`.
 
-When a request is slower than that, the writer that sent it notices afterwards: a slow
-lease write voids its own attempt; a renewal that returns past the margin loses the lease.
-Another writer's slow write can still land on a held lease row at any moment; its holder then
-reads another name at its next renewal or fence and stops. Only such a write landing between
-a holder's fence and its switch (one request) goes unseen: closing that needs a
-compare-and-set Milvus does not offer.
+When a request is slower than that, the writer that sent it notices afterwards: a slow lease
+write voids its attempt; a renewal returning past the margin loses the lease. Another writer's
+slow lease write may still land on a held lease row; the holder reads another name at its next
+fence or renewal and stops (rows it added by then are listed by no version). Only such a write
+landing between a holder's last read-back and its switch (one request) goes unseen: closing
+that needs a compare-and-set Milvus does not offer.
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ class MilvusStore:
         try:
             held = self._held()
             held.fence("removing old rows")
-            collect_rows(kept, live, held.check)
+            collect_rows(kept, live, lambda: held.check("removing old rows"))
         except LeaseLostError as exc:
             _log.warning("old rows left for the next writer to remove: %s", exc)
 
@@ -178,11 +178,11 @@ def _version_keys(
 
 
 def collect_rows(
-    kept_versions: Sequence[Path], live: Path, check: Callable[[str], None] = lambda _: None
+    kept_versions: Sequence[Path], live: Path, before: Callable[[], None] | None = None
 ) -> None:
     """Remove from the live version's Milvus collections every row and file that no kept
-    version (the live one and the one before) lists; ``check`` is asked before each step
-    (raising stops the clean-up)."""
+    version (the live one and the one before) lists; ``before`` is called before each
+    removal request (raising stops the clean-up)."""
     info = read_backend_file(live)
     if info["kind"] != "milvus":
         return
@@ -208,24 +208,21 @@ def collect_rows(
             # The version before lost its files in Milvus (collections dropped, another
             # writer's clean-up): it lists nothing to keep, and no reader can load it.
             continue
-    check("removing old chunk rows")
-    ChunkCollection(uri, prefix, 1, create=False).retain(np.concatenate([k[0] for k in keys]))
+    chunk_rows = ChunkCollection(uri, prefix, 1, create=False)
+    chunk_rows.retain(np.concatenate([k[0] for k in keys]), before)
     if files is None:
         return
-    check("removing old sentence rows")
     unit_rows = UnitCollection(uri, f"{prefix}_units", 1, create=False)
-    unit_rows.retain(np.concatenate([k[1] for k in keys]))
-    check("removing old section rows")
+    unit_rows.retain(np.concatenate([k[1] for k in keys]), before)
     section_rows = SectionCollection(uri, f"{prefix}_sections", 1, create=False)
-    section_rows.retain(np.concatenate([k[2] for k in keys]))
-    check("removing old files")
+    section_rows.retain(np.concatenate([k[2] for k in keys]), before)
     names = {v.name for v in same}
     texts = {t for k in keys for t in k[3]}
     scopes = {scope for scope, _ in files.names()} - {TEXT_SCOPE}
     for scope in sorted(scopes - names):
-        files.delete(scope)
+        files.delete(scope, before=before)
     stale = [n for _, n in files.names(TEXT_SCOPE) if n not in texts]
-    files.delete(TEXT_SCOPE, stale)
+    files.delete(TEXT_SCOPE, stale, before)
 
 
 def drop_collections(uri: str, prefix: str) -> list[str]:

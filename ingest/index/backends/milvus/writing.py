@@ -5,8 +5,10 @@ the chunk collection first (``chunk_keys.npy`` in the staging folder lists them)
 :func:`publish` adds the units, sections and document texts Milvus does not hold yet, stores
 the version's files and switches Milvus's ``CURRENT``. The staging folder then keeps only
 :data:`LOCAL_FILES`. Every step first asks the writer's lease
-(:class:`~ingest.index.backends.milvus.held.HeldLease`): a writer that lost it stops there,
-and the files of its version and the switch wait for the row to be read back as its own.
+(:class:`~ingest.index.backends.milvus.held.HeldLease`): a writer that lost it stops there.
+Rows are content-keyed (two writers adding one key add the same row), but a version's files
+are named after the version, which a writer that lost the lease may have chosen as the new
+holder did: each request storing them, and the switch, first read the lease back.
 """
 
 from __future__ import annotations
@@ -113,16 +115,20 @@ def publish(
         if key not in stored:
             held.check("adding document texts")
             files.put(TEXT_SCOPE, key, document.text.encode("utf-8"))
-    # Files named ``name`` may be another writer's once this one lost the lease: read it back.
-    held.fence(f"storing the files of version {name}")
+
+    # Files named ``name`` are another writer's once this one lost the lease (it names its
+    # version as this one did): each request is preceded by reading the lease back.
+    def fence() -> None:
+        held.fence(f"storing the files of version {name}")
+
+    fence()
     files.delete(name)  # a leftover of a run killed while uploading this name
     for path in sorted(staging.rglob("*")):
         if path.is_file() and path.name != TEXTS:
-            held.check(f"storing the files of version {name}")
-            files.put(name, path.relative_to(staging).as_posix(), path.read_bytes())
-    files.put_array(name, UNIT_KEYS, ukeys)
-    files.put_array(name, SECTION_KEYS, skeys)
-    files.put(name, TEXT_KEYS, json.dumps(tkeys).encode("utf-8"))
+            files.put(name, path.relative_to(staging).as_posix(), path.read_bytes(), fence)
+    files.put_array(name, UNIT_KEYS, ukeys, fence)
+    files.put_array(name, SECTION_KEYS, skeys, fence)
+    files.put(name, TEXT_KEYS, json.dumps(tkeys).encode("utf-8"), fence)
     held.fence(f"making version {name} live")
     files.set_pointer(name)
     description = resident_description(uri, prefix)

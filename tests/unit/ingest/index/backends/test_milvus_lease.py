@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ from ingest.index.backends.milvus.connect import check_uri
 from ingest.index.backends.milvus.files import MilvusFiles
 from ingest.index.backends.milvus.lease import LEASE, Lease, writer_lease
 from ingest.index.backends.milvus.store import MilvusStore
-from ingest.index.backends.milvus.writing import files_collection
+from ingest.index.backends.milvus.writing import TEXT_KEYS, files_collection
 
 NOTES = {
     "A": ("owls.md", "# Owls\n\nOwls hunt mice at night. Barn owls swallow prey whole.\n"),
@@ -154,15 +155,15 @@ def test_the_switch_reads_the_lease_back_and_leaves_the_live_version(
     folder = _notes(tmp_path / "notes", "A")
     writer = Ingestor(tmp_path / "index", embedder=FakeEmbedder(), backend=_milvus(uri, collection))
     writer.run([folder])
-    put_array = MilvusFiles.put_array
-    other = Lease("other-host:2:y", time.time() + 60, 99)
+    put = MilvusFiles.put
+    other = json.dumps({"owner": "other-host:2:y", "expires": time.time() + 60, "token": 99})
 
-    def overtaken(self: MilvusFiles, scope: str, name: str, array: np.ndarray) -> None:
-        # Another writer's lease lands while this one stores its version's files.
-        self.set_note(LEASE, other.dump())
-        put_array(self, scope, name, array)
+    def overtaken(self: MilvusFiles, scope: str, name: str, *args: Any) -> None:
+        put(self, scope, name, *args)
+        if name == TEXT_KEYS:  # the version's last file: another writer's lease lands
+            self.set_note(LEASE, other)
 
-    monkeypatch.setattr(MilvusFiles, "put_array", overtaken)
+    monkeypatch.setattr(MilvusFiles, "put", overtaken)
     _notes(folder, "B")
     with pytest.raises(IndexBusyError, match="lost to another writer") as refused:
         writer.run([folder])
@@ -171,7 +172,7 @@ def test_the_switch_reads_the_lease_back_and_leaves_the_live_version(
     files = MilvusFiles(uri, files_collection(collection))
     assert files.pointer() == "000001"
     assert _live_documents(tmp_path, uri, collection) == {"owls.md"}
-    assert Lease.parse(files.note(LEASE)) == other  # not released over the other writer
+    assert files.note(LEASE) == other  # not released over the other writer
 
 
 def test_a_writer_whose_renewals_failed_past_its_end_makes_nothing_live(
@@ -249,10 +250,10 @@ def test_a_single_writer_takes_over_a_dead_writers_lease_with_the_next_token(
 def test_a_holder_whose_row_another_writer_overwrote_is_told(uri: str) -> None:
     files = MilvusFiles(uri, "overwritten_files")
     with writer_lease(files, lease_seconds=1.2, settle=0.05, on_wait=lambda _: None) as held:
-        other = Lease("other-host:2:y", time.time() + 60, 5)
-        files.set_note(LEASE, other.dump())
+        other = json.dumps({"owner": "other-host:2:y", "expires": time.time() + 60, "token": 5})
+        files.set_note(LEASE, other)
         time.sleep(0.6)  # a renewal (every 0.4 s) reads the row
         lost = pytest.raises(IndexBusyError, match=r"lost to another writer.*other-host:2 holds")
         with lost:
             held.check()
-    assert Lease.parse(files.note(LEASE)) == other  # not released over the other writer
+    assert files.note(LEASE) == other  # not released over the other writer
