@@ -76,6 +76,8 @@ bench-scale: install
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m bench.scale
 
+# The ablation rows: SciFact, the article's questions, SQuAD's folds, covidqa-train's 49 long
+# articles (default and fast path; the first covidqa-train ingest takes several minutes).
 bench-quality: install
 	$(PY) -m bench.quality
 	$(PY) -m bench.confidence --parts calibration

@@ -6,9 +6,11 @@ last rows), and on each of the article's question files hit@1, hit@3, sentence_h
 abstention on unanswerable questions and false abstention. The last three rows (the fast
 path, the reader's blend without learning, the default with the cross-encoder) also run the
 SQuAD 2.0 training articles by folds (``bench/squad_folds.py``; each fold read by the
-cross-encoder trained without its articles).
+cross-encoder trained without its articles) and covidqa-train's questions over its 49 long
+articles (``bench/covidqa.py``: hit@1, hit@3, MRR@5, sentence_hit@1 and sentence overlap).
 
-    python -m bench.quality [--scifact DIR] [--questions FILE ...] [--no-squad] [--json]
+    python -m bench.quality [--scifact DIR] [--questions FILE ...] [--no-squad] [--no-covidqa]
+        [--json]
 """
 
 from __future__ import annotations
@@ -222,14 +224,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-squad", action="store_true", help="skip the SQuAD folds (several minutes a row)"
     )
+    parser.add_argument(
+        "--no-covidqa", action="store_true", help="skip covidqa-train (several minutes a row)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
+    from bench.covidqa import build_index, covid_figures, load_asked
     from retrieval.retriever import Retriever
 
     article_index, scifact_index, seconds = build_indexes(args.scifact, args.out)
     article = Retriever(article_index)
     scifact = Retriever(scifact_index, embedder=article.embedder)
+    covid_index = None if args.no_covidqa else build_index(args.out)
+    covid = {}
+    if covid_index is not None:
+        covid = {
+            "shipped": Retriever(covid_index, embedder=article.embedder),
+            "none": Retriever(covid_index, embedder=article.embedder, scorer=ConstantScorer()),
+        }
+    asked = load_asked(covid["shipped"]) if covid else []
     constant = {
         "article": Retriever(article_index, embedder=article.embedder, scorer=ConstantScorer()),
         "scifact": Retriever(scifact_index, embedder=article.embedder, scorer=ConstantScorer()),
@@ -249,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         row.update(figures_per_file(a, args.questions))
         if config.squad and not args.no_squad:
             row.update(squad_figures(config, args.fold_models))
+        if config.squad and covid:
+            figures = covid_figures(covid[config.scorer].with_settings(config.settings), asked)
+            row.update({f"covid {key}": value for key, value in figures.items()})
         rows.append(row)
         if not args.json:
             print(json.dumps(row), file=sys.stderr, flush=True)
