@@ -12,6 +12,12 @@ title first appears on its page (else at the page's start), nested bookmarks giv
 (parent > child), and a section ends where the next one starts. Text before the first
 bookmark is a section with an empty path. Without a usable outline the whole text is one
 section.
+
+A page without a usable text layer that holds a picture (a scan: see
+:mod:`ingest.formats.pdf_pictures`) is rendered and read by OCR instead; its text replaces
+the page's few extracted characters (never both), and its lines' boxes are kept as the
+document's :attr:`~ingest.formats.document.Document.boxes`. With OCR off such pages are
+skipped with a note.
 """
 
 from __future__ import annotations
@@ -27,8 +33,19 @@ from typing import Any
 
 import numpy as np
 
-from ingest.errors import UnsupportedFileError
+from ingest.errors import DocqaError, UnsupportedFileError
 from ingest.formats.document import Document, Page, Section
+from ingest.formats.ocr.layout import PageText
+from ingest.formats.ocr.reader import PageReader
+from ingest.formats.paged import join_pages
+from ingest.formats.pdf_pictures import (
+    has_little_text,
+    opened,
+    page_picture,
+    pages_with_pictures,
+)
+
+_log = logging.getLogger("docqa")
 
 #: A gutter needs this many lines with text on both of its sides.
 MIN_TWO_SIDED_LINES = 4
@@ -296,14 +313,55 @@ def outline_sections(
     return tuple(sections)
 
 
-def load_pdf(path: Path, doc_id: str, data: bytes) -> Document:
+def _read_scanned(
+    path: Path, data: bytes, texts: list[str], ocr: PageReader | None
+) -> dict[int, PageText]:
+    """OCR the pages of ``texts`` (0-based) without a usable text layer that hold a picture.
+
+    Returns the page texts read, by page index (none when OCR is off: the pages are named
+    in a note). A PDF whose pages pdfium cannot open keeps its text layer, with a note.
+    """
+    candidates = [i for i, text in enumerate(texts) if has_little_text(text)]
+    if not candidates:  # a PDF with a text layer: never opened again
+        return {}
+    import pypdfium2 as pdfium
+
+    try:
+        with opened(data) as pdf:
+            scanned = pages_with_pictures(pdf, candidates)
+            if not scanned:
+                return {}
+            numbers = ", ".join(str(i + 1) for i in scanned)
+            if ocr is not None and not ocr.enabled:
+                _log.warning("%s: page %s: no text layer; skipped (OCR is off)", path.name, numbers)
+                return {}
+            reader = ocr or PageReader()
+            pictures = [page_picture(pdf, i) for i in scanned]
+            read = reader.read_pages(pictures, f"OCR {path.name}")
+    except DocqaError:
+        raise
+    except pdfium.PdfiumError as exc:
+        _log.warning("%s: its scanned pages cannot be rendered for OCR (%s)", path.name, exc)
+        return {}
+    except Exception as exc:  # the engine failing on a picture must name the file
+        raise UnsupportedFileError(
+            f"{path}: OCR failed on its scanned pages ({type(exc).__name__}: {exc})"
+        ) from exc
+    return dict(zip(scanned, read, strict=True))
+
+
+def load_pdf(path: Path, doc_id: str, data: bytes, ocr: PageReader | None = None) -> Document:
     """Load a PDF: one text per page (in reading order), pages as spans, outline sections.
 
     The sections follow the outline (see :func:`outline_sections`); a PDF without a usable
-    outline is one section.
+    outline is one section. Pages without a text layer that hold a picture are read by
+    ``ocr`` (default: a :class:`~ingest.formats.ocr.reader.PageReader` of its own; one made
+    with ``enabled=False`` skips them with a note).
 
     Raises:
-        UnsupportedFileError: the file is not a readable PDF, or needs a password.
+        UnsupportedFileError: the file is not a readable PDF, needs a password, or OCR
+            failed on it.
+        OcrUnavailableError: a page needs OCR and the engine cannot be loaded.
     """
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
@@ -329,19 +387,19 @@ def load_pdf(path: Path, doc_id: str, data: bytes) -> Document:
         raise UnsupportedFileError(f"{path}: not a readable PDF ({exc})") from exc
     except Exception as exc:  # pypdf raises many plain exceptions on damaged files
         raise UnsupportedFileError(f"{path}: damaged PDF ({type(exc).__name__}: {exc})") from exc
-    parts: list[str] = []
-    pages: list[Page] = []
-    pos = 0
-    for number, text in enumerate(texts, 1):
-        if text and pos:
-            parts.append("\n\n")
-            pos += 2
-        pages.append(Page(number, pos, pos + len(text)))
-        parts.append(text)
-        pos += len(text)
-    full = "".join(parts)
+    scanned = _read_scanned(path, data, texts, ocr)
+    full, pages, boxes = join_pages([scanned.get(i, text) for i, text in enumerate(texts)])
     sections: tuple[Section, ...] = ()
     if full.strip():
         # Without a usable outline the whole text is one section, as it always was.
         sections = outline_sections(full, pages, bookmarks) or (Section((), 0, len(full)),)
-    return Document(doc_id, title or path.stem, str(path), "pdf", full, sections, tuple(pages))
+    return Document(
+        doc_id,
+        title or path.stem,
+        str(path),
+        "pdf",
+        full,
+        sections,
+        pages,
+        boxes=boxes,
+    )

@@ -22,6 +22,7 @@ from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexNotFoundError, InvalidInputError
 from ingest.formats.document import Document
 from ingest.formats.loaders import DEFAULT_MAX_FILE_BYTES
+from ingest.formats.ocr.reader import OcrSettings, PageReader
 from ingest.index.backends.factory import remote_store, version_store
 from ingest.index.backends.protocol import VersionStore
 from ingest.index.backends.settings import BackendSettings
@@ -70,6 +71,8 @@ class Ingestor:
             index's own backend, FAISS for a new index); see :mod:`ingest.index.backends`.
         embedding: How the model runs when ``embedder`` is not given (default: from the
             environment, :meth:`EmbeddingSettings.from_environment`).
+        ocr: Whether and how scanned pages and images are read; each picture's text is
+            cached by its pixels in the index's ``cache/ocr`` folder.
     """
 
     index_dir: Path
@@ -80,6 +83,7 @@ class Ingestor:
     progress: ProgressFactory = no_progress
     backend: BackendSettings = field(default_factory=BackendSettings.from_environment)
     embedding: EmbeddingSettings | None = None
+    ocr: OcrSettings = field(default_factory=OcrSettings)
 
     def run(
         self, paths: Sequence[str | Path], *, prune: bool = False, rebuild: bool = False
@@ -105,22 +109,29 @@ class Ingestor:
         scan = discover(paths, snapshot.documents if snapshot else {})
         if prune:  # an emptied folder is how every document from it gets removed
             scan.rejected = [r for r in scan.rejected if not r.reason.startswith(NOTHING_TO_READ)]
+        reader = self._page_reader()
         read_sources(
             scan,
             known_files(snapshot.documents if snapshot else {}),
             max_bytes=self.max_file_bytes,
             advance=self.progress(len(scan.sources), "reading"),
+            ocr=reader,
         )
         if not scan.readable and not (prune and scan.roots and snapshot):
             return self._report(snapshot, started, rejected=scan.rejected)
-        report = self._write(scan, prune=prune, rebuild=rebuild, started=started)
+        report = self._write(scan, prune=prune, rebuild=rebuild, started=started, ocr=reader)
         return replace(report, renamed=tuple(scan.renamed.items()))
 
-    def _write(self, scan: Scan, *, prune: bool, rebuild: bool, started: float) -> IngestReport:
+    def _page_reader(self) -> PageReader:
+        return self.ocr.reader(self.index_dir / "cache" / "ocr", self.progress)
+
+    def _write(
+        self, scan: Scan, *, prune: bool, rebuild: bool, started: float, ocr: PageReader
+    ) -> IngestReport:
         """Under the writer lock: the next version from ``scan`` (and ``prune``)."""
         with writing(self.index_dir, self.backend):
             live = None if rebuild else self._live_manifest()
-            incoming = self._incoming(scan, live)
+            incoming = self._incoming(scan, live, ocr)
             removed: list[str] = []
             if prune and live is not None:
                 removed = [
@@ -166,7 +177,7 @@ class Ingestor:
                 )
             return self._commit(live, {}, list(dict.fromkeys(doc_ids)), [], started)
 
-    def _incoming(self, scan: Scan, live: Manifest | None) -> dict[str, Incoming]:
+    def _incoming(self, scan: Scan, live: Manifest | None, ocr: PageReader) -> dict[str, Incoming]:
         """What the run read, judged against the live manifest (read under the lock)."""
         known = known_files(live.documents if live else {})
         incoming: dict[str, Incoming] = {}
@@ -177,7 +188,7 @@ class Ingestor:
                 continue
             document = scan.parsed.get(doc_id)
             if document is None:  # skipped against a manifest another writer has replaced
-                document = parse_again(scan, doc_id, max_bytes=self.max_file_bytes)
+                document = parse_again(scan, doc_id, max_bytes=self.max_file_bytes, ocr=ocr)
             if document is not None:
                 incoming[doc_id] = Incoming(document, source, scan.files[doc_id])
         return incoming

@@ -14,6 +14,7 @@ from typing import Any
 from ingest.errors import DocqaError
 from ingest.formats.document import Document
 from ingest.formats.loaders import LOADERS, parse_document, read_file
+from ingest.formats.ocr.reader import PageReader
 
 
 @dataclass(frozen=True)
@@ -277,10 +278,12 @@ def read_sources(
     *,
     max_bytes: int,
     advance: Callable[[int], None] = lambda n: None,
+    ocr: PageReader | None = None,
 ) -> None:
     """Read every source of ``scan``; parse those whose bytes differ from ``known[doc_id]``.
 
-    A file whose size and mtime show it unchanged since it was hashed is not even read.
+    A file whose size and mtime show it unchanged since it was hashed is not even read (nor
+    are its pictures by ``ocr``, the reader of scanned pages and images).
     Fills ``scan.files``, ``scan.parsed`` and ``scan.rejected`` (a file that vanished, is
     too large, damaged, encrypted, binary or empty is rejected with the reason).
     """
@@ -296,7 +299,7 @@ def read_sources(
             else:
                 data, state = _read(source.path, max_bytes)
                 if old is None or old.sha256 != state.sha256:
-                    scan.parsed[doc_id] = parse_document(source.path, doc_id, data)
+                    scan.parsed[doc_id] = parse_document(source.path, doc_id, data, ocr=ocr)
                 scan.files[doc_id] = state
         except (DocqaError, OSError) as exc:
             scan.rejected.append(Rejected(str(source.path), _reason(exc, source.path)))
@@ -305,12 +308,14 @@ def read_sources(
         advance(1)
 
 
-def parse_again(scan: Scan, doc_id: str, *, max_bytes: int) -> Document | None:
+def parse_again(
+    scan: Scan, doc_id: str, *, max_bytes: int, ocr: PageReader | None = None
+) -> Document | None:
     """Parse a source that was skipped as unchanged against an older version (or reject it)."""
     source = scan.sources[doc_id]
     try:
         data, state = _read(source.path, max_bytes)
-        document = parse_document(source.path, doc_id, data)
+        document = parse_document(source.path, doc_id, data, ocr=ocr)
     except (DocqaError, OSError) as exc:
         scan.rejected.append(Rejected(str(source.path), _reason(exc, source.path)))
         scan.files.pop(doc_id, None)
