@@ -8,6 +8,7 @@ photo is turned upright by its EXIF orientation first, as the viewer shows it.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -52,9 +53,12 @@ def load_image(path: Path, doc_id: str, data: bytes, ocr: PageReader | None = No
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             picture = Image.open(io.BytesIO(data))  # reads the header, decodes nothing
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow refused it from its header, before decoding (its message holds the count).
+        count = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(count.group(1)):,} pixels" if count else "too many pixels"
         raise UnsupportedFileError(
-            f"{path}: the picture has too many pixels to read ({exc}); the limit is "
-            f"{MAX_PICTURE_PIXELS:,} pixels: scale it down and try again"
+            f"{path}: the picture has {size}; the limit is {MAX_PICTURE_PIXELS:,} pixels: "
+            "scale it down and try again"
         ) from exc
     except Exception as exc:  # Pillow raises several kinds on files it cannot identify
         raise UnsupportedFileError(f"{path}: not a readable picture ({exc})") from exc

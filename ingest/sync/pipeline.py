@@ -337,8 +337,12 @@ def ingest(
     rebuild: bool = False,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     progress: ProgressFactory = no_progress,
+    ocr: OcrSettings | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the index at ``index`` (created if missing).
+
+    ``ocr`` says whether scanned pages and pictures are read (default: yes, with the
+    packaged engine); see :class:`Ingestor`.
 
     Example:
         >>> ingest(["corpus/"], index=".docqa/index")  # doctest: +SKIP
@@ -349,4 +353,5 @@ def ingest(
         chunking=chunking or ChunkSettings(),
         max_file_bytes=max_file_bytes,
         progress=progress,
+        ocr=ocr or OcrSettings(),
     ).run(paths, prune=prune, rebuild=rebuild)

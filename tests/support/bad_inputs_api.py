@@ -144,9 +144,9 @@ API_CASES = [
     ),
     Case(
         "api-ingest-folder-without-documents",
-        lambda e: api_ingest(e, [e.file("photos/cat.jpg", b"\xff\xd8").parent]),
+        lambda e: api_ingest(e, [e.file("photos/cat.gif", b"GIF89a").parent]),
         "rejected",
-        r"photos: no files docqa can read in this folder \(it holds 1 file of type \.jpg; "
+        r"photos: no files docqa can read in this folder \(it holds 1 file of type \.gif; "
         r"docqa reads .*\.md.*\)",
     ),
     Case(
