@@ -1,9 +1,10 @@
-"""The document viewer beside the chat: a cited passage in its document, as text or PDF page.
+"""The document viewer beside the chat: a cited passage in its document, as text or as a page.
 
 :func:`locate` turns a :class:`~ui.links.Place` (from a citation, a card or a shared link) into
 a span of one document of the index; :func:`render_viewer` writes the viewer's HTML: title,
 section path as a breadcrumb, page, previous/next passage of the answer, then the text around
-the passage (the passage shaded, the answering sentence marked) or the PDF page with boxes.
+the passage (the passage shaded, the answering sentence marked) or the page with boxes (a
+PDF page, or a picture; on a page read by OCR the boxes are the OCR's own line boxes).
 Only a window of text around the passage is sent (:data:`~ui.links.DEFAULT_CONTEXT`
 characters a side, widened on request), so a long document costs no more than a short one.
 Everything taken from a document is escaped.
@@ -24,11 +25,14 @@ from ingest.formats.document import Document
 from ingest.index.store import IndexVersion
 from retrieval.types import Answer, Passage
 from ui.links import MAX_CONTEXT, MAX_PASSAGE, Place, View, place_query
-from ui.pdf_page import PageUnavailableError, render_page
+from ui.ocr_page import read_by_ocr, render_picture, span_boxes
+from ui.pdf_page import PageImage, PageUnavailableError, render_page
 from ui.render import escape
 
 #: How far a window edge may move to land on a line break (else on a space).
 _SNAP = 300
+#: Formats shown as pages: PDFs (rendered) and pictures (read by OCR).
+_PAGED = ("pdf", "image")
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,7 @@ def locate(place: Place, version: IndexVersion, answers: Sequence[Answer] = ()) 
     highlight = place.highlight
     if highlight is not None and not 0 <= highlight[0] < highlight[1] <= size:
         highlight = None
-    can_page = document.format == "pdf" and page is not None
+    can_page = document.format in _PAGED and page is not None
     view: View = place.view or ("page" if can_page else "text")
     if view == "page" and not can_page:
         view = "text"
@@ -231,12 +235,26 @@ def _text_body(located: Located) -> str:
     return f'<div class="dq-vbody dq-vtextview"><div class="dq-vtext">{body}</div></div>'
 
 
-def _page_body(located: Located) -> str | None:
-    text, page = located.document.text, located.page or 1
+def _page_image(located: Located) -> PageImage:
+    """The page as an image with its boxes: from the OCR's line boxes on a page read by OCR,
+    else found by the passage's text on the PDF page."""
+    document, page = located.document, located.page or 1
+    if read_by_ocr(document, page) or document.format != "pdf":
+        boxes = span_boxes(document, page, located.passage, "passage")
+        boxes += span_boxes(document, page, located.highlight, "sentence")
+        if document.format != "pdf":
+            return render_picture(document.source, page, boxes)
+        return render_page(document.source, page, boxes=boxes)
+    text = document.text
     passage = text[located.passage[0] : located.passage[1]] if located.passage else ""
     sentence = text[located.highlight[0] : located.highlight[1]] if located.highlight else ""
+    return render_page(document.source, page, passage=passage, sentence=sentence)
+
+
+def _page_body(located: Located) -> str | None:
+    page = located.page or 1
     try:
-        image = render_page(located.document.source, page, passage=passage, sentence=sentence)
+        image = _page_image(located)
     except PageUnavailableError:
         return None
     boxes = "".join(
@@ -266,7 +284,7 @@ def _navigation(located: Located) -> str:
                 links.append(_link(step, label, css, title=f"passage {target} of the answer"))
             else:
                 links.append(f'<span class="dq-disabled {css}">{label}</span>')
-    if located.document.format == "pdf" and located.page is not None:
+    if located.document.format in _PAGED and located.page is not None:
         for view, label in (("page", "Page"), ("text", "Text")):
             if view == located.view:
                 links.append(f'<span class="dq-vcurrent dq-view-{view}">{label}</span>')
@@ -305,7 +323,7 @@ def render_viewer(located: Located) -> str:
     note = ""
     if located.view == "page" and body is None:
         note = (
-            '<p class="dq-vnote">The page image cannot be shown (the PDF file is missing or '
+            '<p class="dq-vnote">The page image cannot be shown (the file is missing or '
             "unreadable on the server); showing its extracted text.</p>"
         )
     if body is None:
