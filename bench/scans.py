@@ -63,6 +63,39 @@ def scanned_pdf(path: Path, pages: Sequence[Image.Image | str], *, dpi: int = DP
     return path
 
 
+#: Typographic characters outside Latin-1 (the standard PDF fonts' set) and their plain forms.
+_PLAIN = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+    }
+)
+
+
+def prose_pages(text: str, pages: int, *, chars: int = 1_500) -> list[list[str]]:
+    """``pages`` pages of about ``chars`` characters each, made of the paragraphs of ``text``
+    (Markdown headings left out, typographic quotes made plain), repeated as needed."""
+    paragraphs = [
+        " ".join(p.split()).translate(_PLAIN)
+        for p in text.split("\n\n")
+        if p.strip() and not p.lstrip().startswith(("#", "---"))
+    ]
+    out: list[list[str]] = []
+    n = 0
+    while len(out) < pages:
+        page: list[str] = []
+        while sum(map(len, page)) < chars:
+            page.append(paragraphs[n % len(paragraphs)][:chars])
+            n += 1
+        out.append(page)
+    return out
+
+
 def character_error_rate(read: str, truth: str) -> float:
     """Edit distance between ``read`` and ``truth`` (whitespace runs as one space) over the
     length of ``truth``."""

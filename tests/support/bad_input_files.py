@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -263,6 +264,33 @@ def flate_bomb_pdf(path: Path) -> None:
         xref,
     )
     path.write_bytes(bytes(out))
+
+
+def bomb_png(side: int) -> bytes:
+    """A valid ``side`` x ``side`` one-bit white PNG: a few kB that decode to side**2 pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+        )
+
+    row = b"\x00" + b"\xff" * ((side + 7) // 8)
+    header = side.to_bytes(4, "big") * 2 + bytes([1, 0, 0, 0, 0])
+    pixels = zlib.compress(row * side, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def cut_png(path: Path) -> None:
+    """A PNG of a few lines of text, cut in half: its header reads, its pixels do not."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("L", (600, 200), 255)
+    ImageDraw.Draw(picture).text((20, 20), NOTE, fill=0)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
 
 
 def nested_html(depth: int = 100_000) -> str:

@@ -11,8 +11,10 @@ from tests.support.bad_input_files import (
     RTL,
     bad_utf8_name,
     big_line,
+    bomb_png,
     check_big,
     cut_in_half,
+    cut_png,
     edit_manifest,
     flate_bomb_pdf,
     has_document,
@@ -200,6 +202,26 @@ API_CASES = [
         "rejected",
         r"bomb.pdf: not a readable PDF \(Limit reached while decompressing",
         setup=lambda e: flate_bomb_pdf(e.work / "bomb.pdf"),
+    ),
+    Case(
+        "api-ingest-folder-with-a-damaged-picture",
+        lambda e: api_ingest(e, [e.work / "album"]),
+        "rejected",
+        r"cut.png: damaged picture \(OSError: ",
+        setup=lambda e: cut_png(e.file("album/note.md", NOTE).parent / "cut.png"),
+        changes_index=True,
+        check=has_document("note.md"),
+    ),
+    Case(
+        "api-ingest-folder-with-a-picture-bomb",
+        lambda e: api_ingest(e, [e.work / "album"]),
+        "rejected",
+        r"bomb.png: the picture has 400,000,000 pixels; the limit is 80,000,000 pixels",
+        setup=lambda e: (
+            e.file("album/note.md", NOTE).with_name("bomb.png").write_bytes(bomb_png(20_000))
+        ),
+        changes_index=True,
+        check=has_document("note.md"),
     ),
     Case(
         "api-ingest-deeply-nested-html",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from ingest.errors import UnsupportedFileError
 from ingest.formats import pdf_pictures
 from ingest.formats.loaders import parse_document
 from ingest.formats.ocr.reader import PageReader
+from tests.support.bad_input_files import bomb_png
 from tests.support.documents import write_pdf
 from tests.support.scans import CountingEngine, png_bytes, scan, scanned_pdf
 
@@ -131,22 +131,6 @@ def test_a_damaged_picture_is_named(tmp_path, page) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\nnot a picture at all")
     with pytest.raises(UnsupportedFileError, match=r"cut.png: not a readable picture"):
         parse_document(path, "cut.png", path.read_bytes(), ocr=reader(tmp_path))
-
-
-def bomb_png(side: int) -> bytes:
-    """A valid ``side`` x ``side`` one-bit white PNG: a few kB that decode to side**2 pixels."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
-        )
-
-    row = b"\x00" + b"\xff" * ((side + 7) // 8)
-    header = side.to_bytes(4, "big") * 2 + bytes([1, 0, 0, 0, 0])
-    pixels = zlib.compress(row * side, 9)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
 
 
 def test_a_picture_of_20000_by_20000_pixels_is_refused_before_decoding(tmp_path) -> None:
