@@ -79,7 +79,8 @@ _PLAIN = str.maketrans(
 
 def prose_pages(text: str, pages: int, *, chars: int = 1_500) -> list[list[str]]:
     """``pages`` pages of about ``chars`` characters each, made of the paragraphs of ``text``
-    (Markdown headings left out, typographic quotes made plain), repeated as needed."""
+    (Markdown headings left out, typographic quotes made plain), repeated as needed; each
+    page opens with its number."""
     paragraphs = [
         " ".join(p.split()).translate(_PLAIN)
         for p in text.split("\n\n")
@@ -88,7 +89,7 @@ def prose_pages(text: str, pages: int, *, chars: int = 1_500) -> list[list[str]]
     out: list[list[str]] = []
     n = 0
     while len(out) < pages:
-        page: list[str] = []
+        page = [f"Page {len(out) + 1} of {pages}."]  # no two pages alike, as in a real file
         while sum(map(len, page)) < chars:
             page.append(paragraphs[n % len(paragraphs)][:chars])
             n += 1

@@ -34,8 +34,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     from ingest.embedding.factory import make_embedder
     from ingest.errors import InvalidInputError
-    from ingest.formats.ocr.reader import OcrSettings
-    from ingest.sync.pipeline import Ingestor
+    from ingest.sync.pipeline import Ingestor, OcrSettings
     from ingest.text.chunker import ChunkSettings
 
     if not args.max_file_mb > 0:
@@ -257,22 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = _WithBackend(sub, where)
 
     p = commands.add_parser("ingest", help="add or update files and folders in the index")
-    p.add_argument(
-        "paths", nargs="+", help="files or folders (.pdf .docx .html .md .txt, pictures)"
-    )
+    p.add_argument("paths", nargs="+", help="files or folders (documents and pictures of text)")
     p.add_argument("--index", help=index_help)
     p.add_argument("--model", help="sentence-transformers model name or path (new index only)")
     p.add_argument("--max-chars", type=int, default=800, help="chunk size limit (new index only)")
     p.add_argument("--prune", action="store_true", help="remove documents gone from the folders")
     p.add_argument("--rebuild", action="store_true", help="start a fresh index")
-    p.add_argument(
-        "--no-ocr",
-        action="store_true",
-        help="do not read scanned pages and pictures with OCR (slow: seconds a page)",
-    )
-    p.add_argument(
-        "--max-file-mb", type=float, default=100.0, help="skip larger files (default: 100)"
-    )
+    p.add_argument("--no-ocr", action="store_true", help="skip scanned pages and pictures (OCR)")
+    p.add_argument("--max-file-mb", type=float, default=100.0, help="skip larger files (100)")
     p.add_argument(
         "--ray", metavar="ADDRESS", help="embed on this Ray cluster (auto, HOST:PORT); $DOCQA_RAY"
     )

@@ -33,19 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from ingest.errors import DocqaError, UnsupportedFileError
+from ingest.errors import UnsupportedFileError
 from ingest.formats.document import Document, Page, Section
-from ingest.formats.ocr.layout import PageText
 from ingest.formats.ocr.reader import PageReader
 from ingest.formats.paged import join_pages
-from ingest.formats.pdf_pictures import (
-    has_little_text,
-    opened,
-    page_picture,
-    pages_with_pictures,
-)
-
-_log = logging.getLogger("docqa")
+from ingest.formats.pdf_pictures import read_scanned
 
 #: A gutter needs this many lines with text on both of its sides.
 MIN_TWO_SIDED_LINES = 4
@@ -313,43 +305,6 @@ def outline_sections(
     return tuple(sections)
 
 
-def _read_scanned(
-    path: Path, data: bytes, texts: list[str], ocr: PageReader | None
-) -> dict[int, PageText]:
-    """OCR the pages of ``texts`` (0-based) without a usable text layer that hold a picture.
-
-    Returns the page texts read, by page index (none when OCR is off: the pages are named
-    in a note). A PDF whose pages pdfium cannot open keeps its text layer, with a note.
-    """
-    candidates = [i for i, text in enumerate(texts) if has_little_text(text)]
-    if not candidates:  # a PDF with a text layer: never opened again
-        return {}
-    import pypdfium2 as pdfium
-
-    try:
-        with opened(data) as pdf:
-            scanned = pages_with_pictures(pdf, candidates)
-            if not scanned:
-                return {}
-            numbers = ", ".join(str(i + 1) for i in scanned)
-            if ocr is not None and not ocr.enabled:
-                _log.warning("%s: page %s: no text layer; skipped (OCR is off)", path.name, numbers)
-                return {}
-            reader = ocr or PageReader()
-            pictures = [page_picture(pdf, i) for i in scanned]
-            read = reader.read_pages(pictures, f"OCR {path.name}")
-    except DocqaError:
-        raise
-    except pdfium.PdfiumError as exc:
-        _log.warning("%s: its scanned pages cannot be rendered for OCR (%s)", path.name, exc)
-        return {}
-    except Exception as exc:  # the engine failing on a picture must name the file
-        raise UnsupportedFileError(
-            f"{path}: OCR failed on its scanned pages ({type(exc).__name__}: {exc})"
-        ) from exc
-    return dict(zip(scanned, read, strict=True))
-
-
 def load_pdf(path: Path, doc_id: str, data: bytes, ocr: PageReader | None = None) -> Document:
     """Load a PDF: one text per page (in reading order), pages as spans, outline sections.
 
@@ -387,7 +342,7 @@ def load_pdf(path: Path, doc_id: str, data: bytes, ocr: PageReader | None = None
         raise UnsupportedFileError(f"{path}: not a readable PDF ({exc})") from exc
     except Exception as exc:  # pypdf raises many plain exceptions on damaged files
         raise UnsupportedFileError(f"{path}: damaged PDF ({type(exc).__name__}: {exc})") from exc
-    scanned = _read_scanned(path, data, texts, ocr)
+    scanned = read_scanned(path, data, texts, ocr)
     full, pages, boxes = join_pages([scanned.get(i, text) for i, text in enumerate(texts)])
     sections: tuple[Section, ...] = ()
     if full.strip():

@@ -9,12 +9,18 @@ and in the viewer, holds :data:`PDFIUM_LOCK`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
+
+from ingest.errors import DocqaError, UnsupportedFileError
+from ingest.formats.ocr.layout import PageText
+from ingest.formats.ocr.reader import PageReader
 
 #: A page whose text layer has fewer visible characters than this is "without text".
 MIN_TEXT_CHARS = 32
@@ -25,6 +31,8 @@ MAX_RENDER_SIDE = 2_400
 #: Every call into pdfium holds it (the viewer renders pages while an ingest may run).
 PDFIUM_LOCK = threading.RLock()
 
+_log = logging.getLogger("docqa")
+
 
 def has_little_text(text: str) -> bool:
     """True when ``text`` (a page's extracted text) is too short to be the page's text layer."""
@@ -33,14 +41,16 @@ def has_little_text(text: str) -> bool:
 
 @contextmanager
 def opened(data: bytes) -> Iterator[Any]:
-    """The PDF ``data`` opened with pdfium (under :data:`PDFIUM_LOCK`); closed on exit."""
+    """The PDF ``data`` opened with pdfium; closed on exit. The lock is held to open and close
+    it, not in between (OCR takes seconds a page, and the viewer must not wait for it)."""
     import pypdfium2 as pdfium
 
     with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(data)
-        try:
-            yield pdf
-        finally:
+    try:
+        yield pdf
+    finally:
+        with PDFIUM_LOCK:
             pdf.close()
 
 
@@ -81,3 +91,41 @@ def page_picture(pdf: Any, index: int) -> Callable[[], Image.Image]:
                 page.close()
 
     return render
+
+
+def read_scanned(
+    path: Path, data: bytes, texts: list[str], ocr: PageReader | None
+) -> dict[int, PageText]:
+    """OCR the pages of a PDF (``texts``: each page's text layer) that have no usable text
+    layer and hold a picture.
+
+    Returns the page texts read, by page index (none when OCR is off: the pages are named
+    in a note). A PDF whose pages pdfium cannot open keeps its text layer, with a note.
+    """
+    candidates = [i for i, text in enumerate(texts) if has_little_text(text)]
+    if not candidates:  # a PDF with a text layer: never opened again
+        return {}
+    import pypdfium2 as pdfium
+
+    try:
+        with opened(data) as pdf:
+            scanned = pages_with_pictures(pdf, candidates)
+            if not scanned:
+                return {}
+            numbers = ", ".join(str(i + 1) for i in scanned)
+            if ocr is not None and not ocr.enabled:
+                _log.warning("%s: page %s: no text layer; skipped (OCR is off)", path.name, numbers)
+                return {}
+            reader = ocr or PageReader()
+            pictures = [page_picture(pdf, i) for i in scanned]
+            read = reader.read_pages(pictures, f"OCR {path.name}")
+    except DocqaError:
+        raise
+    except pdfium.PdfiumError as exc:
+        _log.warning("%s: its scanned pages cannot be rendered for OCR (%s)", path.name, exc)
+        return {}
+    except Exception as exc:  # the engine failing on a picture must name the file
+        raise UnsupportedFileError(
+            f"{path}: OCR failed on its scanned pages ({type(exc).__name__}: {exc})"
+        ) from exc
+    return dict(zip(scanned, read, strict=True))

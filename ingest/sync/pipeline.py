@@ -52,7 +52,7 @@ from ingest.text.sentences import SENTENCE_RULES
 
 _log = logging.getLogger("docqa")
 
-__all__ = ["IngestReport", "Ingestor", "ProgressFactory", "Rejected", "ingest"]
+__all__ = ["IngestReport", "Ingestor", "OcrSettings", "ProgressFactory", "Rejected", "ingest"]
 
 
 @dataclass

@@ -35,7 +35,6 @@ def test_a_text_pdf_never_opens_pdfium_nor_calls_the_engine(tmp_path, monkeypatc
         raise AssertionError("pdfium opened for a PDF with a text layer")
 
     monkeypatch.setattr(pdf_pictures, "opened", fail)
-    monkeypatch.setattr("ingest.formats.pdf.opened", fail)
     engine = CountingEngine()
     path = write_pdf(
         tmp_path / "text.pdf",
