@@ -33,7 +33,9 @@ def reader() -> PageReader:
 
 
 @pytest.mark.parametrize(("paragraphs", "size"), [(PAGE_ONE, 12), (PAGE_TWO, 10)])
-def test_character_error_rate_on_a_clean_scan(reader, paragraphs, size) -> None:
+def test_character_error_rate_on_a_clean_scan(
+    reader: PageReader, paragraphs: list[str], size: float
+) -> None:
     page = reader.read(scan(paragraphs, size=size))
     rate = character_error_rate(page.text, " ".join(paragraphs))
     assert rate <= 0.02, (rate, page.text)

@@ -30,7 +30,9 @@ def reader(tmp_path: Path, engine: CountingEngine | None = None) -> PageReader:
     return PageReader(engine or CountingEngine(), cache_dir=tmp_path / "ocr")
 
 
-def test_a_text_pdf_never_opens_pdfium_nor_calls_the_engine(tmp_path, monkeypatch) -> None:
+def test_a_text_pdf_never_opens_pdfium_nor_calls_the_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def fail(data: bytes) -> None:
         raise AssertionError("pdfium opened for a PDF with a text layer")
 
@@ -45,7 +47,9 @@ def test_a_text_pdf_never_opens_pdfium_nor_calls_the_engine(tmp_path, monkeypatc
     assert "Varnholm" in document.text
 
 
-def test_only_the_scanned_page_is_read_and_its_lines_are_boxes(tmp_path, page) -> None:
+def test_only_the_scanned_page_is_read_and_its_lines_are_boxes(
+    tmp_path: Path, page: Image.Image
+) -> None:
     engine = CountingEngine()
     layer = "A typed page with a text layer, about the keeper's cottage by the sea."
     path = scanned_pdf(tmp_path / "mixed.pdf", [layer, page])
@@ -60,7 +64,7 @@ def test_only_the_scanned_page_is_read_and_its_lines_are_boxes(tmp_path, page) -
         assert 0 <= box.left < box.left + box.width <= 1 and 0 <= box.top <= 1
 
 
-def test_a_page_is_read_once_whatever_the_file_around_it(tmp_path, page) -> None:
+def test_a_page_is_read_once_whatever_the_file_around_it(tmp_path: Path, page: Image.Image) -> None:
     engine = CountingEngine()
     one = scanned_pdf(tmp_path / "one.pdf", [page])
     two = scanned_pdf(tmp_path / "two.pdf", [page, "A new typed page that was added in front."])
@@ -71,7 +75,7 @@ def test_a_page_is_read_once_whatever_the_file_around_it(tmp_path, page) -> None
     assert document.boxes
 
 
-def test_a_damaged_cache_entry_is_read_again(tmp_path, page) -> None:
+def test_a_damaged_cache_entry_is_read_again(tmp_path: Path, page: Image.Image) -> None:
     engine = CountingEngine()
     path = scanned_pdf(tmp_path / "scan.pdf", [page])
     parse_document(path, "scan.pdf", path.read_bytes(), ocr=reader(tmp_path, engine))
@@ -81,7 +85,9 @@ def test_a_damaged_cache_entry_is_read_again(tmp_path, page) -> None:
     assert engine.calls == 2
 
 
-def test_with_ocr_off_scanned_pages_are_skipped_with_a_note(tmp_path, page, caplog) -> None:
+def test_with_ocr_off_scanned_pages_are_skipped_with_a_note(
+    tmp_path: Path, page: Image.Image, caplog: pytest.LogCaptureFixture
+) -> None:
     path = scanned_pdf(tmp_path / "mixed.pdf", ["A typed page about the harbour wall.", page])
     off = PageReader(CountingEngine(), enabled=False)
     with caplog.at_level(logging.WARNING, logger="docqa"):
@@ -95,14 +101,14 @@ def test_with_ocr_off_scanned_pages_are_skipped_with_a_note(tmp_path, page, capl
         parse_document(only, "scan.pdf", only.read_bytes(), ocr=off)
 
 
-def test_a_blank_page_without_pictures_is_not_read(tmp_path) -> None:
+def test_a_blank_page_without_pictures_is_not_read(tmp_path: Path) -> None:
     engine = CountingEngine()
     path = write_pdf(tmp_path / "blank.pdf", [[TEXT], [""]])
     parse_document(path, "blank.pdf", path.read_bytes(), ocr=reader(tmp_path, engine))
     assert engine.calls == 0
 
 
-def test_a_png_is_one_page_with_boxes(tmp_path, page) -> None:
+def test_a_png_is_one_page_with_boxes(tmp_path: Path, page: Image.Image) -> None:
     engine = CountingEngine()
     path = tmp_path / "photo.png"
     path.write_bytes(png_bytes(page))
@@ -111,7 +117,7 @@ def test_a_png_is_one_page_with_boxes(tmp_path, page) -> None:
     assert engine.calls == 1
 
 
-def test_each_frame_of_a_tiff_is_a_page(tmp_path, page) -> None:
+def test_each_frame_of_a_tiff_is_a_page(tmp_path: Path, page: Image.Image) -> None:
     buffer = io.BytesIO()
     page.save(buffer, format="TIFF", save_all=True, append_images=[page.rotate(180)])
     path = tmp_path / "fax.tiff"
@@ -121,7 +127,7 @@ def test_each_frame_of_a_tiff_is_a_page(tmp_path, page) -> None:
     assert [p.number for p in document.pages] == [1, 2] and engine.calls == 2
 
 
-def test_a_damaged_picture_is_named(tmp_path, page) -> None:
+def test_a_damaged_picture_is_named(tmp_path: Path, page: Image.Image) -> None:
     data = png_bytes(page)
     path = tmp_path / "cut.png"
     path.write_bytes(data[: len(data) // 2])
@@ -132,7 +138,7 @@ def test_a_damaged_picture_is_named(tmp_path, page) -> None:
         parse_document(path, "cut.png", path.read_bytes(), ocr=reader(tmp_path))
 
 
-def test_a_picture_of_20000_by_20000_pixels_is_refused_before_decoding(tmp_path) -> None:
+def test_a_picture_of_20000_by_20000_pixels_is_refused_before_decoding(tmp_path: Path) -> None:
     path = tmp_path / "bomb.png"
     path.write_bytes(bomb_png(20_000))
     assert path.stat().st_size < 200_000
@@ -146,7 +152,9 @@ def test_a_picture_of_20000_by_20000_pixels_is_refused_before_decoding(tmp_path)
     assert time.perf_counter() - started < 2 and engine.calls == 0
 
 
-def test_a_picture_over_docqas_limit_but_under_pillows_is_refused_by_its_size(tmp_path) -> None:
+def test_a_picture_over_docqas_limit_but_under_pillows_is_refused_by_its_size(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "wide.png"
     path.write_bytes(bomb_png(9_000))  # 81,000,000 pixels: Pillow only warns
     with pytest.raises(
@@ -155,7 +163,7 @@ def test_a_picture_over_docqas_limit_but_under_pillows_is_refused_by_its_size(tm
         parse_document(path, "wide.png", path.read_bytes(), ocr=reader(tmp_path))
 
 
-def test_with_ocr_off_a_picture_is_refused(tmp_path, page) -> None:
+def test_with_ocr_off_a_picture_is_refused(tmp_path: Path, page: Image.Image) -> None:
     path = tmp_path / "photo.jpg"
     page.save(path, format="JPEG")
     with pytest.raises(
