@@ -79,7 +79,7 @@ def _render(path: str, mtime_ns: int, frame: int, boxes: tuple[Box, ...]) -> Pag
             picture.seek(frame - 1)
             if picture.width * picture.height > MAX_PICTURE_PIXELS:
                 raise PageUnavailableError(f"{Path(path).name} is too large to show")
-            upright = ImageOps.exif_transpose(picture).convert("RGB")
+            upright = ImageOps.exif_transpose(picture).convert("RGBA")
     except PageUnavailableError:
         raise
     except Exception as exc:  # Pillow raises several kinds on damaged files

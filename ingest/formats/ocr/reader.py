@@ -32,7 +32,11 @@ def _no_progress(total: int, label: str) -> Callable[[int], None]:
 
 
 def prepared(image: Image.Image) -> Image.Image:
-    """``image`` as RGB, scaled down to at most :data:`MAX_SIDE` pixels on its longer side."""
+    """``image`` as RGB (what is transparent made white, as a viewer shows it), scaled down to
+    at most :data:`MAX_SIDE` pixels on its longer side."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
     image = image.convert("RGB")
     longest = max(image.size)
     if longest > MAX_SIDE:

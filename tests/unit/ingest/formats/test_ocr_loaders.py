@@ -170,3 +170,13 @@ def test_with_ocr_off_a_picture_is_refused(tmp_path: Path, page: Image.Image) ->
         UnsupportedFileError, match=r"photo.jpg: a picture is read by OCR, and OCR is off"
     ):
         parse_document(path, "photo.jpg", path.read_bytes(), ocr=PageReader(enabled=False))
+
+
+def test_a_transparent_picture_is_read_on_white(tmp_path: Path) -> None:
+    from ingest.formats.ocr.reader import prepared
+
+    ink = Image.new("RGBA", (40, 20), (0, 0, 0, 0))  # transparent black: white on screen
+    ink.putpixel((5, 5), (0, 0, 0, 255))
+    flat = prepared(ink)
+    assert flat.mode == "RGB" and flat.getpixel((0, 0)) == (255, 255, 255)
+    assert flat.getpixel((5, 5)) == (0, 0, 0)
