@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# What running docqa needs (`make run`), then what its tests and tools add (`make test`...).
+RUN_STAMP := $(VENV)/.installed-run
+STAMP := $(VENV)/.installed-dev
 # Empty: docqa's default index (docs/cli.md, "Which index"); `make run INDEX=DIR` for another.
 INDEX ?=
 INDEX_FLAG := $(if $(INDEX),--index $(INDEX))
@@ -11,19 +13,27 @@ export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test check format screenshots train bench bench-scale bench-quality bench-ingest bench-load bench-experiments bench-followups bench-confidence clean
+.PHONY: install install-run browser run test check format screenshots train bench bench-scale bench-quality bench-ingest bench-load bench-experiments bench-followups bench-confidence clean
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
+	@echo "docqa: installing what the chat needs into $(VENV) (first run only; a few minutes)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# CPU build of PyTorch first: an unpinned torch would pull a CUDA build of several GB.
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install torch==2.13.0
+	$(PY) -m pip install -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
+	@echo "docqa: installing the test and development tools into $(VENV)"
+	$(PY) -m pip install -e '.[dev]'
 	touch $(STAMP)
+
+install-run: $(RUN_STAMP)
 
 install: $(STAMP)
 
-run: install
+run: install-run
 	$(VENV)/bin/docqa ingest corpus/ $(INDEX_FLAG)
 	$(VENV)/bin/docqa serve $(INDEX_FLAG)
 

@@ -27,6 +27,9 @@ class Passage:
     #: Calibrated probability (0..1) that this passage answers the question, when known;
     #: unlike ``score`` (relative to the other passages) it means the same for every answer.
     confidence: float | None = None
+    #: The document's format (``pdf``, ``pptx``, ...): says what ``page`` counts (a deck's
+    #: slides; :func:`ingest.formats.document.page_name`).
+    format: str = ""
 
 
 @dataclass(frozen=True)

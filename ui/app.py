@@ -20,6 +20,7 @@ from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import DocqaError, IndexNotFoundError
 from ingest.formats.loaders import supported_suffixes
 from ingest.index.backends.settings import BackendSettings
+from ingest.sync.reports import ProgressFactory, no_progress
 from retrieval import AskSettings, ask
 from retrieval.api import get_retriever
 from retrieval.inputs import MAX_QUESTION_CHARS
@@ -27,8 +28,8 @@ from retrieval.retriever import SEARCH_MODES, Retriever
 from retrieval.types import Answer
 from ui import render
 from ui.links import parse_link, parse_place
-from ui.script import OPEN_JS
-from ui.uploads import DEFAULT_MAX_UPLOAD_MB, ingest_uploads, megabytes_to_bytes
+from ui.script import OPEN_JS, SHOW_QUESTION_JS, SHOW_VIEWER_JS
+from ui.uploads import DEFAULT_MAX_UPLOAD_MB, UploadOutcome, ingest_uploads, megabytes_to_bytes
 from ui.viewer import locate, render_viewer, render_viewer_error
 
 #: Example questions, shown when the index holds the bundled document they are about. None is
@@ -66,6 +67,32 @@ class ChatSettings:
     def retriever(self) -> Retriever:
         """The cached retriever of the index (reloaded when it changed)."""
         return get_retriever(self.index_dir, backend=self.backend, embedding=self.embedding)
+
+    def ingest_uploads(
+        self, files: Sequence[str | Path], *, progress: ProgressFactory = no_progress
+    ) -> list[UploadOutcome]:
+        """Save uploaded files into the index and ingest them (:func:`ui.uploads.ingest_uploads`:
+        one upload at a time, under the index's writer lock), reusing the loaded model.
+
+        Returns:
+            One outcome per file (rejected files with the reason).
+
+        Raises:
+            DocqaError: the index cannot be written (busy, damaged, unreachable).
+            OSError: the disk or the file system refused the copy.
+        """
+        try:
+            embedder = self.retriever().embedder
+        except IndexNotFoundError:
+            embedder = None
+        return ingest_uploads(
+            files,
+            self.index_dir,
+            max_bytes=megabytes_to_bytes(self.max_upload_mb),
+            embedder=embedder,
+            backend=self.backend,
+            progress=progress,
+        )
 
 
 def indexed_documents(settings: ChatSettings) -> dict[str, dict[str, Any]]:
@@ -149,7 +176,6 @@ def _progress_factory(progress: Any) -> Callable[[int, str], Callable[[int], Non
 def build_app(settings: ChatSettings) -> Any:
     """The Gradio Blocks app; pass :data:`ui.style.CSS` and the theme to ``launch()``."""
     index_dir = settings.index_dir
-    max_bytes = megabytes_to_bytes(settings.max_upload_mb)
     documents = indexed_documents(settings)
     examples = example_questions(sorted(documents))
 
@@ -221,18 +247,7 @@ def build_app(settings: ChatSettings) -> Any:
             return (gr.update(), *refresh_documents(), None)
         progress(0, desc="saving")
         try:
-            try:
-                embedder = settings.retriever().embedder
-            except IndexNotFoundError:
-                embedder = None
-            outcomes = ingest_uploads(
-                files,
-                index_dir,
-                max_bytes=max_bytes,
-                embedder=embedder,
-                backend=settings.backend,
-                progress=_progress_factory(progress),
-            )
+            outcomes = settings.ingest_uploads(files, progress=_progress_factory(progress))
             status = render.render_uploads(outcomes)
         except DocqaError as exc:
             status = render.render_error(str(exc))
@@ -275,6 +290,9 @@ def build_app(settings: ChatSettings) -> Any:
                     latex_delimiters=[],
                     feedback_options=None,
                     buttons=["copy_all"],
+                    # The page's script shows each question with the start of its answer
+                    # instead of following the bottom of the answer.
+                    autoscroll=False,
                     elem_id="dq-chat",
                     placeholder="Ask a question about the documents in the index.",
                     examples=[{"text": q} for q in examples] or None,
@@ -351,12 +369,16 @@ def build_app(settings: ChatSettings) -> Any:
                 add_question,
                 [question, chatbot],
                 [question, chatbot, pending],
-                queue=False,
+                # Queued: Gradio shows a warning (the question over the limit) only from
+                # queued events.
+                concurrency_limit=None,
                 **private,
-            ).then(respond, asked, chatbot, **private)
+            ).then(None, js=SHOW_QUESTION_JS, **private).then(
+                respond, asked, chatbot, **private
+            ).then(None, js=SHOW_QUESTION_JS, **private)
         chatbot.example_select(
             pick_example, [chatbot], [chatbot, pending], queue=False, **private
-        ).then(respond, asked, chatbot, **private)
+        ).then(respond, asked, chatbot, **private).then(None, js=SHOW_QUESTION_JS, **private)
         clear_btn.click(
             lambda: ([], "", [], gr.Column(visible=False), gr.Column(visible=True)),
             None,
@@ -365,7 +387,9 @@ def build_app(settings: ChatSettings) -> Any:
             **private,
         )
         viewer_outputs = [viewer, viewer_col, side_col]
-        open_btn.click(open_viewer, [link_box, answers], viewer_outputs, js=OPEN_JS, **private)
+        open_btn.click(
+            open_viewer, [link_box, answers], viewer_outputs, js=OPEN_JS, **private
+        ).then(None, js=SHOW_VIEWER_JS, **private)
         close_btn.click(close_viewer, None, [viewer_col, side_col], queue=False, **private)
         app.load(open_shared, None, viewer_outputs, **private)
         files.upload(upload, [files], [upload_status, doc_filter, doc_list, files], **private)

@@ -15,6 +15,7 @@ from ui.terminal import (
     format_answer,
     milvus_place,
     print_figures,
+    print_file_notes,
     progress_factory,
     show_notices,
 )
@@ -53,10 +54,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=1))
     else:
-        for rejected in report.rejected:
-            print(f"skipped {rejected.path}: {rejected.reason}", file=sys.stderr)
-        for path, doc_id in report.renamed:
-            print(f"{path} is indexed as {doc_id!r}: another file has its name", file=sys.stderr)
+        print_file_notes(report)
         print(report.summary())
         if report.version is None and report.n_documents == 0:
             print(f"nothing to ingest: no index written at {settings.index_dir}", file=sys.stderr)
@@ -131,20 +129,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     from collections import Counter
 
-    from ingest.index.store import current_version_path, read_manifest
+    from ui.documents import document_rows, live_manifest
 
-    manifest = read_manifest(current_version_path(settings.index_dir))
-    rows = [
-        {
-            "doc_id": d,
-            "title": info.get("title", ""),
-            "format": info.get("format", ""),
-            "n_chunks": info.get("n_chunks", 0),
-            "ingested_at": info.get("ingested_at", ""),
-            "source": info.get("source", ""),
-        }
-        for d, info in sorted(manifest.documents.items())
-    ]
+    manifest = live_manifest(settings.index_dir)
+    rows = document_rows(manifest)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
@@ -256,7 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = _WithBackend(sub, where)
 
     p = commands.add_parser("ingest", help="add or update files and folders in the index")
-    p.add_argument("paths", nargs="+", help="files or folders (documents and pictures of text)")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        help="files or folders (.pdf .docx .pptx .xlsx .eml .html .md .txt "
+        "and pictures of text: .png .jpg .jpeg .tif .tiff)",
+    )
     p.add_argument("--index", help=index_help)
     p.add_argument("--model", help="sentence-transformers model name or path (new index only)")
     p.add_argument("--max-chars", type=int, default=800, help="chunk size limit (new index only)")

@@ -3,6 +3,7 @@ and what its calibrated probability says ("likely answers · 82%")."""
 
 from __future__ import annotations
 
+from ingest.formats.document import page_name
 from retrieval.types import Passage
 
 #: A card reads "likely answers" when the calibrated probability that its passage answers is
@@ -18,6 +19,14 @@ def section_label(passage: Passage) -> str:
     if len(path) > 1 and path[0] == passage.title:
         path = path[1:]
     return " › ".join(path)
+
+
+def page_label(passage: Passage) -> str:
+    """Where in its document the passage is, for display: ``page 3``, or ``slide 3`` in a
+    deck; empty for a document without pages."""
+    if passage.page is None:
+        return ""
+    return f"{page_name(passage.format)} {passage.page}"
 
 
 def confidence_label(confidence: float | None) -> str:

@@ -5,6 +5,8 @@ of the text and its box on the page (:class:`~ingest.formats.document.PageBox`),
 passage's or a sentence's boxes are the parts of the lines its characters cover (a line
 partly covered gets the matching share of its width). A picture document is shown as its
 picture (upright by its EXIF orientation, as it was read), scaled like a PDF page.
+:func:`page_image` picks, for any page the viewer shows, between these boxes and the boxes
+found by the passage's text on a PDF page with a text layer.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ui.pdf_page import (
     BoxKind,
     PageImage,
     PageUnavailableError,
+    render_page,
 )
 
 
@@ -48,6 +51,34 @@ def span_boxes(
             Box(kind, line.left + line.width * a, line.top, line.width * (b - a), line.height)
         )
     return tuple(out)
+
+
+def page_image(
+    document: Document,
+    page: int,
+    passage: tuple[int, int] | None,
+    sentence: tuple[int, int] | None,
+) -> PageImage:
+    """Page ``page`` of ``document`` as an image with boxes over the characters ``passage``
+    and ``sentence``: from the OCR's line boxes on a page read by OCR (and on a picture),
+    else found by their text on the PDF page.
+
+    Raises:
+        PageUnavailableError: the file is missing or unreadable, or has no such page.
+    """
+    if read_by_ocr(document, page) or document.format != "pdf":
+        boxes = span_boxes(document, page, passage, "passage")
+        boxes += span_boxes(document, page, sentence, "sentence")
+        if document.format != "pdf":
+            return render_picture(document.source, page, boxes)
+        return render_page(document.source, page, boxes=boxes)
+    text = document.text
+    return render_page(
+        document.source,
+        page,
+        passage=text[passage[0] : passage[1]] if passage else "",
+        sentence=text[sentence[0] : sentence[1]] if sentence else "",
+    )
 
 
 def render_picture(source: str | Path, frame: int, boxes: tuple[Box, ...]) -> PageImage:

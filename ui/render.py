@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from retrieval.types import Answer, Passage
-from ui.labels import confidence_label, section_label
+from ui.labels import confidence_label, page_label, section_label
 from ui.links import Place, place_query
 from ui.uploads import UploadOutcome
 
@@ -62,30 +62,56 @@ def highlighted_text(passage: Passage) -> str:
     return "".join(pieces)
 
 
-def open_link(turn: int, number: int) -> str:
-    """The chat's link opening passage ``number`` of answer ``turn`` in the viewer."""
-    return f"?turn={turn}&amp;n={number}"
+def open_anchor(passage: Passage, label: str, *, turn: int, number: int) -> str:
+    """A link to ``passage``, passage ``number`` of answer ``turn``, whose text is ``label``
+    (already escaped).
+
+    A plain click opens it in the viewer beside the chat, with the answer's other passages
+    (the page's script reads ``turn`` and ``n``); the same link opened in a new tab (middle
+    click, Ctrl/Cmd click) has no conversation and shows the passage from the document and
+    offsets it names, as a shared link does.
+    """
+    highlight = passage.highlights[0] if passage.highlights else None
+    place = Place(passage.doc_id, passage.start, passage.end, highlight, turn=turn, number=number)
+    return f'<a class="dq-open" href="{escape(place_query(place))}">{label}</a>'
 
 
-def source_card(number: int, passage: Passage, *, expanded: bool, turn: int | None = None) -> str:
-    """One numbered source card: title (a link to the viewer when the answer's ``turn`` is
-    known), section path, page, how likely the passage answers, highlighted passage."""
+def card_heading(passage: Passage) -> str:
+    """What a card is titled by: the innermost heading of its section, else the document's
+    title (a document without headings)."""
+    label = section_label(passage)
+    return label.rsplit(" › ", 1)[-1] if label else passage.title
+
+
+def source_card(
+    number: int,
+    passage: Passage,
+    *,
+    expanded: bool,
+    turn: int | None = None,
+    show_document: bool = True,
+) -> str:
+    """One numbered source card: its heading (:func:`card_heading`, a link to the viewer when
+    the answer's ``turn`` is known; the whole section path as its tooltip), the document's
+    title when ``show_document``, the page, how likely the passage answers, then the passage
+    with its answering sentence highlighted."""
     meta = []
-    if section_label(passage):
-        meta.append(f'<span class="dq-section">{escape(section_label(passage))}</span>')
+    if show_document:
+        meta.append(f'<span class="dq-doc">{escape(passage.title)}</span>')
     if passage.page is not None:
-        meta.append(f'<span class="dq-page">page {passage.page}</span>')
+        meta.append(f'<span class="dq-page">{page_label(passage)}</span>')
     label = confidence_label(passage.confidence)
     if label:
         meta.append(f'<span class="dq-score" title="{_CONFIDENCE_TIP}">{label}</span>')
-    title = escape(passage.title)
+    heading = escape(card_heading(passage))
     if turn is not None:
-        title = f'<a class="dq-open" href="{open_link(turn, number)}">{title}</a>'
+        heading = open_anchor(passage, heading, turn=turn, number=number)
+    path = " › ".join(part for part in (passage.title, section_label(passage)) if part)
     return (
         f'<details class="dq-card"{" open" if expanded else ""}>'
-        f'<summary><span class="dq-num">[{number}]</span> '
-        f'<span class="dq-title">{title}</span>'
-        f'<span class="dq-meta">{" · ".join(meta)}</span></summary>'
+        f'<summary><span class="dq-num">[{number}]</span>'
+        f'<span class="dq-head"><span class="dq-title" title="{escape(path)}">{heading}</span>'
+        f'<span class="dq-meta">{" · ".join(meta)}</span></span></summary>'
         f'<div class="dq-passage">{highlighted_text(passage)}</div>'
         "</details>"
     )
@@ -110,11 +136,26 @@ def citations(answer: Answer) -> tuple[int, ...]:
     return tuple(cited)
 
 
+def one_document(passages: Sequence[Passage]) -> str | None:
+    """The title of the one document all ``passages`` come from, or None (several, or none)."""
+    docs = {p.doc_id for p in passages}
+    return passages[0].title if len(docs) == 1 else None
+
+
 def _cards(passages: tuple[Passage, ...], *, expand_first: bool, turn: int | None) -> str:
+    """The cards; the document's title is on each card only when they come from several."""
+    several = one_document(passages) is None
     return "".join(
-        source_card(n, p, expanded=expand_first and n == 1, turn=turn)
+        source_card(n, p, expanded=expand_first and n == 1, turn=turn, show_document=several)
         for n, p in enumerate(passages, 1)
     )
+
+
+def _sources_label(passages: tuple[Passage, ...], label: str) -> str:
+    """``label`` ("Sources"...), then the document's title when every card is from it."""
+    title = one_document(passages)
+    source = f' <span class="dq-sources-doc">· {escape(title)}</span>' if title else ""
+    return f'<div class="dq-sources-label"><span>{label}</span>{source}</div>'
 
 
 def _markdown(text: str) -> str:
@@ -147,7 +188,7 @@ def copy_markdown(answer: Answer) -> str:
         if section_label(p):
             where.append(_markdown(section_label(p)))
         if p.page is not None:
-            where.append(f"page {p.page}")
+            where.append(page_label(p))
         lines.append(f"[{n}] {', '.join(where)}: <{passage_link(p)}>")
     return "\n".join(lines)
 
@@ -158,7 +199,7 @@ def render_answer(answer: Answer, *, mode: str | None = None, turn: int | None =
     It leads with the answer sentence and its numbered citations, then one card per passage
     (the first expanded). An abstention says :data:`ABSTAIN_TEXT` plainly and keeps the nearest
     passages in a collapsed block. With ``turn`` (the answer's place in the conversation),
-    citations and card titles open the viewer (:func:`open_link`) and a button copies the
+    citations and card titles open the viewer (:func:`open_anchor`) and a button copies the
     sentence with its citations (:func:`copy_markdown`).
     """
     n = len(answer.passages)
@@ -173,6 +214,7 @@ def render_answer(answer: Answer, *, mode: str | None = None, turn: int | None =
         if answer.passages:
             body += (
                 f'<details class="dq-nearest"><summary>Nearest passages ({n})</summary>'
+                f"{_sources_label(answer.passages, 'From')}"
                 f"{_cards(answer.passages, expand_first=False, turn=turn)}</details>"
             )
         return f'<div class="dq-answer">{body}{footer}</div>'
@@ -181,7 +223,8 @@ def render_answer(answer: Answer, *, mode: str | None = None, turn: int | None =
         copy = ""
     else:
         marks = "".join(
-            f'<sup class="dq-cite"><a class="dq-open" href="{open_link(turn, c)}">[{c}]</a></sup>'
+            f'<sup class="dq-cite">'
+            f"{open_anchor(answer.passages[c - 1], f'[{c}]', turn=turn, number=c)}</sup>"
             for c in citations(answer)
         )
         copy = (
@@ -193,7 +236,7 @@ def render_answer(answer: Answer, *, mode: str | None = None, turn: int | None =
         '<div class="dq-answer">'
         f'<p class="dq-lead">{escape(sentence)} {marks}</p>'
         f"{copy}"
-        f'<div class="dq-sources-label">Sources</div>'
+        f"{_sources_label(answer.passages, 'Sources')}"
         f"{_cards(answer.passages, expand_first=True, turn=turn)}"
         f"{footer}</div>"
     )

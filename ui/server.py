@@ -1,4 +1,5 @@
-"""``docqa serve``: who may reach the chat, start-up warm-up, and the Gradio launch."""
+"""``docqa serve``: who may reach the chat, start-up warm-up, and the web app: the Gradio chat
+mounted beside the HTTP API."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import ipaddress
 import math
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ingest.errors import InvalidInputError
-from ui.uploads import DEFAULT_MAX_UPLOAD_MB
+from ui import listener
+from ui.uploads import DEFAULT_MAX_UPLOAD_MB, upload_cap_bytes
 
 if TYPE_CHECKING:
+    from ui.app import ChatSettings
     from ui.settings import Settings
 
 NO_AUTH_WARNING = (
@@ -81,18 +84,18 @@ def serve(
     auth: tuple[str, str] | None = None,
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
 ) -> None:
-    """Load the model and index once (answering one warm-up question), then serve the chat.
+    """Load the model and index once (answering one warm-up question), then serve the chat
+    and, beside it, the HTTP API (:mod:`ui.http_api`), both behind ``auth`` when given.
 
     Call :func:`check_access` first: this function serves wherever it is told to.
 
     Raises:
         IndexNotFoundError: no index and no bundled corpus to build the default one from.
+        OSError: the port is taken.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from retrieval.api import get_retriever
-    from ui.app import ChatSettings, build_app
-    from ui.script import SCRIPT
-    from ui.style import CSS, theme
+    from ui.app import ChatSettings
 
     # Builds the default index from the bundled corpus when missing.
     get_retriever(settings.index, backend=settings.backend, embedding=settings.embedding)
@@ -104,33 +107,38 @@ def serve(
         embedding=settings.embedding,
     )
     chat.retriever().answer("warm-up", k=1)  # first model call pays the one-off start-up costs
-    app = build_app(chat)
-    served = app.queue(default_concurrency_limit=2)
-    served.launch(
-        server_name=host,
-        server_port=port or None,  # 0: the first free port from 7860 up, Gradio retrying
-        prevent_thread_lock=True,
+    app = build_server_app(chat, auth=auth)
+    sock = listener.bind(host, port)
+
+    def ready(bound: int) -> None:
+        # The port actually bound (with --port 0, tests and scripts read it from this line).
+        print(f"docqa: serving {index_dir} on http://{host}:{bound}", file=sys.stderr)
+
+    listener.run(app, sock, on_ready=ready)
+
+
+def build_server_app(chat: ChatSettings, *, auth: tuple[str, str] | None = None) -> Any:
+    """The web app ``docqa serve`` runs: the HTTP API's routes, with the Gradio chat mounted
+    at ``/`` behind Gradio's own login page when ``auth`` is given."""
+    import gradio as gr
+
+    from ui.app import build_app
+    from ui.http_api import build_api
+    from ui.script import SCRIPT
+    from ui.style import CSS, theme
+
+    blocks = build_app(chat).queue(default_concurrency_limit=2)
+    # What launch(state_session_capacity=...) would set; mounting takes no such argument.
+    blocks.state_session_capacity = MAX_SESSIONS
+    return gr.mount_gradio_app(
+        build_api(chat, credentials=auth),
+        blocks,
+        path="/",
         auth=auth,
-        share=False,
-        quiet=True,  # Gradio's own lines (its URL, "set share=True") are not the reader's
-        state_session_capacity=MAX_SESSIONS,
-        ssr_mode=False,
         show_error=False,
-        max_file_size=_gradio_upload_cap(max_upload_mb),
+        ssr_mode=False,
+        max_file_size=upload_cap_bytes(chat.max_upload_mb),
         theme=theme(),
         css=CSS,
         js=SCRIPT,
     )
-    # The port actually bound (with --port 0, tests and scripts read it from this line).
-    bound = getattr(served, "server_port", None) or port
-    print(f"docqa: serving {index_dir} on http://{host}:{bound}", file=sys.stderr)
-    served.block_thread()
-
-
-def _gradio_upload_cap(megabytes: float) -> int:
-    """Gradio's own cap on an upload, in bytes: twice the chat's limit plus 1 MB.
-
-    Gradio refuses files over it before they are written to disk; files between the chat's
-    limit and this cap arrive and are rejected by the chat with its own per-file message.
-    """
-    return int(megabytes * 2 * 1_000_000) + 1_000_000

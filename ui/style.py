@@ -31,14 +31,15 @@ CSS = """
 .dq-card[open] > summary::before { content: "▾"; }
 .dq-card[open] > summary { margin-bottom: 0.45rem; }
 .dq-num { color: var(--color-accent); flex-shrink: 0; }
-.dq-title { flex: 1 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis;
-  white-space: nowrap; }
-.dq-meta { flex: 0 0 auto; max-width: 55%; min-width: 0; display: flex; gap: 0.3rem;
-  white-space: nowrap; font-size: 0.8rem; font-weight: 400;
-  color: var(--body-text-color-subdued); }
-.dq-section { overflow: hidden; text-overflow: ellipsis; min-width: 0; }
-.dq-page, .dq-score { flex-shrink: 0; }
-.dq-card[open] .dq-title { white-space: normal; }
+.dq-head { flex: 1 1 auto; min-width: 0; display: flex; flex-wrap: wrap; align-items: baseline;
+  column-gap: 0.6rem; row-gap: 0.1rem; }
+.dq-title { flex: 1 1 10rem; min-width: 0; overflow-wrap: break-word; }
+.dq-meta { flex: 0 1 auto; min-width: 0; max-width: 100%; display: flex; flex-wrap: wrap;
+  column-gap: 0.3rem; font-size: 0.8rem; font-weight: 400; color: var(--body-text-color-subdued); }
+.dq-doc { min-width: 0; max-width: 100%; overflow: hidden; text-overflow: ellipsis;
+  white-space: nowrap; font-style: italic; }
+.dq-page, .dq-score { white-space: nowrap; }
+.dq-sources-doc { text-transform: none; letter-spacing: normal; font-weight: 600; }
 .dq-passage { font-size: 0.92rem; line-height: 1.6; white-space: pre-wrap; }
 .dq-passage mark { background: #fde68a; color: #1f2937; padding: 0.05rem 0.15rem;
   border-radius: 3px; }
@@ -101,6 +102,26 @@ CSS = """
 .dq-vshare { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center;
   font-size: 0.78rem; color: var(--body-text-color-subdued); }
 .dq-share { overflow-wrap: anywhere; min-width: 0; flex: 1 1 12rem; text-align: left; }
+.dq-vmarks { display: none; }
+.dq-vh { font-weight: 700; color: var(--body-text-color); }
+.dq-vh1 { font-size: 1.3em; }
+.dq-vh2 { font-size: 1.17em; }
+.dq-vh3 { font-size: 1.06em; }
+/* Phones and narrow windows: one column, nothing wider than the screen, the viewer over the
+   whole screen (Escape or Close returns to the chat). */
+@media (max-width: 720px) {
+  .gradio-container { min-width: 0 !important; max-width: 100vw !important;
+    padding: 0 6px !important; }
+  .gradio-container .main, .gradio-container .wrap, .gradio-container .contain,
+  .gradio-container .row, .gradio-container .column, #dq-chat .message-wrap,
+  #dq-chat .bubble-wrap { min-width: 0 !important; }
+  .gradio-container .row.unequal-height { flex-wrap: wrap; }
+  .gradio-container .row.unequal-height > .column { flex: 1 1 100% !important; }
+  #dq-chat .message-row { max-width: 100% !important; }
+  #dq-viewer-col { position: fixed !important; inset: 0; z-index: 1000; margin: 0 !important;
+    padding: 8px; overflow: auto; flex-direction: column !important; flex-wrap: nowrap !important;
+    background: var(--background-fill-primary); }
+}
 """
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ui.labels import confidence_label, section_label
+from ui.labels import confidence_label, page_label, section_label
 
 
 def progress_factory(enabled: bool) -> Callable[[int, str], Callable[[int], None]]:
@@ -44,7 +44,7 @@ def format_answer(answer: Any) -> str:
     for n, p in enumerate(answer.passages, 1):
         section = section_label(p)
         where = p.title + (f" › {section}" if section and section != p.title else "")
-        page = f", page {p.page}" if p.page is not None else ""
+        page = f", {page_label(p)}" if p.page is not None else ""
         label = confidence_label(p.confidence)
         lines.append(
             f"\n[{n}] {where}{page} | chars {p.start}-{p.end}" + (f" | {label}" if label else "")
@@ -71,6 +71,18 @@ def print_figures(figures: dict[str, Any], as_json: bool) -> None:
         width = max(map(len, figures))
         for key, value in figures.items():
             print(f"{key:<{width}}  {value}")
+
+
+def print_file_notes(report: Any) -> None:
+    """What an :class:`~ingest.sync.reports.IngestReport` says of single files, on stderr:
+    each file skipped and why, what was left out of files read (an attachment, the end of a
+    sheet), and files indexed under a longer id than their name."""
+    for rejected in report.rejected:
+        print(f"skipped {rejected.path}: {rejected.reason}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning.path}: {warning.message}", file=sys.stderr)
+    for path, doc_id in report.renamed:
+        print(f"{path} is indexed as {doc_id!r}: another file has its name", file=sys.stderr)
 
 
 def show_notices() -> None:

@@ -21,6 +21,7 @@ from typing import Literal
 from ingest.disk import write_failure
 from ingest.embedding.protocol import Embedder
 from ingest.formats.loaders import LOADERS, supported_suffixes
+from ingest.formats.parsed import LoadWarning
 from ingest.index.backends.settings import BackendSettings
 from ingest.sync.pipeline import Ingestor
 from ingest.sync.reports import ProgressFactory, no_progress
@@ -47,7 +48,8 @@ class UploadOutcome:
     Attributes:
         name: The file's sanitised name (its document id once ingested).
         status: ``added``, ``updated``, ``unchanged`` or ``rejected``.
-        reason: Why it was rejected (empty otherwise).
+        reason: Why it was rejected, or what was left out of an accepted file (an
+            attachment skipped, a sheet cut); empty otherwise.
     """
 
     name: str
@@ -82,6 +84,16 @@ def sanitize_filename(name: str) -> str:
 def megabytes_to_bytes(megabytes: float) -> int:
     """The byte count of a limit given in (decimal) megabytes."""
     return int(megabytes * 1_000_000)
+
+
+def upload_cap_bytes(megabytes: float) -> int:
+    """The largest upload request taken in, in bytes: twice the per-file limit plus 1 MB.
+
+    Gradio refuses a chat upload over it before writing it to disk, and the HTTP API a request
+    body; a file between the per-file limit and this cap arrives and is rejected with the
+    per-file message of :func:`check_upload`.
+    """
+    return int(megabytes * 2 * 1_000_000) + 1_000_000
 
 
 def _format_size(n_bytes: int) -> str:
@@ -232,9 +244,9 @@ def _ingest_uploads(
             path.unlink(missing_ok=True)
             _put_back(previous, name)
         elif doc_id in report.added:
-            accepted.append(UploadOutcome(doc_id, "added"))
+            accepted.append(UploadOutcome(doc_id, "added", _notes(report.warnings, path)))
         elif doc_id in report.updated:
-            accepted.append(UploadOutcome(doc_id, "updated"))
+            accepted.append(UploadOutcome(doc_id, "updated", _notes(report.warnings, path)))
         else:
             accepted.append(UploadOutcome(doc_id, "unchanged"))
         earlier = previous.pop(name, None)  # accepted (or rejected and put back above)
@@ -243,6 +255,16 @@ def _ingest_uploads(
     for name in list(previous):  # rejected before saving: the earlier copy stays
         _put_back(previous, name)
     return accepted + outcomes
+
+
+def _notes(warnings: Sequence[LoadWarning], path: Path) -> str:
+    """What was left out of the file at ``path`` (or of its attachments), on one line."""
+    inside = f"{path}/"
+    return "; ".join(
+        w.message if w.path == str(path) else f"{w.path.removeprefix(inside)}: {w.message}"
+        for w in warnings
+        if w.path == str(path) or w.path.startswith(inside)
+    )
 
 
 def _set_aside(upload_dir: Path, names: set[str]) -> dict[str, Path]:

@@ -15,24 +15,27 @@ from __future__ import annotations
 import base64
 import bisect
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ingest.errors import InvalidInputError
-from ingest.formats.document import Document
+from ingest.formats.document import Document, page_name
 from ingest.index.store import IndexVersion
 from retrieval.types import Answer, Passage
 from ui.links import MAX_CONTEXT, MAX_PASSAGE, Place, View, place_query
-from ui.ocr_page import read_by_ocr, render_picture, span_boxes
-from ui.pdf_page import PageImage, PageUnavailableError, render_page
+from ui.ocr_page import page_image
+from ui.pdf_page import PageUnavailableError
 from ui.render import escape
 
 #: How far a window edge may move to land on a line break (else on a space).
 _SNAP = 300
 #: Formats shown as pages: PDFs (rendered) and pictures (read by OCR).
 _PAGED = ("pdf", "image")
+#: An ATX heading line of Markdown: its marks, then its text (closing marks left out).
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*(?:[ \t]#+)?[ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -140,9 +143,10 @@ def locate(place: Place, version: IndexVersion, answers: Sequence[Answer] = ()) 
     if anchor is None or place.page is not None:  # a page asked for must exist
         pages = {p.number: p for p in document.pages}
         if place.page not in pages:
+            unit = page_name(document.format)
             raise InvalidInputError(
-                f"{document.title!r} has no page {place.page} "
-                f"({len(document.pages)} page{'s' if len(document.pages) != 1 else ''})"
+                f"{document.title!r} has no {unit} {place.page} "
+                f"({len(document.pages)} {unit}{'s' if len(document.pages) != 1 else ''})"
             )
         if anchor is None:
             anchor = pages[place.page].start
@@ -182,21 +186,67 @@ def text_window(text: str, start: int, end: int, *, before: int, after: int) -> 
     return a, b
 
 
+@dataclass(frozen=True)
+class Heading:
+    """A Markdown heading line shown as a heading: ``start..text`` are its ``#`` marks (not
+    shown), ``text..end`` its words."""
+
+    start: int
+    text: int
+    end: int
+    level: int
+
+
+def markdown_headings(document: Document, window: tuple[int, int]) -> list[Heading]:
+    """The heading lines of a Markdown ``document`` inside ``window``.
+
+    Only lines between sections are looked at (a section's span never holds its heading
+    line), so a ``# comment`` in a code block stays text.
+    """
+    if document.format != "md":
+        return []
+    a, b = window
+    gaps, cursor = [], 0
+    for section in document.sections:
+        gaps.append((cursor, section.start))
+        cursor = section.end
+    gaps.append((cursor, len(document.text)))
+    found = []
+    for start, end in gaps:
+        start, end = max(start, a), min(end, b)
+        if start >= end:
+            continue
+        for match in _MD_HEADING.finditer(document.text, start, end):
+            if match.group(2):
+                level = len(match.group(1))
+                found.append(Heading(match.start(), match.start(2), match.end(2), level))
+    return found
+
+
 def marked_text(text: str, window: tuple[int, int], located: Located) -> str:
-    """``text[window]`` escaped: the passage in a shaded span, the sentence in ``<mark>``, and
-    an empty ``dq-vtarget`` span where the passage (or the page) starts, to scroll to."""
+    """``text[window]`` escaped: the passage in a shaded span, the sentence in ``<mark>``, an
+    empty ``dq-vtarget`` span where the passage (or the page) starts, to scroll to, and
+    Markdown heading lines shown as headings (their ``#`` marks hidden)."""
     a, b = window
     anchor = max(a, min(b, _anchor(located)))
     cuts = {a, b, anchor}
     for span in (located.passage, located.highlight):
         if span is not None:
             cuts.update(x for x in span if a < x < b)
+    headings = markdown_headings(located.document, window)
+    for heading in headings:
+        cuts.update((heading.start, heading.text, heading.end))
     points = sorted(cuts)
     out = []
     for s, e in itertools.pairwise(points):
         if s == anchor:
             out.append('<span class="dq-vtarget"></span>')
         piece = escape(text[s:e])
+        for heading in headings:
+            if heading.start <= s and e <= heading.text:
+                piece = f'<span class="dq-vmarks" aria-hidden="true">{piece}</span>'
+            elif heading.text <= s and e <= heading.end:
+                piece = f'<span class="dq-vh dq-vh{heading.level}">{piece}</span>'
         if located.highlight and located.highlight[0] <= s and e <= located.highlight[1]:
             piece = f"<mark>{piece}</mark>"
         if located.passage and located.passage[0] <= s and e <= located.passage[1]:
@@ -235,26 +285,10 @@ def _text_body(located: Located) -> str:
     return f'<div class="dq-vbody dq-vtextview"><div class="dq-vtext">{body}</div></div>'
 
 
-def _page_image(located: Located) -> PageImage:
-    """The page as an image with its boxes: from the OCR's line boxes on a page read by OCR,
-    else found by the passage's text on the PDF page."""
-    document, page = located.document, located.page or 1
-    if read_by_ocr(document, page) or document.format != "pdf":
-        boxes = span_boxes(document, page, located.passage, "passage")
-        boxes += span_boxes(document, page, located.highlight, "sentence")
-        if document.format != "pdf":
-            return render_picture(document.source, page, boxes)
-        return render_page(document.source, page, boxes=boxes)
-    text = document.text
-    passage = text[located.passage[0] : located.passage[1]] if located.passage else ""
-    sentence = text[located.highlight[0] : located.highlight[1]] if located.highlight else ""
-    return render_page(document.source, page, passage=passage, sentence=sentence)
-
-
 def _page_body(located: Located) -> str | None:
     page = located.page or 1
     try:
-        image = _page_image(located)
+        image = page_image(located.document, page, located.passage, located.highlight)
     except PageUnavailableError:
         return None
     boxes = "".join(
@@ -280,8 +314,20 @@ def _navigation(located: Located) -> str:
         links.append(f'<span class="dq-vpos">passage {n} of {total}</span>')
         for target, label, css in ((n - 1, "◂ Previous", "dq-prev"), (n + 1, "Next ▸", "dq-next")):
             if 1 <= target <= total:
-                step = Place(turn=place.turn, number=target, view=place.view)
-                links.append(_link(step, label, css, title=f"passage {target} of the answer"))
+                # The passage's own document and offsets too: the link then also opens in a
+                # new tab, which has no conversation.
+                sibling = siblings[target - 1]
+                step = Place(
+                    sibling.doc_id,
+                    sibling.start,
+                    sibling.end,
+                    sibling.highlights[0] if sibling.highlights else None,
+                    view=place.view,
+                    turn=place.turn,
+                    number=target,
+                )
+                tip = f"passage {target} of the answer"
+                links.append(_link(step, label, css, title=tip))
             else:
                 links.append(f'<span class="dq-disabled {css}">{label}</span>')
     if located.document.format in _PAGED and located.page is not None:
@@ -318,7 +364,7 @@ def render_viewer(located: Located) -> str:
     crumbs = "".join(f'<span class="dq-crumb">{escape(part)}</span>' for part in path)
     meta = [f'<span class="dq-vdoc">{escape(document.doc_id)}</span>']
     if located.page is not None:
-        meta.append(f'<span class="dq-vpage">page {located.page}</span>')
+        meta.append(f'<span class="dq-vpage">{page_name(document.format)} {located.page}</span>')
     body = _page_body(located) if located.view == "page" else None
     note = ""
     if located.view == "page" and body is None:

@@ -21,9 +21,24 @@ class Section:
     end: int
 
 
+#: What a format calls the units its :class:`Page` spans count, where they are not pages.
+PAGE_NAMES = {"pptx": "slide"}
+
+
+def page_name(format: str) -> str:
+    """What a page of a document of ``format`` is called: ``slide`` for a deck, else ``page``.
+
+    Example:
+        >>> page_name("pptx"), page_name("pdf")
+        ('slide', 'page')
+    """
+    return PAGE_NAMES.get(format, "page")
+
+
 @dataclass(frozen=True)
 class Page:
-    """A page of a paginated source (PDF); offsets into :attr:`Document.text`."""
+    """A page of a paginated source (a PDF's page, a deck's slide); offsets into
+    :attr:`Document.text`."""
 
     number: int
     start: int
@@ -61,7 +76,7 @@ class Document:
         format: Loader name (``txt``, ``md``, ...).
         text: The extracted text; every offset in docqa refers to it.
         sections: Non-overlapping body spans in text order, each with its heading path.
-        pages: Page spans for paginated formats, else empty.
+        pages: Page spans for paginated formats (slides for a deck), else empty.
         metadata: Extra key/value pairs (front matter and the like).
         boxes: The lines read by OCR (pictures and scanned pages), in text order; empty
             for text read from a text layer.

@@ -12,6 +12,7 @@ from typing import Any
 from ingest.errors import UnsupportedFileError
 from ingest.formats.blocks import Block, assemble, clean_inline
 from ingest.formats.document import Document
+from ingest.formats.packages import check_package
 
 _HEADING_STYLE = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
 
@@ -60,49 +61,6 @@ def _blocks(document: Any) -> Iterator[Block]:
             yield Block(text, None if level is None else level + shift)
 
 
-#: A .docx package is read whole into memory: its parts may unpack to this many bytes at most.
-MAX_UNPACKED_BYTES = 200_000_000
-#: Beyond 20 MB unpacked, a package, and beyond 10 MB any one of its parts, may not unpack to
-#: more than this many times its packed size (text XML packs about 5-20 times; a zip bomb
-#: about 1,000 times). Checking each part too means stored padding cannot dilute a bomb.
-MAX_PACKING_RATIO = 100
-#: The largest XML part docqa parses (a 1,000-page document's text is about 20 MB of XML).
-MAX_XML_PART_BYTES = 50_000_000
-
-
-def _check_unpacked_size(path: Path, data: bytes) -> None:
-    """Refuse a package whose parts would unpack to too much, before unpacking anything.
-
-    The sizes come from the zip directory; Python's zipfile never unpacks a part past its
-    declared size, so they bound what reading the package can cost.
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            parts = package.infolist()
-    except (zipfile.BadZipFile, ValueError):
-        return  # not a zip: python-docx says so below
-    unpacked = sum(info.file_size for info in parts)
-    ratio = unpacked / max(len(data), 1)
-    if unpacked > MAX_UNPACKED_BYTES or (unpacked > 20_000_000 and ratio > MAX_PACKING_RATIO):
-        raise UnsupportedFileError(
-            f"{path}: the .docx would unpack to {unpacked:,} bytes from {len(data):,} "
-            f"({ratio:,.0f} times its size); refused as a possible zip bomb"
-        )
-    for info in parts:
-        part_ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > 10_000_000 and part_ratio > MAX_PACKING_RATIO:
-            raise UnsupportedFileError(
-                f"{path}: its part {info.filename} would unpack to {info.file_size:,} bytes "
-                f"from {info.compress_size:,} ({part_ratio:,.0f} times); refused as a "
-                "possible zip bomb"
-            )
-        if info.filename.endswith(".xml") and info.file_size > MAX_XML_PART_BYTES:
-            raise UnsupportedFileError(
-                f"{path}: its part {info.filename} is {info.file_size:,} bytes of XML; docqa "
-                f"reads parts of up to {MAX_XML_PART_BYTES:,}"
-            )
-
-
 def load_docx(path: Path, doc_id: str, data: bytes) -> Document:
     """Load a .docx file: paragraphs and tables in document order, headings as sections.
 
@@ -115,7 +73,7 @@ def load_docx(path: Path, doc_id: str, data: bytes) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
-    _check_unpacked_size(path, data)
+    check_package(path, data)
     try:
         document = docx.Document(io.BytesIO(data))
         blocks = list(_blocks(document))

@@ -90,6 +90,20 @@ def _blocks(root: Any) -> Iterator[Block]:
     yield from flush()
 
 
+def html_blocks(data: bytes | str) -> tuple[str, list[Block]]:
+    """The ``<title>`` of an HTML page and its body as blocks (h1-h6 as heading blocks).
+
+    Scripts, styles, navigation and other non-text elements are dropped; a mail's HTML body
+    is read by the same rules (:mod:`ingest.formats.eml`).
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "html.parser")
+    title_tag = soup.find("title")
+    page_title = " ".join(title_tag.get_text().split()) if title_tag else ""
+    return page_title, list(_blocks(soup.body or soup))
+
+
 def load_html(path: Path, doc_id: str, data: bytes) -> Document:
     """Load an HTML page: body text in reading order, h1-h6 as the section path.
 
@@ -99,14 +113,10 @@ def load_html(path: Path, doc_id: str, data: bytes) -> Document:
     Raises:
         UnsupportedFileError: the file is binary.
     """
-    from bs4 import BeautifulSoup
-
     if b"\x00" in data[:8192]:
         raise UnsupportedFileError(f"{path}: looks like a binary file, not HTML")
-    soup = BeautifulSoup(data, "html.parser")
-    title_tag = soup.find("title")
-    page_title = " ".join(title_tag.get_text().split()) if title_tag else ""
-    text, sections, headings = assemble(_blocks(soup.body or soup))
+    page_title, blocks = html_blocks(data)
+    text, sections, headings = assemble(blocks)
     first = min((level for level, _ in headings), default=0)
     heading = next((h for level, h in headings if level == first), "")
     return Document(doc_id, page_title or heading or path.stem, str(path), "html", text, sections)

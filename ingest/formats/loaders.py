@@ -13,11 +13,15 @@ from pathlib import Path
 from ingest.errors import InvalidInputError, UnsupportedFileError
 from ingest.formats.document import Document, Section
 from ingest.formats.docx import load_docx
+from ingest.formats.eml import load_eml
 from ingest.formats.html import load_html
 from ingest.formats.image import IMAGE_SUFFIXES, load_image
 from ingest.formats.markdown import parse_markdown
 from ingest.formats.ocr.reader import PageReader
+from ingest.formats.parsed import Loaded
 from ingest.formats.pdf import load_pdf
+from ingest.formats.pptx import load_pptx
+from ingest.formats.xlsx import load_xlsx
 
 #: Largest file docqa reads, in bytes, unless the caller says otherwise.
 DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -64,7 +68,9 @@ def load_markdown(path: Path, doc_id: str, data: bytes) -> Document:
     return parse_markdown(path, doc_id, _decode(path, data))
 
 
-Loader = Callable[[Path, str, bytes], Document]
+#: ``loader(path, doc_id, data)``: the file's Document, or a Loaded when it carries more
+#: (attachments to read, warnings about what was left out).
+Loader = Callable[[Path, str, bytes], Document | Loaded]
 #: A loader that may read pictures with OCR: it is also given the page reader.
 PictureLoader = Callable[[Path, str, bytes, PageReader | None], Document]
 
@@ -85,6 +91,9 @@ LOADERS: dict[str, Loader] = {
     ".docx": load_docx,
     ".html": load_html,
     ".htm": load_html,
+    ".pptx": load_pptx,
+    ".xlsx": load_xlsx,
+    ".eml": load_eml,
 }
 
 
@@ -147,6 +156,12 @@ def parse_document(
         UnsupportedFileError: unknown suffix, unreadable content, or no text at all.
         OcrUnavailableError: a picture needs OCR and the engine cannot be loaded.
     """
+    return load_file(path, doc_id, data, ocr=ocr).document
+
+
+def load_file(path: Path, doc_id: str, data: bytes, *, ocr: PageReader | None = None) -> Loaded:
+    """What the loader of ``path``'s suffix reads from its bytes (see :func:`parse_document`);
+    :func:`ingest.formats.attachments.parse_file` also reads the attachments."""
     suffix = path.suffix.lower()
     loader = LOADERS.get(suffix)
     if loader is None:
@@ -155,15 +170,17 @@ def parse_document(
         raise UnsupportedFileError(f"{path}: no text to index (the file is empty)")
     reads_pictures = PICTURE_LOADERS.get(suffix)
     if reads_pictures is not None:
-        document = reads_pictures(path, doc_id, data, ocr)
+        result: Document | Loaded = reads_pictures(path, doc_id, data, ocr)
     else:
-        document = loader(path, doc_id, data)
+        result = loader(path, doc_id, data)
+    loaded = result if isinstance(result, Loaded) else Loaded(result)
+    document = loaded.document
     if not document.sections:
         why = _NO_TEXT.get(document.format, "the file is empty")
         if document.format == "pdf" and ocr is not None and not ocr.enabled:
             why = "no text layer, and OCR is off"
         raise UnsupportedFileError(f"{path}: no text to index ({why})")
-    return document
+    return loaded
 
 
 def load_document(

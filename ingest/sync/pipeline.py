@@ -35,7 +35,7 @@ from ingest.index.store import (
 )
 from ingest.sync.migrate import migrate
 from ingest.sync.models import check_model, embedder_for
-from ingest.sync.plan import Incoming, known_files, make_plan
+from ingest.sync.plan import Incoming, children, known_files, make_plan
 from ingest.sync.reports import IngestReport, ProgressFactory, no_progress
 from ingest.sync.sources import (
     NOTHING_TO_READ,
@@ -120,7 +120,7 @@ class Ingestor:
         if not scan.readable and not (prune and scan.roots and snapshot):
             return self._report(snapshot, started, rejected=scan.rejected)
         report = self._write(scan, prune=prune, rebuild=rebuild, started=started, ocr=reader)
-        return replace(report, renamed=tuple(scan.renamed.items()))
+        return replace(report, renamed=tuple(scan.renamed.items()), warnings=tuple(scan.warnings))
 
     def _page_reader(self) -> PageReader:
         return self.ocr.reader(self.index_dir / "cache" / "ocr", self.progress)
@@ -132,12 +132,17 @@ class Ingestor:
         with writing(self.index_dir, self.backend):
             live = None if rebuild else self._live_manifest()
             incoming = self._incoming(scan, live, ocr)
-            removed: list[str] = []
-            if prune and live is not None:
-                removed = [
+            entries = live.documents if live is not None else {}
+            # The attachments a re-read file no longer carries go; those of a file that was
+            # not read (rejected) stay with it, as the file's own document does.
+            reread = [d for d, item in incoming.items() if item.document is not None]
+            removed = [d for d in children(entries, reread) if d not in incoming]
+            if prune:
+                removed += [
                     d
-                    for d, info in live.documents.items()
+                    for d, info in entries.items()
                     if d not in scan.sources
+                    and info.get("parent") not in scan.sources
                     and any(_under(str(info.get("source", "")), r) for r in scan.roots)
                 ]
             return self._commit(live, incoming, removed, scan.rejected, started)
@@ -158,6 +163,8 @@ class Ingestor:
     def remove(self, doc_ids: Collection[str]) -> IngestReport:
         """Remove documents (their chunks, vectors and BM25 entries) from the index.
 
+        Removing a file's document removes the documents of its attachments too.
+
         Raises:
             IndexNotFoundError: there is no index.
             InvalidInputError: no ids, or ids the index does not hold (nothing is removed).
@@ -175,22 +182,36 @@ class Ingestor:
                     f"unknown document id(s): {', '.join(unknown)}; "
                     "see `docqa list` for the indexed documents"
                 )
-            return self._commit(live, {}, list(dict.fromkeys(doc_ids)), [], started)
+            removed = [*doc_ids, *children(live.documents, set(doc_ids))]
+            return self._commit(live, {}, list(dict.fromkeys(removed)), [], started)
 
     def _incoming(self, scan: Scan, live: Manifest | None, ocr: PageReader) -> dict[str, Incoming]:
-        """What the run read, judged against the live manifest (read under the lock)."""
-        known = known_files(live.documents if live else {})
+        """What the run read, judged against the live manifest (read under the lock).
+
+        A file's attachments come with it: unchanged with an unchanged file, else parsed
+        from it, each sharing the file's state and naming it as ``parent``.
+        """
+        entries = live.documents if live else {}
+        known = known_files(entries)
         incoming: dict[str, Incoming] = {}
         for doc_id in scan.readable:
             source, state = str(scan.sources[doc_id].path), scan.files[doc_id]
             if doc_id in known and known[doc_id].sha256 == state.sha256:
                 incoming[doc_id] = Incoming(None, source, state)
+                for child in children(entries, [doc_id]):
+                    child_source = str(entries[child].get("source", ""))
+                    incoming[child] = Incoming(None, child_source, state, doc_id)
                 continue
             document = scan.parsed.get(doc_id)
             if document is None:  # skipped against a manifest another writer has replaced
                 document = parse_again(scan, doc_id, max_bytes=self.max_file_bytes, ocr=ocr)
             if document is not None:
-                incoming[doc_id] = Incoming(document, source, scan.files[doc_id])
+                state = scan.files[doc_id]
+                incoming[doc_id] = Incoming(document, source, state)
+                for attachment in scan.attachments.get(doc_id, ()):
+                    incoming[attachment.doc_id] = Incoming(
+                        attachment, attachment.source, state, doc_id
+                    )
         return incoming
 
     def _commit(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +28,14 @@ class Incoming:
             holds (same file hash), so its document is taken from there.
         source: Where it was read from.
         file: What is known of the file (None for documents not read from a file).
+        parent: For an attachment, the doc id of the file it was found in (whose file
+            state it shares), else None.
     """
 
     document: Document | None
     source: str
     file: FileState | None = None
+    parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,15 @@ def _entry(document: Document, incoming: Incoming, old: Mapping[str, Any] | None
     entry["ingested_at"] = str(old.get("ingested_at", now())) if same and old else now()
     if incoming.file is not None:
         entry.update(incoming.file.as_entry())
+    if incoming.parent is not None:
+        entry["parent"] = incoming.parent
     return entry
+
+
+def children(entries: Mapping[str, Mapping[str, Any]], parents: Collection[str]) -> list[str]:
+    """The doc ids of the attachments found in the files of ``parents`` (manifest entries
+    record the file they came from as ``parent``)."""
+    return [d for d, entry in entries.items() if entry.get("parent") in parents]
 
 
 #: Entry fields whose change alone is not worth a new version (they are recorded with the

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.formats.parsed import LoadWarning
 from ingest.sync.sources import Rejected
 from ingest.sync.update import Content
 
@@ -24,6 +25,8 @@ class IngestReport:
     #: Files indexed under a longer id than their name because another file holds that
     #: name: ``(path, doc_id)``.
     renamed: tuple[tuple[str, str], ...] = ()
+    #: What was left out of files that were ingested (an attachment skipped, a sheet cut).
+    warnings: tuple[LoadWarning, ...] = ()
     n_documents: int = 0
     n_chunks: int = 0
     chunks_embedded: int = 0
@@ -37,7 +40,9 @@ class IngestReport:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-            f"{len(self.rejected)} rejected; "
+            f"{len(self.rejected)} rejected"
+            + (f", {len(self.warnings)} warnings" if self.warnings else "")
+            + "; "
             f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused, "
             f"{self.sentences_embedded} sentences embedded; "
             f"index: {self.n_documents} documents, {self.n_chunks} chunks "

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import DocqaError
+from ingest.formats.attachments import parse_file
 from ingest.formats.document import Document
-from ingest.formats.loaders import LOADERS, parse_document, read_file
+from ingest.formats.loaders import LOADERS, read_file
 from ingest.formats.ocr.reader import PageReader
+from ingest.formats.parsed import LoadWarning, Parsed
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,11 @@ class Scan:
         roots: The given paths that exist (folders and files), absolute.
         files: What is known of each file read (or known unchanged), by doc id.
         parsed: Documents parsed because their file differs from the known one.
+        attachments: The documents of the attachments of each parsed file (a mail's), by
+            the file's doc id.
         rejected: Paths and files that could not be used, with the reason.
+        warnings: What was left out of files that were read (attachments skipped, sheets
+            cut), with the reason.
         renamed: Files whose natural id another file holds, and the id they got instead.
     """
 
@@ -101,7 +107,9 @@ class Scan:
     roots: list[Path] = field(default_factory=list)
     files: dict[str, FileState] = field(default_factory=dict)
     parsed: dict[str, Document] = field(default_factory=dict)
+    attachments: dict[str, tuple[Document, ...]] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
+    warnings: list[LoadWarning] = field(default_factory=list)
     renamed: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -283,9 +291,11 @@ def read_sources(
     """Read every source of ``scan``; parse those whose bytes differ from ``known[doc_id]``.
 
     A file whose size and mtime show it unchanged since it was hashed is not even read (nor
-    are its pictures by ``ocr``, the reader of scanned pages and images).
-    Fills ``scan.files``, ``scan.parsed`` and ``scan.rejected`` (a file that vanished, is
-    too large, damaged, encrypted, binary or empty is rejected with the reason).
+    are its pictures, or its attachments' pictures, by ``ocr``, the reader of scanned pages
+    and images).
+    Fills ``scan.files``, ``scan.parsed``, ``scan.attachments``, ``scan.warnings`` and
+    ``scan.rejected`` (a file that vanished, is too large, damaged, encrypted, binary or
+    empty is rejected with the reason).
     """
     for doc_id, source in scan.sources.items():
         old = known.get(doc_id)
@@ -299,7 +309,8 @@ def read_sources(
             else:
                 data, state = _read(source.path, max_bytes)
                 if old is None or old.sha256 != state.sha256:
-                    scan.parsed[doc_id] = parse_document(source.path, doc_id, data, ocr=ocr)
+                    parsed = parse_file(source.path, doc_id, data, max_bytes=max_bytes, ocr=ocr)
+                    _keep(scan, doc_id, parsed)
                 scan.files[doc_id] = state
         except (DocqaError, OSError) as exc:
             scan.rejected.append(Rejected(str(source.path), _reason(exc, source.path)))
@@ -315,14 +326,29 @@ def parse_again(
     source = scan.sources[doc_id]
     try:
         data, state = _read(source.path, max_bytes)
-        document = parse_document(source.path, doc_id, data, ocr=ocr)
+        parsed = parse_file(source.path, doc_id, data, max_bytes=max_bytes, ocr=ocr)
     except (DocqaError, OSError) as exc:
         scan.rejected.append(Rejected(str(source.path), _reason(exc, source.path)))
         scan.files.pop(doc_id, None)
         return None
     scan.files[doc_id] = state
-    scan.parsed[doc_id] = document
-    return document
+    _keep(scan, doc_id, parsed)
+    return parsed.document
+
+
+def _keep(scan: Scan, doc_id: str, parsed: Parsed) -> None:
+    """Record what parsing the file of ``doc_id`` gave."""
+    scan.parsed[doc_id] = parsed.document
+    scan.warnings.extend(parsed.warnings)
+    attachments = []
+    for attachment in parsed.attachments:
+        if attachment.doc_id in scan.sources:  # a file of that very path was given too
+            scan.warnings.append(
+                LoadWarning(attachment.source, "attachment skipped: a file has its id")
+            )
+        else:
+            attachments.append(attachment)
+    scan.attachments[doc_id] = tuple(attachments)
 
 
 def _reason(exc: Exception, path: Path) -> str:

@@ -27,6 +27,7 @@ def chunk_passage(version: IndexVersion, row: int, score: float) -> Passage:
         text=chunk.text,
         score=round(score, 6),
         highlights=(),
+        format=doc.format,
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.index.sparse import Tokenizer
+from retrieval.focus import focus
 from retrieval.followup import FollowupSettings, Query, resolve
 from retrieval.types import Answer
 
@@ -37,7 +38,8 @@ def resolve_question(
     tokenizer: Tokenizer,
     settings: FollowupSettings,
 ) -> Resolved:
-    """``question`` after the turns in ``history`` (oldest first).
+    """``question`` after the turns in ``history`` (oldest first); a long question is read as
+    what it asks (:func:`retrieval.focus.focus`).
 
     Raises:
         InvalidInputError: ``history`` is not a sequence of :class:`Answer`.
@@ -47,5 +49,5 @@ def resolve_question(
         ... # doctest: +SKIP
         'When was it built?'
     """
-    query = resolve(question, history, tokenizer, settings)
+    query = resolve(focus(question), history, tokenizer, settings)
     return Resolved(question, query, query.reading(), tuple(query.terms(tokenizer)))

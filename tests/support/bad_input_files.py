@@ -6,8 +6,10 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -282,7 +284,7 @@ def bomb_png(side: int) -> bytes:
     )
 
 
-def cut_png(path: Path) -> None:
+def cut_png_bytes() -> bytes:
     """A PNG of a few lines of text, cut in half: its header reads, its pixels do not."""
     from PIL import Image, ImageDraw
 
@@ -290,9 +292,171 @@ def cut_png(path: Path) -> None:
     ImageDraw.Draw(picture).text((20, 20), NOTE, fill=0)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
-    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    return buffer.getvalue()[: len(buffer.getvalue()) // 2]
+
+
+def cut_png(path: Path) -> None:
+    """Write :func:`cut_png_bytes` to ``path``."""
+    path.write_bytes(cut_png_bytes())
 
 
 def nested_html(depth: int = 100_000) -> str:
     """A page whose one sentence sits inside ``depth`` nested ``div`` elements."""
     return f"<html><body>{'<div>' * depth}The lighthouse keeper lived here.{'</div>' * depth}"
+
+
+def add_bomb_part(path: Path, part: str, *, megabytes: int = 60) -> Path:
+    """Add to the package at ``path`` an XML part of ``megabytes`` MB that packs ~1,000 times."""
+    with (
+        zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as package,
+        package.open(part, "w", force_zip64=True) as stream,
+    ):
+        stream.write(b"<a>")
+        for _ in range(megabytes):
+            stream.write(b"A" * 1_000_000)
+        stream.write(b"</a>")
+    return path
+
+
+def million_row_xlsx(path: Path, rows: int = 1_000_000) -> Path:
+    """A workbook of one sheet, ``Log``, with a header and ``rows`` rows of readings, written
+    as XML directly (openpyxl would take minutes); about 20 MB."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": f'<Types {ns}package/2006/content-types"><Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default '
+        'Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+        f'ContentType="{main}.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" '
+        f'ContentType="{main}.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<Relationships {ns}package/2006/relationships"><Relationship Id="rId1" '
+        f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook {ns}spreadsheetml/2006/main" xmlns:r="{rel}"><sheets>'
+        '<sheet name="Log" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships {ns}package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+        "</Relationships>",
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
+        for name, text in parts.items():
+            package.writestr(name, text)
+        with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(
+                f'<worksheet {ns}spreadsheetml/2006/main"><dimension ref="A1:B{rows}"/>'
+                '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Reading</t></is></c>'
+                '<c r="B1" t="inlineStr"><is><t>Level</t></is></c></row>'.encode()
+            )
+            for start in range(2, rows + 1, 10_000):
+                sheet.write(
+                    "".join(
+                        f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>{r % 977}</v>'
+                        "</c></row>"
+                        for r in range(start, min(start + 10_000, rows + 1))
+                    ).encode()
+                )
+            sheet.write(b"</sheetData></worksheet>")
+    return path
+
+
+def encrypted_pptx(path: Path) -> Path:
+    """A deck saved with the password ``secret`` (an OLE compound file, not a zip)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    from tests.support.documents import write_pptx
+
+    plain = write_pptx(path.with_name("plain-deck.tmp"), [("Secret plan", ["Words."], "")])
+    with plain.open("rb") as source, path.open("wb") as target:
+        OOXMLFile(source).encrypt("secret", target)
+    plain.unlink()
+    return path
+
+
+def locked_deck_beside_a_note(env: Env) -> None:
+    """A setup: ``work/deck/`` holding a password-protected deck and a good note."""
+    encrypted_pptx(env.file("deck/locked.pptx", b""))
+    env.file("deck/note.md", NOTE)
+
+
+def mail_with_big_attachment(env: Env) -> None:
+    """A setup: ``work/mail.eml`` whose attachment is 50 MB (the message about 67 MB)."""
+    from tests.support.documents import write_eml
+
+    scan = ("scan.pdf", os.urandom(BIG_BYTES), "application/pdf")
+    write_eml(env.work / "mail.eml", "Pier survey", SURVEY, attachments=[scan])
+
+
+SURVEY = "The survey found that the Varnholm pier was built in 1887 from granite."
+
+
+def ingest_measured(name: str) -> Callable[[Env], Outcome]:
+    """Ingest ``work/name``, recording the peak memory growth and the seconds it took."""
+
+    def run(env: Env) -> Outcome:
+        started = time.perf_counter()
+        with peak_rss_growth() as growth:
+            outcome = api_ingest(env, [env.work / name])
+        outcome.detail.update(rss_growth=growth[0], seconds=time.perf_counter() - started)
+        return outcome
+
+    return run
+
+
+def big_attachment_skipped(env: Env, outcome: Outcome) -> None:
+    """A check: the mail is indexed, its 50 MB attachment named and skipped, in bounded memory."""
+    (warning,) = outcome.detail["report"].warnings
+    assert warning.path == str(env.work.resolve() / "mail.eml" / "attachments" / "scan.pdf")
+    assert re.fullmatch(
+        r"attachment skipped: 50,000,000 bytes is over the limit of 25,000,000 bytes for an "
+        "attachment",
+        warning.message,
+    ), warning.message
+    assert outcome.detail["rss_growth"] < BIG_MEMORY_LIMIT, outcome.detail["rss_growth"]
+    has_document("mail.eml", "When was the Varnholm pier built?")(env, outcome)
+    assert not any("attachments" in d for d in load_version(env.index).documents)
+
+
+def million_rows_cut(env: Env, outcome: Outcome) -> None:
+    """A check: the million-row sheet is indexed up to the cell limit, said in the text and in
+    a warning, in seconds and bounded memory."""
+    (warning,) = outcome.detail["report"].warnings
+    assert warning.message.startswith("sheet 'Log' is cut: only its first 5,000 rows of about")
+    text = load_version(env.index).documents["readings.xlsx"].text
+    assert "Row 5000: Reading: 5000 | Level: 115" in text and "Row 5001:" not in text
+    assert "[This sheet is cut: only its first 5,000 rows of about 1,000,000 are indexed" in text
+    assert outcome.detail["seconds"] < 60 and outcome.detail["rss_growth"] < 500_000_000
+
+
+def mail_with_a_photo(env: Env) -> None:
+    """A setup: ``work/photo-mail.eml`` carrying a note and a HEIC photo (a type docqa does
+    not read)."""
+    from tests.support.documents import write_eml
+
+    photo = ("pier.heic", b"\x00\x00\x00\x18ftypheic" + bytes(64), "image/heic")
+    write_eml(env.work / "photo-mail.eml", "Pier photo", SURVEY, attachments=[photo])
+
+
+def mail_with_a_cut_picture(env: Env) -> None:
+    """A setup: ``work/scan-mail.eml`` carrying a note and a PNG cut in half (a type docqa
+    reads, by OCR, but damaged)."""
+    from tests.support.documents import write_eml
+
+    picture = ("scan.png", cut_png_bytes(), "image/png")
+    write_eml(env.work / "scan-mail.eml", "Pier scan", SURVEY, attachments=[picture])
+
+
+def cut_picture_skipped(env: Env, outcome: Outcome) -> None:
+    """A check: the mail is indexed and its damaged picture named as skipped, with the reason."""
+    (warning,) = outcome.detail["report"].warnings
+    assert warning.path.endswith("scan-mail.eml/attachments/scan.png")
+    assert warning.message.startswith("attachment skipped: damaged picture (OSError: ")
+    has_document("scan-mail.eml", "When was the Varnholm pier built?")(env, outcome)
+    assert not any("attachments" in d for d in load_version(env.index).documents)
+
+
+def photo_skipped(env: Env, outcome: Outcome) -> None:
+    """A check: the mail is indexed and its photo named as skipped, with the reason."""
+    (warning,) = outcome.detail["report"].warnings
+    assert warning.path.endswith("photo-mail.eml/attachments/pier.heic")
+    assert warning.message == "attachment skipped: unsupported file type '.heic'"
+    has_document("photo-mail.eml", "When was the Varnholm pier built?")(env, outcome)

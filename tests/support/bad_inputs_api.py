@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ingest.formats.packages import OLE_SIGNATURE
 from ingest.index.store import FORMAT_VERSION
 from retrieval import AskSettings
 from tests.support.bad_input_files import (
@@ -9,26 +10,37 @@ from tests.support.bad_input_files import (
     EMOJI,
     NOTE,
     RTL,
+    add_bomb_part,
     bad_utf8_name,
+    big_attachment_skipped,
     big_line,
     bomb_png,
     check_big,
     cut_in_half,
+    cut_picture_skipped,
     cut_png,
     edit_manifest,
     flate_bomb_pdf,
     has_document,
     ingest_big,
+    ingest_measured,
     ingest_then_empty_folder,
+    locked_deck_beside_a_note,
     lose,
+    mail_with_a_cut_picture,
+    mail_with_a_photo,
+    mail_with_big_attachment,
+    million_row_xlsx,
+    million_rows_cut,
     nested_html,
     only_corpus_left,
+    photo_skipped,
     read_only_index,
     unreadable_file,
     zip_bomb_docx,
 )
 from tests.support.bad_input_harness import Case, api_ask, api_ingest
-from tests.support.documents import write_encrypted_pdf, write_pdf
+from tests.support.documents import write_encrypted_pdf, write_pdf, write_pptx, write_xlsx
 from tests.support.fakes import FakeEmbedder
 
 INDEX_HELP = r"docqa ingest"
@@ -195,6 +207,85 @@ API_CASES = [
         r"[\d,]+ \([\d,]+ times\); refused as a possible zip bomb",
         # 60 MB of XML and 1 MB of stored noise: the whole package unpacks only ~60 times
         setup=lambda e: zip_bomb_docx(e.work / "padded.docx", megabytes=60, padding=1_000_000),
+    ),
+    Case(
+        "api-ingest-encrypted-pptx-beside-a-note",
+        lambda e: api_ingest(e, [e.work / "deck"]),
+        "rejected",
+        r"locked.pptx: the .pptx is encrypted and needs a password; save an unprotected copy",
+        setup=locked_deck_beside_a_note,
+        changes_index=True,
+        check=has_document("note.md"),
+    ),
+    Case(
+        "api-ingest-old-binary-office-file-as-pptx",
+        lambda e: api_ingest(e, [e.file("old.pptx", OLE_SIGNATURE + bytes(4096))]),
+        "rejected",
+        r"old.pptx: an old binary Office file \(.doc, .ppt or .xls\), not a .pptx package",
+    ),
+    Case(
+        "api-ingest-truncated-pptx",
+        lambda e: api_ingest(e, [e.work / "cut.pptx"]),
+        "rejected",
+        r"cut.pptx: not a readable .pptx file \(",
+        setup=lambda e: cut_in_half(write_pptx(e.work / "cut.pptx", [("Pier", [NOTE], "")])),
+    ),
+    Case(
+        "api-ingest-truncated-xlsx",
+        lambda e: api_ingest(e, [e.work / "cut.xlsx"]),
+        "rejected",
+        r"cut.xlsx: not a readable .xlsx file \(",
+        setup=lambda e: cut_in_half(write_xlsx(e.work / "cut.xlsx", {"S": [["Note", NOTE]]})),
+    ),
+    Case(
+        "api-ingest-zip-bomb-pptx",
+        lambda e: api_ingest(e, [e.work / "bomb.pptx"]),
+        "rejected",
+        r"bomb.pptx: the .pptx would unpack to 60,\d+,\d+ bytes .* refused as a possible zip bomb",
+        setup=lambda e: add_bomb_part(
+            write_pptx(e.work / "bomb.pptx", [("Pier", [NOTE], "")]), "ppt/slides/slide9.xml"
+        ),
+    ),
+    Case(
+        "api-ingest-zip-bomb-sheet-in-xlsx",
+        lambda e: api_ingest(e, [e.work / "bomb.xlsx"]),
+        "rejected",
+        r"bomb.xlsx: the .xlsx would unpack to 60,\d+,\d+ bytes .* refused as a possible zip bomb",
+        setup=lambda e: add_bomb_part(
+            write_xlsx(e.work / "bomb.xlsx", {"S": [["Note", NOTE]]}), "xl/worksheets/sheet2.xml"
+        ),
+    ),
+    Case(
+        "api-ingest-million-row-xlsx",
+        ingest_measured("readings.xlsx"),
+        "ingested",
+        setup=lambda e: million_row_xlsx(e.work / "readings.xlsx"),
+        changes_index=True,
+        check=million_rows_cut,
+    ),
+    Case(
+        "api-ingest-mail-with-50mb-attachment",
+        ingest_measured("mail.eml"),
+        "ingested",
+        setup=mail_with_big_attachment,
+        changes_index=True,
+        check=big_attachment_skipped,
+    ),
+    Case(
+        "api-ingest-mail-with-an-unreadable-attachment",
+        lambda e: api_ingest(e, [e.work / "photo-mail.eml"]),
+        "ingested",
+        setup=mail_with_a_photo,
+        changes_index=True,
+        check=photo_skipped,
+    ),
+    Case(
+        "api-ingest-mail-with-a-damaged-picture",
+        lambda e: api_ingest(e, [e.work / "scan-mail.eml"]),
+        "ingested",
+        setup=mail_with_a_cut_picture,
+        changes_index=True,
+        check=cut_picture_skipped,
     ),
     Case(
         "api-ingest-pdf-flate-bomb",

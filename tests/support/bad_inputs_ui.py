@@ -10,6 +10,7 @@ from tests.support.bad_input_files import (
     answer_json,
     big_line,
     edit_manifest,
+    encrypted_pptx,
     has_document,
     lose,
     original_upload_kept,
@@ -195,6 +196,12 @@ CHAT_CASES = [
         lambda e: chat_upload(e, [e.file("run.sh", "rm -rf /")]),
         "rejected",
         r"^run.sh: unsupported file type '.sh'",
+    ),
+    Case(
+        "chat-upload-encrypted-pptx",
+        lambda e: chat_upload(e, [encrypted_pptx(e.work / "locked.pptx")]),
+        "rejected",
+        r"^locked.pptx: the .pptx is encrypted and needs a password; save an unprotected copy",
     ),
     Case(
         "chat-upload-50mb-over-limit",

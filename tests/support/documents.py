@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,4 +84,85 @@ def write_docx(path: Path, items: Sequence[tuple[str, Any]], *, title: str = "")
                 for c, cell in enumerate(row):
                     table.cell(r, c).text = cell
     document.save(str(path))
+    return path
+
+
+def write_pptx(
+    path: Path, slides: Sequence[tuple[str, Sequence[str], str]], *, title: str = ""
+) -> Path:
+    """A deck with one slide per ``(title, body paragraphs, speaker notes)``: each paragraph
+    in a text box of its own, top to bottom, added bottom first (so shape order is not
+    reading order); an empty title leaves the slide without one, empty notes without notes."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    if title:
+        deck.core_properties.title = title
+    for slide_title, paragraphs, notes in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[5 if slide_title else 6])
+        if slide_title:
+            slide.shapes.title.text = slide_title
+        for n, paragraph in reversed(list(enumerate(paragraphs))):
+            box = slide.shapes.add_textbox(Inches(1), Inches(2 + n), Inches(8), Inches(1))
+            box.text_frame.text = paragraph
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+    deck.save(str(path))
+    return path
+
+
+def write_xlsx(
+    path: Path,
+    sheets: Mapping[str, Sequence[Sequence[Any]]],
+    *,
+    formats: dict[str, str] | None = None,
+) -> Path:
+    """A workbook of ``{sheet name: rows}``; ``formats`` gives number formats by cell, as
+    ``{"Sheet!B2": '#,##0 "euros"'}``."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+    for where, number_format in (formats or {}).items():
+        name, cell = where.split("!")
+        workbook[name][cell].number_format = number_format
+    workbook.save(str(path))
+    return path
+
+
+def write_eml(
+    path: Path,
+    subject: str,
+    body: str,
+    *,
+    html: str = "",
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+    sender: str = "Ana Berg <ana@example.org>",
+    to: str = "Council <council@example.org>",
+) -> Path:
+    """An e-mail message: a text/plain body (and an HTML alternative when ``html`` is given;
+    an empty ``body`` with ``html`` makes an HTML-only mail) and ``(file name, bytes, MIME
+    type)`` attachments."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = to
+    message["Date"] = "Tue, 03 Jun 2025 10:00:00 +0200"
+    if body:
+        message.set_content(body)
+        if html:
+            message.add_alternative(html, subtype="html")
+    else:
+        message.set_content(html, subtype="html")
+    for name, data, mime in attachments:
+        maintype, subtype = mime.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    path.write_bytes(message.as_bytes())
     return path

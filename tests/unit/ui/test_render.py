@@ -113,7 +113,14 @@ def test_an_answer_leads_with_its_sentence_and_citation_then_numbered_cards() ->
     assert lead.group(1).startswith("The summit was held in October 2024.")
     assert '<sup class="dq-cite">[1]</sup>' in lead.group(1) and "[2]" not in lead.group(1)
     assert html.index("[1]</span>") < html.index("[2]</span>")
-    assert "Intro › Dates" in html and "page 3" in html and "likely answers · 82%" in html
+    assert "page 3" in html and "likely answers · 82%" in html
+    # Cards are titled by their innermost heading, the path in the tooltip; the document's
+    # title is said once, above the cards, when all come from it.
+    titles = re.findall(r'<span class="dq-title" title="([^"]*)">([^<]*)</span>', html)
+    assert titles == [("Doc › Intro › Dates", "Dates"), ("Doc › Other", "Other")]
+    assert 'class="dq-sources-doc">· Doc</span>' in html and "dq-doc" not in html.replace(
+        "dq-sources-doc", ""
+    )
     assert "related · 4%" in html
     assert "0.5000" not in html and "0.2500" not in html  # never the fused score
     assert html.count("<details") == 2 and html.count(" open>") == 1  # first card expanded
@@ -218,8 +225,14 @@ def test_with_its_turn_an_answer_links_citations_and_titles_to_the_viewer() -> N
     top = _passage(text, start=0, highlights=((0, len(text)),), doc_id="a<b>.md")
     other = _passage("Other words.", start=90, highlights=((90, 102),))
     html = render_answer(_answer(top, other), turn=3)
-    assert '<sup class="dq-cite"><a class="dq-open" href="?turn=3&amp;n=1">[1]</a></sup>' in html
-    assert '<a class="dq-open" href="?turn=3&amp;n=2">Doc</a>' in html
+    # The link names the passage's turn and number (the viewer beside the chat, with the
+    # answer's other passages) and its document and offsets (a new tab, no conversation).
+    cite = re.search(r'<sup class="dq-cite"><a class="dq-open" href="([^"]*)">\[1\]</a>', html)
+    assert cite is not None
+    assert cite.group(1) == "?doc=a%3Cb%3E.md&amp;start=0&amp;end=36&amp;hl=0-36&amp;turn=3&amp;n=1"
+    assert '&amp;turn=3&amp;n=2">Part</a>' in html
+    # Two documents: each card names its own, and no title is said above the cards.
+    assert html.count('<span class="dq-doc">Doc</span>') == 2 and "dq-sources-doc" not in html
     assert "a<b>" not in html  # the document id is in no attribute, only escaped in copy text
     assert html.count('class="dq-copy"') == 1
     plain = render_answer(_answer(top, other))
@@ -248,3 +261,21 @@ def test_the_copy_text_is_the_sentence_and_its_citations_as_markdown() -> None:
     ]
     assert passage_link(first) == f"?doc=r.pdf&start=0&end={first.end}&hl=7-{7 + len(sentence)}"
     assert copy_markdown(_answer(first, abstained=True)) == ""
+
+
+def test_a_slide_is_cited_as_a_slide_and_a_pdf_page_as_a_page() -> None:
+    from dataclasses import replace
+
+    from ui.terminal import format_answer
+
+    sentence = "The pier costs 12,000 euros."
+    slide = replace(
+        _passage(sentence, start=0, highlights=((0, len(sentence)),), page=3, doc_id="d.pptx"),
+        format="pptx",
+    )
+    page = replace(slide, doc_id="r.pdf", format="pdf")
+    for passage, label in ((slide, "slide 3"), (page, "page 3")):
+        answer = _answer(passage)
+        assert f'<span class="dq-page">{label}</span>' in render_answer(answer)
+        assert f", {label}: <" in copy_markdown(answer)
+        assert f", {label} | chars" in format_answer(answer)

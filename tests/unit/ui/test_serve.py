@@ -110,14 +110,37 @@ def test_cli_passes_auth_and_the_upload_limit(monkeypatch: pytest.MonkeyPatch) -
         assert main(["serve", "--max-upload-mb", bad]) == 2
 
 
-def test_serve_loads_the_index_once_and_launches_locally_with_the_login(
-    monkeypatch: pytest.MonkeyPatch, fake_index: Path
+def test_serve_warms_up_then_serves_the_chat_and_the_api_where_asked_with_the_login(
+    monkeypatch: pytest.MonkeyPatch, fake_index: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import socket
+
     import gradio as gr
 
-    launched: list[dict[str, Any]] = []
-    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: launched.append(kwargs))
-    monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)
+    from ui import listener
+
+    bound: list[tuple[str, int]] = []
+    served: list[Any] = []
+
+    def fake_bind(host: str, port: int) -> socket.socket:
+        bound.append((host, port))
+        return socket.socket()
+
+    def fake_run(app: Any, sock: socket.socket, *, on_ready: Any) -> None:
+        served.append(app)
+        sock.close()
+        on_ready(43210)
+
+    mounted: list[dict[str, Any]] = []
+    real_mount = gr.mount_gradio_app
+
+    def mount(*args: Any, **kwargs: Any) -> Any:
+        mounted.append(kwargs)
+        return real_mount(*args, **kwargs)
+
+    monkeypatch.setattr(gr, "mount_gradio_app", mount)
+    monkeypatch.setattr(listener, "bind", fake_bind)
+    monkeypatch.setattr(listener, "run", fake_run)
     server.serve(
         Settings(index=fake_index),
         host="127.0.0.1",
@@ -125,10 +148,27 @@ def test_serve_loads_the_index_once_and_launches_locally_with_the_login(
         auth=("ann", "secret"),
         max_upload_mb=3,
     )
-    (kwargs,) = launched
-    assert kwargs["server_name"] == "127.0.0.1" and kwargs["server_port"] == 9999
-    assert kwargs["auth"] == ("ann", "secret")
-    assert kwargs["share"] is False and kwargs["ssr_mode"] is False
-    assert kwargs["quiet"] is True  # no "set share=True" hint for people who cannot use it
-    assert kwargs["state_session_capacity"] == MAX_SESSIONS  # memory bounded by sessions
+    assert bound == [("127.0.0.1", 9999)]
+    assert f"docqa: serving {fake_index} on http://127.0.0.1:43210" in capsys.readouterr().err
+    (app,) = served
+    assert {"/v1/ask", "/v1/documents"} <= set(app.openapi()["paths"])
+    (kwargs,) = mounted
+    assert kwargs["path"] == "/" and kwargs["auth"] == ("ann", "secret")
+    assert kwargs["ssr_mode"] is False and kwargs["show_error"] is False
+    assert kwargs["max_file_size"] == 7_000_000  # twice the 3 MB limit, plus 1 MB
     assert kwargs["css"] and kwargs["theme"] is not None
+    blocks = next(route.app.blocks for route in app.routes if getattr(route, "path", None) == "")
+    assert blocks.state_session_capacity == MAX_SESSIONS  # memory bounded by sessions
+    assert blocks.auth == [("ann", "secret")]
+
+
+def test_serving_a_taken_port_fails_with_the_os_reason() -> None:
+    from ui import listener
+
+    with listener.bind("127.0.0.1", 0) as taken:
+        port = taken.getsockname()[1]
+        assert listener.FIRST_PORT <= port < listener.FIRST_PORT + listener.N_PORTS
+        with pytest.raises(OSError, match="in use"):
+            listener.bind("127.0.0.1", port)
+        with listener.bind("127.0.0.1", 0) as other:  # --port 0 moves on to the next free one
+            assert other.getsockname()[1] != port

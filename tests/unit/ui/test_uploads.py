@@ -137,3 +137,21 @@ def test_ingest_uploads_reports_added_unchanged_updated_and_rejected(
     good.write_text("# Lighthouse\n\nThe lighthouse was built in 1888.")
     changed = ingest_uploads([good], fake_index, max_bytes=10_000, embedder=fake_embedder)
     assert [(o.name, o.status) for o in changed] == [("lighthouse.md", "updated")]
+
+
+def test_an_uploaded_mail_is_added_with_what_was_left_out_of_it(
+    tmp_path: Path, fake_index: Path, fake_embedder: FakeEmbedder
+) -> None:
+    from tests.support.documents import write_eml
+
+    attachments = [
+        ("survey.txt", b"The pier rests on forty oak piles.", "text/plain"),
+        ("pier.heic", b"\x00\x00\x00\x18ftypheic" + bytes(40), "image/heic"),
+    ]
+    mail = write_eml(tmp_path / "mail.eml", "Pier survey", "See attached.", attachments=attachments)
+    (outcome,) = ingest_uploads([mail], fake_index, max_bytes=100_000, embedder=fake_embedder)
+    assert (outcome.name, outcome.status) == ("mail.eml", "added")
+    assert (
+        outcome.reason == "attachments/pier.heic: attachment skipped: unsupported file type '.heic'"
+    )
+    assert "mail.eml/attachments/survey.txt" in load_version(fake_index).documents

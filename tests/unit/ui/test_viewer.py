@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,27 @@ def test_the_passage_is_shaded_the_sentence_marked_and_there_is_one_scroll_targe
     assert html.endswith(" After it.")
 
 
+def test_markdown_heading_lines_are_shown_as_headings_and_code_stays_text() -> None:
+    from ingest.formats.markdown import parse_markdown
+
+    text = (
+        "# Field notes\n\nThe first paragraph.\n\n## Beyond the <river> ##\n\n"
+        "Second part.\n\n```\n# not a heading, a comment in code\n```\n\n### Last\n\nEnd.\n"
+    )
+    document = parse_markdown(Path("notes.md"), "notes.md", text)
+    start = text.index("Second part.")
+    html = marked_text(text, (0, len(text)), _located(document, start, start + 12))
+    assert '<span class="dq-vmarks" aria-hidden="true"># </span>' in html
+    assert '<span class="dq-vh dq-vh1">Field notes</span>' in html
+    assert '<span class="dq-vmarks" aria-hidden="true">## </span>' in html
+    assert '<span class="dq-vh dq-vh2">Beyond the &lt;river&gt;</span>' in html
+    assert '<span class="dq-vh dq-vh3">Last</span>' in html
+    assert "# not a heading, a comment in code" in html and html.count("dq-vh ") == 3
+    # The same text as plain text is not Markdown: no headings.
+    plain = replace(document, format="txt")
+    assert "dq-vh" not in marked_text(text, (0, len(text)), _located(plain, start, start + 12))
+
+
 def test_a_long_document_sends_only_the_window_around_the_passage() -> None:
     filler = "Routine entry about rope and tar in the harbour stores.\n"
     text = filler * 50_000 + "The ferry ran aground.\n" + filler * 50_000  # about 5.6 MB
@@ -216,7 +238,12 @@ def test_a_chat_link_opens_a_passage_of_the_conversation(pdf_index: tuple[Path, 
     assert found.siblings == answer.passages
     html = render_viewer(found)
     assert f"passage 1 of {len(answer.passages)}" in html
-    assert 'href="?turn=0&amp;n=2"' in html  # next passage of the same answer
+    second = answer.passages[1]  # the next passage of the same answer, also in a new tab
+    nxt = re.search(r'<a class="dq-open dq-next" href="([^"]*)"', html)
+    assert nxt is not None and nxt.group(1).startswith(
+        f"?doc={second.doc_id}&amp;start={second.start}&amp;end={second.end}"
+    )
+    assert nxt.group(1).endswith("&amp;turn=0&amp;n=2")
     shared = re.search(r'class="dq-share" href="([^"]+)"', html)
     assert shared is not None and "turn" not in shared.group(1)
     assert parse_link(shared.group(1).replace("&amp;", "&")) == Place(
@@ -328,3 +355,21 @@ def test_a_page_link_opens_the_page_and_its_text_starts_there(
     assert as_text.count("dq-vtarget") == 1
     assert re.search(r'<span class="dq-vtarget"></span>' + re.escape(first_words), as_text)
     assert "dq-vpassage" not in as_text
+
+
+def test_a_deck_is_shown_as_text_with_its_slide_named(tmp_path: Path) -> None:
+    from tests.support.documents import write_pptx
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_pptx(docs / "d.pptx", [("Intro", ["Welcome."], ""), ("Budget", ["Pier: 12,000."], "")])
+    index = tmp_path / "index"
+    ingest([docs], index=index, embedder=FakeEmbedder())
+    version = load_version(index)
+    offset = version.documents["d.pptx"].text.index("Pier")
+    found = locate(Place("d.pptx", offset), version)
+    assert found.page == 2 and found.view == "text"
+    html = render_viewer(found)
+    assert '<span class="dq-vpage">slide 2</span>' in html and "dq-pdfpage" not in html
+    with pytest.raises(InvalidInputError, match=r"has no slide 9 \(2 slides\)"):
+        locate(Place("d.pptx", page=9), version)

@@ -1,4 +1,5 @@
-"""Ingesting scanned documents: pictures read once, boxes kept in the index, OCR off."""
+"""Ingesting scanned documents: pictures read once, boxes kept in the index, OCR off, a
+mail's attached picture read like a file."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import os
 from pathlib import Path
 
 from ingest.formats.ocr.reader import OcrSettings
-from ingest.index.store import load_version
+from ingest.index.store import current_version_path, load_version, read_manifest
 from ingest.sync.pipeline import Ingestor, ingest
+from tests.support.documents import write_eml
 from tests.support.fakes import FakeEmbedder
 from tests.support.scans import CountingEngine, png_bytes, scan, scanned_pdf
 
@@ -69,3 +71,53 @@ def test_with_ocr_off_pictures_are_rejected_and_the_rest_ingested(tmp_path: Path
         "photo.png": "a picture is read by OCR, and OCR is off",
         "survey.pdf": "no text to index (no text layer, and OCR is off)",
     }
+
+
+def mail_with_a_photo(root: Path) -> Path:
+    notice = png_bytes(scan(["A photographed notice about the ferry."]))
+    root.mkdir()
+    return write_eml(
+        root / "mail.eml",
+        "Ferry notice",
+        "The notice is attached.",
+        attachments=[("notice.png", notice, "image/png")],
+    )
+
+
+def test_a_picture_attached_to_a_mail_is_read_by_ocr_and_kept_with_its_boxes(
+    tmp_path: Path,
+) -> None:
+    mail_with_a_photo(tmp_path / "docs")
+    engine = CountingEngine()
+    index = tmp_path / "index"
+    settings = OcrSettings(engine=engine)
+    report = ingest([tmp_path / "docs"], index=index, embedder=FakeEmbedder(), ocr=settings)
+    picture_id = "mail.eml/attachments/notice.png"
+    assert sorted(report.added) == ["mail.eml", picture_id] and report.warnings == ()
+    assert engine.calls == 1
+    picture = load_version(index).documents[picture_id]
+    assert picture.format == "image" and [b.page for b in picture.boxes] == [1]
+    (box,) = picture.boxes
+    assert picture.text[box.start : box.end].startswith("A scanned page of")
+    entry = read_manifest(current_version_path(index)).documents[picture_id]
+    assert entry["parent"] == "mail.eml"
+    again = ingest([tmp_path / "docs"], index=index, embedder=FakeEmbedder(), ocr=settings)
+    assert sorted(again.unchanged) == ["mail.eml", picture_id] and engine.calls == 1
+
+
+def test_with_ocr_off_a_mails_picture_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    mail = mail_with_a_photo(tmp_path / "docs")
+    engine = CountingEngine()
+    report = ingest(
+        [mail],
+        index=tmp_path / "index",
+        embedder=FakeEmbedder(),
+        ocr=OcrSettings(enabled=False, engine=engine),
+    )
+    assert report.added == ("mail.eml",) and report.rejected == () and engine.calls == 0
+    assert [(w.path, w.message) for w in report.warnings] == [
+        (
+            str(mail / "attachments" / "notice.png"),
+            "attachment skipped: a picture is read by OCR, and OCR is off",
+        )
+    ]
