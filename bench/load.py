@@ -7,6 +7,10 @@ waits for the answer and asks again. Prints requests served, errors, latency per
 and the server's resident memory before and after the measured load (and every ~5 s).
 
     python -m bench.load [--users 20] [--seconds 60] [--warmup 15] [--index DIR] [--json]
+    python -m bench.load --part viewer [--viewer-requests 2000] [--long-opens 300]
+
+``--part viewer`` (or ``all``) measures the document viewer instead (or too), in Chromium: see
+:mod:`bench.viewer_load` (the index then also holds a 2.3 MB Markdown ledger).
 
 Loopback only; nothing leaves the machine. Figures, not pass/fail: the targets (no error,
 memory growth within 10%) are printed next to the results.
@@ -31,6 +35,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.viewer_load import (
+    BIG_NAME,
+    article_places,
+    big_document,
+    drive_viewer,
+    viewer_report,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = (
     "When was the 16th BRICS summit held?",
@@ -43,6 +55,7 @@ QUESTIONS = (
     "What did the Astana summit decide?",
 )
 RSS_GROWTH_TARGET = 0.10
+ARTICLE = "kazakhstan-brics-refusal.md"
 
 
 @dataclass
@@ -101,11 +114,11 @@ def _ready(url: str) -> bool:
         return False
 
 
-def build_index(index: Path) -> None:
-    """Index the bundled corpus with the real model (``docqa ingest``)."""
-    command = [sys.executable, "-m", "ui.cli", "ingest", str(ROOT / "corpus"), "--index"]
+def build_index(index: Path, *extra: Path) -> None:
+    """Index the bundled corpus (and ``extra`` files) with the real model (``docqa ingest``)."""
+    command = [sys.executable, "-m", "ui.cli", "ingest", str(ROOT / "corpus"), *map(str, extra)]
     subprocess.run(
-        [*command, str(index), "--json"],
+        [*command, "--index", str(index), "--json"],
         cwd=ROOT,
         env=_env(),
         check=True,
@@ -262,19 +275,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds, not measured")
     parser.add_argument("--index", help="an existing index (default: build one of corpus/)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--part", choices=("ask", "viewer", "all"), default="ask")
+    parser.add_argument("--viewer-requests", type=int, default=2000)
+    parser.add_argument("--viewer-sessions", type=int, default=4)
+    parser.add_argument("--long-opens", type=int, default=300)
     args = parser.parse_args(argv)
     if not (1 <= args.users <= 100 and 1 <= args.seconds <= 600 and 0 <= args.warmup <= 600):
         parser.error("--users must be 1..100, --seconds 1..600 and --warmup 0..600")
+    if not (1 <= args.viewer_sessions <= 50 and args.viewer_requests >= 0 <= args.long_opens):
+        parser.error("--viewer-sessions must be 1..50; the counts must not be negative")
+    viewer = args.part in ("viewer", "all")
+    results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="docqa-load-") as scratch:
         index = Path(args.index) if args.index else Path(scratch) / "index"
+        big_length = 0
+        if viewer:
+            big_length = big_document(Path(scratch) / BIG_NAME)
         if not args.index:
             print("building the index of corpus/ with the real model...", file=sys.stderr)
-            build_index(index)
+            build_index(index, *([Path(scratch) / BIG_NAME] if viewer else []))
         with running_server(index, Path(scratch) / "server.log") as (process, url):
-            print(f"serving on {url}; {args.users} users for {args.seconds:g} s", file=sys.stderr)
-            figures = drive(url, args.users, args.seconds, args.warmup, process.pid)
-            figures.warmup = args.warmup
-    print(json.dumps(asdict(figures)) if args.json else report(figures))
+            if args.part in ("ask", "all"):
+                print(
+                    f"serving on {url}; {args.users} users for {args.seconds:g} s", file=sys.stderr
+                )
+                figures = drive(url, args.users, args.seconds, args.warmup, process.pid)
+                figures.warmup = args.warmup
+                results["ask"] = figures
+            if viewer:
+                print(f"serving on {url}; the viewer in Chromium", file=sys.stderr)
+                results["viewer"] = drive_viewer(
+                    url,
+                    article_places(index, ARTICLE),
+                    doc_id=ARTICLE,
+                    big_length=big_length,
+                    requests=args.viewer_requests,
+                    sessions=args.viewer_sessions,
+                    long_opens=args.long_opens,
+                    rss=lambda: _rss_mb(process.pid),
+                )
+    if args.json:
+        print(json.dumps({part: asdict(figures) for part, figures in results.items()}))
+    else:
+        texts = [report(results["ask"])] if "ask" in results else []
+        texts += [viewer_report(results["viewer"])] if "viewer" in results else []
+        print("\n\n".join(texts))
     return 0
 
 

@@ -9,7 +9,7 @@ follow-up question is read with, and what the viewer's citation links point into
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,13 @@ from retrieval.types import Answer
 from ui import render
 from ui.links import parse_link, parse_place
 from ui.script import OPEN_JS, SHOW_QUESTION_JS, SHOW_VIEWER_JS
-from ui.uploads import DEFAULT_MAX_UPLOAD_MB, UploadOutcome, ingest_uploads, megabytes_to_bytes
+from ui.uploads import (
+    DEFAULT_MAX_UPLOAD_MB,
+    UploadOutcome,
+    ingest_uploads,
+    megabytes_to_bytes,
+    shown_progress,
+)
 from ui.viewer import locate, render_viewer, render_viewer_error
 
 #: Example questions, shown when the index holds the bundled document they are about. None is
@@ -157,22 +163,6 @@ def viewer_html(
         return render_viewer_error(str(exc))
 
 
-def _progress_factory(progress: Any) -> Callable[[int, str], Callable[[int], None]]:
-    """Adapt a ``gr.Progress`` to the ingest pipeline's progress factory."""
-
-    def factory(total: int, label: str) -> Callable[[int], None]:
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            progress((min(done, total), total), desc=label)
-
-        return advance
-
-    return factory
-
-
 def build_app(settings: ChatSettings) -> Any:
     """The Gradio Blocks app; pass :data:`ui.style.CSS` and the theme to ``launch()``."""
     index_dir = settings.index_dir
@@ -247,7 +237,7 @@ def build_app(settings: ChatSettings) -> Any:
             return (gr.update(), *refresh_documents(), None)
         progress(0, desc="saving")
         try:
-            outcomes = settings.ingest_uploads(files, progress=_progress_factory(progress))
+            outcomes = settings.ingest_uploads(files, progress=shown_progress(progress))
             status = render.render_uploads(outcomes)
         except DocqaError as exc:
             status = render.render_error(str(exc))
@@ -318,7 +308,10 @@ def build_app(settings: ChatSettings) -> Any:
                     close_btn = gr.Button(
                         "Close", size="sm", scale=0, min_width=70, elem_id="dq-viewer-close"
                     )
-                viewer = gr.HTML(elem_id="dq-viewer")
+                # Never an event's output: the page's script moves each place's HTML here from
+                # the hidden carrier below (Gradio keeps every output's last value in the
+                # session, so the carrier is emptied once its HTML is shown).
+                gr.HTML('<div class="dq-viewer-slot"></div>', elem_id="dq-viewer")
             with gr.Column(scale=1, min_width=300, elem_id="dq-side") as side_col:
                 with gr.Accordion("Search", open=True):
                     doc_filter = gr.Dropdown(
@@ -361,6 +354,7 @@ def build_app(settings: ChatSettings) -> Any:
         answers = gr.State([])  # this conversation's Answers, oldest first
         # Hidden: the page's script puts a clicked link's query here and presses the button.
         link_box = gr.Textbox(visible="hidden", elem_id="dq-viewer-link")
+        carrier = gr.Textbox(visible="hidden", elem_id="dq-viewer-carrier")
         open_btn = gr.Button("Open", visible="hidden", elem_id="dq-viewer-open")
         private: dict[str, Any] = {"api_visibility": "private"}
         asked = [pending, chatbot, k_slider, mode_radio, doc_filter, answers]
@@ -386,12 +380,19 @@ def build_app(settings: ChatSettings) -> Any:
             queue=False,
             **private,
         )
-        viewer_outputs = [viewer, viewer_col, side_col]
-        open_btn.click(
-            open_viewer, [link_box, answers], viewer_outputs, js=OPEN_JS, **private
-        ).then(None, js=SHOW_VIEWER_JS, **private)
+        viewer_outputs = [carrier, viewer_col, side_col]
+
+        def shown(event: Any) -> None:
+            # The viewer's HTML into view, then out of the session's memory.
+            event.then(None, js=SHOW_VIEWER_JS, **private).then(
+                lambda: "", None, carrier, queue=False, **private
+            )
+
+        shown(
+            open_btn.click(open_viewer, [link_box, answers], viewer_outputs, js=OPEN_JS, **private)
+        )
         close_btn.click(close_viewer, None, [viewer_col, side_col], queue=False, **private)
-        app.load(open_shared, None, viewer_outputs, **private)
+        shown(app.load(open_shared, None, viewer_outputs, **private))
         files.upload(upload, [files], [upload_status, doc_filter, doc_list, files], **private)
         app.load(refresh_documents, None, [doc_filter, doc_list], **private)
         gr.api(ask_endpoint, api_name="ask")

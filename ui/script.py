@@ -11,8 +11,10 @@ scrolling the viewer to its passage.
   clipboard, with links written ``<?doc=...>`` (or a bare ``?doc=...``) made absolute on the
   page's own address; it says "Copied" for two seconds.
 - Each time the viewer opens (:data:`SHOW_VIEWER_JS`, also when it reopens the same place),
-  its body scrolls so that the ``dq-vtarget`` element (the passage's start, or the sentence's
-  box on a PDF page) is a quarter down its visible height.
+  the place's HTML is moved from the hidden ``#dq-viewer-carrier`` box into the viewer (the
+  server then empties the carrier, so no session keeps a viewer's HTML), and the viewer's
+  body scrolls so that the ``dq-vtarget`` element (the passage's start, or the sentence's box
+  on a PDF page) is a quarter down its visible height.
 - The chat does not follow the bottom of a new answer: :data:`SHOW_QUESTION_JS` scrolls it so
   that the last question, and under it the start of its answer, are at the top.
 """
@@ -97,6 +99,12 @@ SCRIPT = r"""
     if (image && !image.complete) image.addEventListener('load', scroll, { once: true });
   };
   window.dqShowViewer = () => {
+    const carrier = document.querySelector('#dq-viewer-carrier textarea');
+    const slot = document.querySelector('#dq-viewer .dq-viewer-slot');
+    if (carrier && slot && carrier.value) {
+      slot.innerHTML = carrier.value;  // HTML docqa wrote, every document text escaped
+      carrier.value = '';
+    }
     for (const body of document.querySelectorAll('#dq-viewer .dq-vbody')) {
       body.classList.add('dq-scrolled');
       scrollViewer(body);

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +21,7 @@ from tests.support.browser import BRICS, ChatPage, chromium, server_env
 from tests.support.fakes import FakeEmbedder
 from tests.support.paths import CORPUS
 from tests.support.servers import served
+from ui.pdf_page import MAX_PIXELS, MAX_SIDE_PX
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -35,13 +37,28 @@ converted to electricity in 1931, and the last keeper left the tower in 1968.
 PHONE = {"width": 390, "height": 844}
 
 
+def _thin_pdf(path: Path) -> None:
+    """A PDF whose second page is a strip 3 points wide and 2,000 high (a page of that shape
+    once rendered at the chat's width took gigabytes)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 14, "Survey of the harbour wall. The strip on the next page is a tally.")
+    pdf.add_page(format=(3, 2000))
+    pdf.output(str(path))
+
+
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``docqa serve`` (fake embedder) over the article and a short history."""
+    """``docqa serve`` (fake embedder) over the article, a short history and a PDF with a
+    page of an absurd shape."""
     root = tmp_path_factory.mktemp("everyday")
     docs = root / "docs"
     docs.mkdir()
     (docs / "lighthouse.md").write_text(LIGHTHOUSE_DOC, encoding="utf-8")
+    _thin_pdf(docs / "thin.pdf")
     index = root / "index"
     ingest([CORPUS, docs], index=index, embedder=FakeEmbedder())
     command = [sys.executable, "-m", "tests.support.fake_cli", "serve", "--index", str(index)]
@@ -254,3 +271,18 @@ def test_a_citation_opens_its_place_in_a_new_tab(chat: ChatPage) -> None:
     middle.wait_for_load_state("domcontentloaded")
     expect(middle.locator("#dq-viewer .dq-vtext mark").first).to_have_text(sentence)
     middle.close()
+
+
+def test_a_page_of_an_absurd_shape_is_shown_within_the_pixel_caps(chat: ChatPage) -> None:
+    from playwright.sync_api import expect
+
+    chat.open("?doc=thin.pdf&pg=2&show=page")
+    image = chat.page.locator("#dq-viewer .dq-pdfpage img")
+    expect(image).to_be_visible()
+    expect(chat.page.locator("#dq-viewer .dq-vcaption")).to_have_text("page 2 of 2")
+    width, height = image.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+    assert width >= 1 and max(width, height) <= MAX_SIDE_PX
+    assert width * height <= MAX_PIXELS * 1.01  # pdfium rounds each side up
+    # The server still serves other people: another page view answers after it.
+    chat.open("?doc=thin.pdf&pg=1&show=page")
+    expect(chat.page.locator("#dq-viewer .dq-vcaption")).to_have_text("page 1 of 2")

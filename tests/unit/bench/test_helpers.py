@@ -90,3 +90,16 @@ def test_reliability_measures_the_gap_between_shown_and_right() -> None:
     assert figures["ece"] == pytest.approx(0.5 * 0.45 + 0.5 * 0.05)
     assert figures["likely_right"] == pytest.approx(0.5)
     assert figures["likely_cards"] == 10
+
+
+def test_the_viewer_loads_long_document_is_markdown_of_the_size_asked(tmp_path: Path) -> None:
+    from bench.viewer_load import big_document
+
+    path = tmp_path / "big.md"
+    length = big_document(path, size=50_000)
+    text = path.read_text(encoding="utf-8")
+    assert len(text) == length and 50_000 <= length < 50_500
+    assert text.startswith("# Harbour ledger\n\n## Year 1800\n\n")
+    assert text.count("\n## Year ") == len(
+        set(line for line in text.splitlines() if line.startswith("## "))
+    )

@@ -15,6 +15,7 @@ from ui.uploads import (
     megabytes_to_bytes,
     sanitize_filename,
     save_uploads,
+    shown_progress,
 )
 
 
@@ -155,3 +156,11 @@ def test_an_uploaded_mail_is_added_with_what_was_left_out_of_it(
         outcome.reason == "attachments/pier.heic: attachment skipped: unsupported file type '.heic'"
     )
     assert "mail.eml/attachments/survey.txt" in load_version(fake_index).documents
+
+
+def test_the_shown_progress_counts_each_step_and_stops_at_the_total() -> None:
+    shown: list[tuple[tuple[int, int], str]] = []
+    advance = shown_progress(lambda value, desc: shown.append((value, desc)))(3, "embedding")
+    for n in (1, 1, 5):
+        advance(n)
+    assert shown == [((1, 3), "embedding"), ((2, 3), "embedding"), ((3, 3), "embedding")]

@@ -13,7 +13,7 @@ ever pickled.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,9 +207,12 @@ class KeyedCollection:
             found.update(int(r["pk"]) for r in rows)
         return np.array([int(k) in found for k in keys], dtype=bool)
 
-    def delete_keys(self, keys: np.ndarray) -> None:
-        """Remove the rows of ``keys``."""
+    def delete_keys(self, keys: np.ndarray, before: Callable[[], None] | None = None) -> None:
+        """Remove the rows of ``keys``; ``before`` is called before each request (raising
+        stops the removal)."""
         for batch in batches(np.asarray(keys, dtype=np.int64)):
+            if before is not None:
+                before()
             self._call(self._client.delete, self.collection, ids=batch.tolist())
 
     def keys(self) -> np.ndarray:
@@ -228,10 +231,11 @@ class KeyedCollection:
         finally:
             iterator.close()
 
-    def retain(self, keep: np.ndarray) -> int:
-        """Remove every row whose key is not in ``keep``; returns how many were removed."""
+    def retain(self, keep: np.ndarray, before: Callable[[], None] | None = None) -> int:
+        """Remove every row whose key is not in ``keep``; returns how many were removed
+        (``before`` as for :meth:`delete_keys`)."""
         stale = np.setdiff1d(self.keys(), np.asarray(keep, dtype=np.int64))
-        self.delete_keys(stale)
+        self.delete_keys(stale, before)
         return len(stale)
 
     def count(self) -> int:

@@ -17,7 +17,7 @@ import base64
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from io import BytesIO
 from typing import Any
 
@@ -92,8 +92,11 @@ class MilvusFiles:
             self.collection, schema=schema, index_params=params, consistency_level="Strong"
         )
 
-    def put(self, scope: str, name: str, data: bytes) -> None:
-        """Store ``data`` as file ``name`` of ``scope`` (replacing a file of that name)."""
+    def put(
+        self, scope: str, name: str, data: bytes, before: Callable[[], None] | None = None
+    ) -> None:
+        """Store ``data`` as file ``name`` of ``scope`` (replacing a file of that name);
+        ``before`` is called before each request (raising stops the upload)."""
         parts = [data[i : i + PART_BYTES] for i in range(0, len(data), PART_BYTES)]
         header = json.dumps({"size": len(data), "parts": len(parts)})
         rows = [self._row(scope, name, -1, header)]
@@ -102,6 +105,8 @@ class MilvusFiles:
             for i, p in enumerate(parts)
         ]
         for lo in range(0, len(rows), _PARTS_PER_REQUEST):
+            if before is not None:
+                before()
             self._call(self._client.upsert, self.collection, rows[lo : lo + _PARTS_PER_REQUEST])
 
     @staticmethod
@@ -157,11 +162,13 @@ class MilvusFiles:
             raise CorruptIndexError(f"{self.collection}: file {scope}/{name} is damaged")
         return data
 
-    def put_array(self, scope: str, name: str, array: np.ndarray) -> None:
-        """Store an array as a ``.npy`` file (no pickle)."""
+    def put_array(
+        self, scope: str, name: str, array: np.ndarray, before: Callable[[], None] | None = None
+    ) -> None:
+        """Store an array as a ``.npy`` file (no pickle; ``before`` as for :meth:`put`)."""
         buffer = BytesIO()
         np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-        self.put(scope, name, buffer.getvalue())
+        self.put(scope, name, buffer.getvalue(), before)
 
     def get_array(self, scope: str, name: str) -> np.ndarray:
         """An array :meth:`put_array` stored."""
@@ -215,13 +222,23 @@ class MilvusFiles:
         finally:
             iterator.close()
 
-    def delete(self, scope: str, names: Sequence[str] | None = None) -> None:
-        """Remove files of ``scope`` (all of them when ``names`` is None)."""
+    def delete(
+        self,
+        scope: str,
+        names: Sequence[str] | None = None,
+        before: Callable[[], None] | None = None,
+    ) -> None:
+        """Remove files of ``scope`` (all of them when ``names`` is None); ``before`` is
+        called before each request (raising stops the removal)."""
         where = f"scope == {json.dumps(scope)}"
         if names is None:
+            if before is not None:
+                before()
             self._call(self._client.delete, self.collection, filter=where)
             return
         for lo in range(0, len(names), 500):
+            if before is not None:
+                before()
             batch = json.dumps(list(names[lo : lo + 500]), ensure_ascii=False)
             self._call(self._client.delete, self.collection, filter=f"{where} and name in {batch}")
 

@@ -15,13 +15,15 @@ all: given the URI and the collection it reads Milvus's ``CURRENT``
 
 As in a local index the version before the live one is kept (its files and the rows it
 lists) for readers still using it; everything else is removed after each switch. Writers on
-any machine take turns by a lease in Milvus (:mod:`ingest.index.backends.milvus.lease`).
+any machine take turns by a lease in Milvus (:mod:`ingest.index.backends.milvus.lease`); a
+writer that can no longer prove it holds the lease switches nothing and removes nothing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,7 @@ from ingest.errors import CorruptIndexError
 from ingest.index.backends.milvus.chunks import ChunkCollection
 from ingest.index.backends.milvus.connect import check_uri, connect
 from ingest.index.backends.milvus.files import TEXT_SCOPE, MilvusFiles
+from ingest.index.backends.milvus.held import HeldLease, LeaseLostError, held_lease
 from ingest.index.backends.milvus.lease import writer_lease
 from ingest.index.backends.milvus.reading import open_chunks_only, open_resident, read_live
 from ingest.index.backends.milvus.rows import SectionCollection, UnitCollection
@@ -50,6 +53,8 @@ from ingest.index.backends.protocol import VersionContent, version_name
 from ingest.index.backends.settings import BACKEND_FILE, read_backend_file
 from ingest.index.durable import current_name, fsync_tree, point_current
 from ingest.index.manifest import IndexVersion, Manifest, Stamp
+
+_log = logging.getLogger(__name__)
 
 
 def is_resident(info: dict[str, Any]) -> bool:
@@ -89,10 +94,21 @@ class MilvusStore:
         numbers = [*taken, int(live) if live and live.isdigit() else 0]
         return version_name(max(numbers, default=0) + 1)
 
+    def _held(self) -> HeldLease:
+        return held_lease(check_uri(self.uri), files_collection(self.collection))
+
     def write(self, staging: Path, name: str, content: VersionContent) -> None:
-        """Add the version's rows and files to Milvus and make it Milvus's live one."""
-        write_chunks(staging, self.uri, self.collection, content)
-        publish(staging, name, self.uri, self.collection, content)
+        """Add the version's rows and files to Milvus and make it Milvus's live one, under
+        this writer's lease (see :mod:`ingest.index.backends.milvus.lease`).
+
+        Raises:
+            LeaseLostError: the writer holds no lease, or lost it: the live version is
+                untouched (rows already added stay unlisted until the next clean-up).
+        """
+        held = self._held()
+        held.fence("adding its rows")
+        write_chunks(staging, self.uri, self.collection, content, held)
+        publish(staging, name, self.uri, self.collection, content, held)
 
     def open(self, version: Path, manifest: Manifest, stamp: Stamp | None) -> IndexVersion:
         """Open the version (its folder need not exist when it is held whole)."""
@@ -114,8 +130,15 @@ class MilvusStore:
         return ("milvus", self.collection, name)
 
     def collect(self, kept: Sequence[Path], live: Path) -> None:
-        """Remove the rows and files no kept version lists (see :func:`collect_rows`)."""
-        collect_rows(kept, live)
+        """Remove the rows and files no kept version lists (see :func:`collect_rows`), while
+        this writer still holds the lease: once it lost it, another writer may be adding
+        rows no version lists yet, and the clean-up is left to the next writer."""
+        try:
+            held = self._held()
+            held.fence("removing old rows")
+            collect_rows(kept, live, lambda: held.check("removing old rows"))
+        except LeaseLostError as exc:
+            _log.warning("old rows left for the next writer to remove: %s", exc)
 
     def lease(self) -> AbstractContextManager[object]:
         """Hold the index's writer lease in Milvus."""
@@ -154,9 +177,12 @@ def _version_keys(
     )
 
 
-def collect_rows(kept_versions: Sequence[Path], live: Path) -> None:
+def collect_rows(
+    kept_versions: Sequence[Path], live: Path, before: Callable[[], None] | None = None
+) -> None:
     """Remove from the live version's Milvus collections every row and file that no kept
-    version (the live one and the one before) lists."""
+    version (the live one and the one before) lists; ``before`` is called before each
+    removal request (raising stops the clean-up)."""
     info = read_backend_file(live)
     if info["kind"] != "milvus":
         return
@@ -182,20 +208,21 @@ def collect_rows(kept_versions: Sequence[Path], live: Path) -> None:
             # The version before lost its files in Milvus (collections dropped, another
             # writer's clean-up): it lists nothing to keep, and no reader can load it.
             continue
-    ChunkCollection(uri, prefix, 1, create=False).retain(np.concatenate([k[0] for k in keys]))
+    chunk_rows = ChunkCollection(uri, prefix, 1, create=False)
+    chunk_rows.retain(np.concatenate([k[0] for k in keys]), before)
     if files is None:
         return
     unit_rows = UnitCollection(uri, f"{prefix}_units", 1, create=False)
-    unit_rows.retain(np.concatenate([k[1] for k in keys]))
+    unit_rows.retain(np.concatenate([k[1] for k in keys]), before)
     section_rows = SectionCollection(uri, f"{prefix}_sections", 1, create=False)
-    section_rows.retain(np.concatenate([k[2] for k in keys]))
+    section_rows.retain(np.concatenate([k[2] for k in keys]), before)
     names = {v.name for v in same}
     texts = {t for k in keys for t in k[3]}
     scopes = {scope for scope, _ in files.names()} - {TEXT_SCOPE}
     for scope in sorted(scopes - names):
-        files.delete(scope)
+        files.delete(scope, before=before)
     stale = [n for _, n in files.names(TEXT_SCOPE) if n not in texts]
-    files.delete(TEXT_SCOPE, stale)
+    files.delete(TEXT_SCOPE, stale, before)
 
 
 def drop_collections(uri: str, prefix: str) -> list[str]:
