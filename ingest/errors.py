@@ -15,6 +15,10 @@ class UnsupportedFileError(DocqaError, ValueError):
     """A file that docqa cannot read (format, encoding, size)."""
 
 
+class OcrUnavailableError(DocqaError, RuntimeError):
+    """The OCR engine or its packaged models cannot be loaded."""
+
+
 class IndexNotFoundError(DocqaError, LookupError):
     """No index exists at the given directory."""
 

@@ -9,7 +9,7 @@ follow-up question is read with, and what the viewer's citation links point into
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from ui.uploads import (
     UploadOutcome,
     ingest_uploads,
     megabytes_to_bytes,
+    shown_progress,
 )
 from ui.viewer import locate, render_viewer, render_viewer_error
 
@@ -162,22 +163,6 @@ def viewer_html(
         return render_viewer_error(str(exc))
 
 
-def _progress_factory(progress: Any) -> Callable[[int, str], Callable[[int], None]]:
-    """Adapt a ``gr.Progress`` to the ingest pipeline's progress factory."""
-
-    def factory(total: int, label: str) -> Callable[[int], None]:
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            progress((min(done, total), total), desc=label)
-
-        return advance
-
-    return factory
-
-
 def build_app(settings: ChatSettings) -> Any:
     """The Gradio Blocks app; pass :data:`ui.style.CSS` and the theme to ``launch()``."""
     index_dir = settings.index_dir
@@ -252,7 +237,7 @@ def build_app(settings: ChatSettings) -> Any:
             return (gr.update(), *refresh_documents(), None)
         progress(0, desc="saving")
         try:
-            outcomes = settings.ingest_uploads(files, progress=_progress_factory(progress))
+            outcomes = settings.ingest_uploads(files, progress=shown_progress(progress))
             status = render.render_uploads(outcomes)
         except DocqaError as exc:
             status = render.render_error(str(exc))

@@ -35,7 +35,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     from ingest.embedding.factory import make_embedder
     from ingest.errors import InvalidInputError
-    from ingest.sync.pipeline import Ingestor
+    from ingest.sync.pipeline import Ingestor, OcrSettings
     from ingest.text.chunker import ChunkSettings
 
     if not args.max_file_mb > 0:
@@ -48,6 +48,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         chunking=ChunkSettings(max_chars=args.max_chars),
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
         progress=progress_factory(not args.json),
+        ocr=OcrSettings(enabled=not args.no_ocr),
     )
     report = ingestor.run(args.paths, prune=args.prune, rebuild=args.rebuild)
     if args.json:
@@ -244,16 +245,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("ingest", help="add or update files and folders in the index")
     p.add_argument(
-        "paths", nargs="+", help="files or folders (.pdf .docx .pptx .xlsx .eml .html .md .txt)"
+        "paths",
+        nargs="+",
+        help="files or folders (.pdf .docx .pptx .xlsx .eml .html .md .txt "
+        "and pictures of text: .png .jpg .jpeg .tif .tiff)",
     )
     p.add_argument("--index", help=index_help)
     p.add_argument("--model", help="sentence-transformers model name or path (new index only)")
     p.add_argument("--max-chars", type=int, default=800, help="chunk size limit (new index only)")
     p.add_argument("--prune", action="store_true", help="remove documents gone from the folders")
     p.add_argument("--rebuild", action="store_true", help="start a fresh index")
-    p.add_argument(
-        "--max-file-mb", type=float, default=100.0, help="skip larger files (default: 100)"
-    )
+    p.add_argument("--no-ocr", action="store_true", help="skip scanned pages and pictures (OCR)")
+    p.add_argument("--max-file-mb", type=float, default=100.0, help="skip larger files (100)")
     p.add_argument(
         "--ray", metavar="ADDRESS", help="embed on this Ray cluster (auto, HOST:PORT); $DOCQA_RAY"
     )

@@ -27,7 +27,9 @@ class PassageModel(BaseModel):
     doc_id: str
     title: str
     section: list[str] = Field(description="The section path, outermost first.")
-    page: int | None = Field(description="The page (PDF; a deck's slide, see format), else null.")
+    page: int | None = Field(
+        description="The page (PDF, picture; a deck's slide, see format), else null."
+    )
     start: int
     end: int
     text: str

@@ -5,18 +5,20 @@ pypdf) is searched for in pdfium's own text of the page: both sides are compared
 whitespace, hyphens or case, so line breaks, hyphenation and spacing differences between the
 two extractors do not matter. The matched characters' rectangles are merged line by line.
 When the text is not found (the file changed since it was indexed, an odd font), the page is
-shown without boxes; nothing here makes the viewer fail.
+shown without boxes; nothing here makes the viewer fail. A page read by OCR has no text to
+search: its boxes are given (:mod:`ui.ocr_page` makes them from the document's line boxes).
 """
 
 from __future__ import annotations
 
 import functools
 import io
-import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from ingest.formats.pdf_pictures import PDFIUM_LOCK
 
 #: Width of the rendered page image, in pixels (less for a page too tall or too big for the
 #: caps below).
@@ -27,8 +29,9 @@ MAX_SIDE_PX = 4_000
 MAX_PIXELS = 4_000_000
 #: Characters dropped before comparing texts: they differ between extractors.
 _IGNORED = frozenset("-\u2010\u2011\u2012\u2013\u2014\u00ad")
-#: pdfium is not thread-safe; the chat answers several requests at once.
-_PDFIUM = threading.Lock()
+#: pdfium is not thread-safe; the chat answers several requests at once while an upload's
+#: ingest may render scanned pages: one lock for both.
+_PDFIUM = PDFIUM_LOCK
 
 BoxKind = Literal["passage", "sentence"]
 
@@ -165,7 +168,14 @@ def render_scale(width: float, height: float) -> float:
 
 
 @functools.lru_cache(maxsize=16)
-def _render(path: str, mtime_ns: int, page_number: int, passage: str, sentence: str) -> PageImage:
+def _render(
+    path: str,
+    mtime_ns: int,
+    page_number: int,
+    passage: str,
+    sentence: str,
+    given: tuple[Box, ...] | None,
+) -> PageImage:
     import pypdfium2 as pdfium
 
     with _PDFIUM:
@@ -179,10 +189,13 @@ def _render(path: str, mtime_ns: int, page_number: int, passage: str, sentence: 
                 raise PageUnavailableError(f"{Path(path).name} has no page {page_number}")
             page = pdf[page_number - 1]
             width, height = page.get_size()
-            textpage = page.get_textpage()
-            boxes = _boxes(textpage, "passage", passage, (width, height)) if passage else []
-            if sentence:
-                boxes += _boxes(textpage, "sentence", sentence, (width, height))
+            if given is not None:
+                boxes = list(given)
+            else:
+                textpage = page.get_textpage()
+                boxes = _boxes(textpage, "passage", passage, (width, height)) if passage else []
+                if sentence:
+                    boxes += _boxes(textpage, "sentence", sentence, (width, height))
             image = page.render(scale=render_scale(width, height)).to_pil()
             buffer = io.BytesIO()
             image.save(buffer, format="PNG", optimize=True)
@@ -192,10 +205,16 @@ def _render(path: str, mtime_ns: int, page_number: int, passage: str, sentence: 
 
 
 def render_page(
-    source: str | Path, page_number: int, *, passage: str = "", sentence: str = ""
+    source: str | Path,
+    page_number: int,
+    *,
+    passage: str = "",
+    sentence: str = "",
+    boxes: tuple[Box, ...] | None = None,
 ) -> PageImage:
     """Page ``page_number`` (1-based) of the PDF at ``source``, with boxes over ``passage`` and
-    ``sentence`` where their text is found on the page.
+    ``sentence`` where their text is found on the page (or the ``boxes`` given, for a page
+    read by OCR: no text is searched then).
 
     Raises:
         PageUnavailableError: the file is missing or unreadable, or has no such page.
@@ -210,4 +229,4 @@ def render_page(
         mtime = path.stat().st_mtime_ns
     except OSError as exc:
         raise PageUnavailableError(f"the PDF is no longer at {path}") from exc
-    return _render(str(path), mtime, page_number, passage, sentence)
+    return _render(str(path), mtime, page_number, passage, sentence, boxes)

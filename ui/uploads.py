@@ -13,10 +13,10 @@ import tempfile
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ingest.disk import write_failure
 from ingest.embedding.protocol import Embedder
@@ -290,3 +290,20 @@ def _strip_path(reason: str, path: str) -> str:
     """Loader messages start with the full path; the chat shows the name instead."""
     prefix = f"{path}: "
     return reason[len(prefix) :] if reason.startswith(prefix) else reason
+
+
+def shown_progress(progress: Callable[..., Any]) -> ProgressFactory:
+    """The ingest pipeline's progress factory showing its steps on ``progress`` (a
+    ``gr.Progress``, called as ``progress((done, total), desc=label)``)."""
+
+    def factory(total: int, label: str) -> Callable[[int], None]:
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            progress((min(done, total), total), desc=label)
+
+        return advance
+
+    return factory

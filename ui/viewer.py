@@ -1,9 +1,10 @@
-"""The document viewer beside the chat: a cited passage in its document, as text or PDF page.
+"""The document viewer beside the chat: a cited passage in its document, as text or as a page.
 
 :func:`locate` turns a :class:`~ui.links.Place` (from a citation, a card or a shared link) into
 a span of one document of the index; :func:`render_viewer` writes the viewer's HTML: title,
 section path as a breadcrumb, page, previous/next passage of the answer, then the text around
-the passage (the passage shaded, the answering sentence marked) or the PDF page with boxes.
+the passage (the passage shaded, the answering sentence marked) or the page with boxes (a
+PDF page, or a picture; on a page read by OCR the boxes are the OCR's own line boxes).
 Only a window of text around the passage is sent (:data:`~ui.links.DEFAULT_CONTEXT`
 characters a side, widened on request), so a long document costs no more than a short one.
 Everything taken from a document is escaped.
@@ -25,11 +26,14 @@ from ingest.formats.document import Document, page_name
 from ingest.index.store import IndexVersion
 from retrieval.types import Answer, Passage
 from ui.links import MAX_CONTEXT, MAX_PASSAGE, Place, View, place_query
-from ui.pdf_page import PageUnavailableError, render_page
+from ui.ocr_page import page_image
+from ui.pdf_page import PageUnavailableError
 from ui.render import escape
 
 #: How far a window edge may move to land on a line break (else on a space).
 _SNAP = 300
+#: Formats shown as pages: PDFs (rendered) and pictures (read by OCR).
+_PAGED = ("pdf", "image")
 #: An ATX heading line of Markdown: its marks, then its text (closing marks left out).
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*(?:[ \t]#+)?[ \t]*$", re.MULTILINE)
 
@@ -149,7 +153,7 @@ def locate(place: Place, version: IndexVersion, answers: Sequence[Answer] = ()) 
     highlight = place.highlight
     if highlight is not None and not 0 <= highlight[0] < highlight[1] <= size:
         highlight = None
-    can_page = document.format == "pdf" and page is not None
+    can_page = document.format in _PAGED and page is not None
     view: View = place.view or ("page" if can_page else "text")
     if view == "page" and not can_page:
         view = "text"
@@ -282,11 +286,9 @@ def _text_body(located: Located) -> str:
 
 
 def _page_body(located: Located) -> str | None:
-    text, page = located.document.text, located.page or 1
-    passage = text[located.passage[0] : located.passage[1]] if located.passage else ""
-    sentence = text[located.highlight[0] : located.highlight[1]] if located.highlight else ""
+    page = located.page or 1
     try:
-        image = render_page(located.document.source, page, passage=passage, sentence=sentence)
+        image = page_image(located.document, page, located.passage, located.highlight)
     except PageUnavailableError:
         return None
     boxes = "".join(
@@ -328,7 +330,7 @@ def _navigation(located: Located) -> str:
                 links.append(_link(step, label, css, title=tip))
             else:
                 links.append(f'<span class="dq-disabled {css}">{label}</span>')
-    if located.document.format == "pdf" and located.page is not None:
+    if located.document.format in _PAGED and located.page is not None:
         for view, label in (("page", "Page"), ("text", "Text")):
             if view == located.view:
                 links.append(f'<span class="dq-vcurrent dq-view-{view}">{label}</span>')
@@ -367,7 +369,7 @@ def render_viewer(located: Located) -> str:
     note = ""
     if located.view == "page" and body is None:
         note = (
-            '<p class="dq-vnote">The page image cannot be shown (the PDF file is missing or '
+            '<p class="dq-vnote">The page image cannot be shown (the file is missing or '
             "unreadable on the server); showing its extracted text.</p>"
         )
     if body is None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from ingest.errors import DocqaError
 from ingest.formats.document import Document
 from ingest.formats.loaders import DEFAULT_MAX_FILE_BYTES, LOADERS, load_file
+from ingest.formats.ocr.reader import PageReader
 from ingest.formats.parsed import Attachment, LoadWarning, Parsed
 
 #: The largest attachment read, in bytes (when the file limit is not lower). Mail services
@@ -40,7 +41,12 @@ def attachment_id(doc_id: str, name: str) -> str:
 
 
 def parse_file(
-    path: Path, doc_id: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    path: Path,
+    doc_id: str,
+    data: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ocr: PageReader | None = None,
 ) -> Parsed:
     """Every document a file gives: its own, then one per readable attachment.
 
@@ -50,15 +56,19 @@ def parse_file(
         data: The file's bytes.
         max_bytes: The file size limit; an attachment may be at most this or
             :data:`MAX_ATTACHMENT_BYTES`, whichever is lower.
+        ocr: Reads the pictures of scanned PDF pages and images, the file's and its
+            attachments' (see :func:`ingest.formats.loaders.parse_document`).
 
     Raises:
         UnsupportedFileError: the file itself cannot be read (attachments never raise).
     """
-    return _parse(path, doc_id, data, max_bytes, depth=0)
+    return _parse(path, doc_id, data, max_bytes, ocr, depth=0)
 
 
-def _parse(path: Path, doc_id: str, data: bytes, max_bytes: int, depth: int) -> Parsed:
-    loaded = load_file(path, doc_id, data)
+def _parse(
+    path: Path, doc_id: str, data: bytes, max_bytes: int, ocr: PageReader | None, depth: int
+) -> Parsed:
+    loaded = load_file(path, doc_id, data, ocr=ocr)
     documents: list[Document] = [loaded.document]
     warnings = list(loaded.warnings)
     for attachment in loaded.attachments:
@@ -69,7 +79,12 @@ def _parse(path: Path, doc_id: str, data: bytes, max_bytes: int, depth: int) -> 
             continue
         try:
             parsed = _parse(
-                where, attachment_id(doc_id, attachment.name), attachment.data, max_bytes, depth + 1
+                where,
+                attachment_id(doc_id, attachment.name),
+                attachment.data,
+                max_bytes,
+                ocr,
+                depth + 1,
             )
         except DocqaError as exc:
             text = str(exc).removeprefix(f"{where}: ")

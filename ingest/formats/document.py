@@ -46,6 +46,26 @@ class Page:
 
 
 @dataclass(frozen=True)
+class PageBox:
+    """Where a span of the text lies on a picture of its page (a line read by OCR).
+
+    Attributes:
+        page: The page's number (as in :class:`Page`).
+        start, end: Offsets into :attr:`Document.text`.
+        left, top, width, height: The line's box as fractions (0..1) of the page's width
+            and height, from its top-left corner.
+    """
+
+    page: int
+    start: int
+    end: int
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
 class Document:
     """One source file as docqa sees it.
 
@@ -58,6 +78,8 @@ class Document:
         sections: Non-overlapping body spans in text order, each with its heading path.
         pages: Page spans for paginated formats (slides for a deck), else empty.
         metadata: Extra key/value pairs (front matter and the like).
+        boxes: The lines read by OCR (pictures and scanned pages), in text order; empty
+            for text read from a text layer.
     """
 
     doc_id: str
@@ -68,6 +90,7 @@ class Document:
     sections: tuple[Section, ...]
     pages: tuple[Page, ...] = ()
     metadata: tuple[tuple[str, str], ...] = field(default=())
+    boxes: tuple[PageBox, ...] = field(default=())
 
     @property
     def content_hash(self) -> str:

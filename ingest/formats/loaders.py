@@ -15,7 +15,9 @@ from ingest.formats.document import Document, Section
 from ingest.formats.docx import load_docx
 from ingest.formats.eml import load_eml
 from ingest.formats.html import load_html
+from ingest.formats.image import IMAGE_SUFFIXES, load_image
 from ingest.formats.markdown import parse_markdown
+from ingest.formats.ocr.reader import PageReader
 from ingest.formats.parsed import Loaded
 from ingest.formats.pdf import load_pdf
 from ingest.formats.pptx import load_pptx
@@ -69,6 +71,14 @@ def load_markdown(path: Path, doc_id: str, data: bytes) -> Document:
 #: ``loader(path, doc_id, data)``: the file's Document, or a Loaded when it carries more
 #: (attachments to read, warnings about what was left out).
 Loader = Callable[[Path, str, bytes], Document | Loaded]
+#: A loader that may read pictures with OCR: it is also given the page reader.
+PictureLoader = Callable[[Path, str, bytes, PageReader | None], Document]
+
+#: The loaders that read pictures (scanned PDF pages, images), by suffix.
+PICTURE_LOADERS: dict[str, PictureLoader] = {
+    ".pdf": load_pdf,
+    **dict.fromkeys(IMAGE_SUFFIXES, load_image),
+}
 
 #: File suffix -> loader. Other formats register here.
 LOADERS: dict[str, Loader] = {
@@ -77,6 +87,7 @@ LOADERS: dict[str, Loader] = {
     ".md": load_markdown,
     ".markdown": load_markdown,
     ".pdf": load_pdf,
+    **dict.fromkeys(IMAGE_SUFFIXES, load_image),
     ".docx": load_docx,
     ".html": load_html,
     ".htm": load_html,
@@ -125,29 +136,50 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> b
     return data
 
 
-def parse_document(path: Path, doc_id: str, data: bytes) -> Document:
+#: Why a document of a format holds no text (the file is empty, for other formats).
+_NO_TEXT = {
+    "pdf": "no text layer, and OCR found no text on its pictures",
+    "image": "OCR found no text on the picture",
+}
+
+
+def parse_document(
+    path: Path, doc_id: str, data: bytes, *, ocr: PageReader | None = None
+) -> Document:
     """Turn a file's bytes into a :class:`Document` with the loader of its suffix.
+
+    Args:
+        ocr: Reads the pictures of scanned PDF pages and images (default: a reader of the
+            loader's own, without a lasting cache; ``PageReader(enabled=False)``: none read).
 
     Raises:
         UnsupportedFileError: unknown suffix, unreadable content, or no text at all.
+        OcrUnavailableError: a picture needs OCR and the engine cannot be loaded.
     """
-    return load_file(path, doc_id, data).document
+    return load_file(path, doc_id, data, ocr=ocr).document
 
 
-def load_file(path: Path, doc_id: str, data: bytes) -> Loaded:
+def load_file(path: Path, doc_id: str, data: bytes, *, ocr: PageReader | None = None) -> Loaded:
     """What the loader of ``path``'s suffix reads from its bytes (see :func:`parse_document`);
     :func:`ingest.formats.attachments.parse_file` also reads the attachments."""
-    loader = LOADERS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    loader = LOADERS.get(suffix)
     if loader is None:
         raise UnsupportedFileError(f"{path}: unsupported file type {path.suffix or '(none)'!r}")
     if not data:
         raise UnsupportedFileError(f"{path}: no text to index (the file is empty)")
-    result = loader(path, doc_id, data)
+    reads_pictures = PICTURE_LOADERS.get(suffix)
+    if reads_pictures is not None:
+        result: Document | Loaded = reads_pictures(path, doc_id, data, ocr)
+    else:
+        result = loader(path, doc_id, data)
     loaded = result if isinstance(result, Loaded) else Loaded(result)
     document = loaded.document
     if not document.sections:
-        why = "no text layer; a scanned PDF needs OCR first" if document.format == "pdf" else ""
-        raise UnsupportedFileError(f"{path}: no text to index ({why or 'the file is empty'})")
+        why = _NO_TEXT.get(document.format, "the file is empty")
+        if document.format == "pdf" and ocr is not None and not ocr.enabled:
+            why = "no text layer, and OCR is off"
+        raise UnsupportedFileError(f"{path}: no text to index ({why})")
     return loaded
 
 

@@ -12,6 +12,12 @@ title first appears on its page (else at the page's start), nested bookmarks giv
 (parent > child), and a section ends where the next one starts. Text before the first
 bookmark is a section with an empty path. Without a usable outline the whole text is one
 section.
+
+A page without a usable text layer that holds a picture (a scan: see
+:mod:`ingest.formats.pdf_pictures`) is rendered and read by OCR instead; its text replaces
+the page's few extracted characters (never both), and its lines' boxes are kept as the
+document's :attr:`~ingest.formats.document.Document.boxes`. With OCR off such pages are
+skipped with a note.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ import numpy as np
 
 from ingest.errors import UnsupportedFileError
 from ingest.formats.document import Document, Page, Section
+from ingest.formats.ocr.reader import PageReader
+from ingest.formats.paged import join_pages
+from ingest.formats.pdf_pictures import read_scanned
 
 #: A gutter needs this many lines with text on both of its sides.
 MIN_TWO_SIDED_LINES = 4
@@ -296,14 +305,18 @@ def outline_sections(
     return tuple(sections)
 
 
-def load_pdf(path: Path, doc_id: str, data: bytes) -> Document:
+def load_pdf(path: Path, doc_id: str, data: bytes, ocr: PageReader | None = None) -> Document:
     """Load a PDF: one text per page (in reading order), pages as spans, outline sections.
 
     The sections follow the outline (see :func:`outline_sections`); a PDF without a usable
-    outline is one section.
+    outline is one section. Pages without a text layer that hold a picture are read by
+    ``ocr`` (default: a :class:`~ingest.formats.ocr.reader.PageReader` of its own; one made
+    with ``enabled=False`` skips them with a note).
 
     Raises:
-        UnsupportedFileError: the file is not a readable PDF, or needs a password.
+        UnsupportedFileError: the file is not a readable PDF, needs a password, or OCR
+            failed on it.
+        OcrUnavailableError: a page needs OCR and the engine cannot be loaded.
     """
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
@@ -329,19 +342,19 @@ def load_pdf(path: Path, doc_id: str, data: bytes) -> Document:
         raise UnsupportedFileError(f"{path}: not a readable PDF ({exc})") from exc
     except Exception as exc:  # pypdf raises many plain exceptions on damaged files
         raise UnsupportedFileError(f"{path}: damaged PDF ({type(exc).__name__}: {exc})") from exc
-    parts: list[str] = []
-    pages: list[Page] = []
-    pos = 0
-    for number, text in enumerate(texts, 1):
-        if text and pos:
-            parts.append("\n\n")
-            pos += 2
-        pages.append(Page(number, pos, pos + len(text)))
-        parts.append(text)
-        pos += len(text)
-    full = "".join(parts)
+    scanned = read_scanned(path, data, texts, ocr)
+    full, pages, boxes = join_pages([scanned.get(i, text) for i, text in enumerate(texts)])
     sections: tuple[Section, ...] = ()
     if full.strip():
         # Without a usable outline the whole text is one section, as it always was.
         sections = outline_sections(full, pages, bookmarks) or (Section((), 0, len(full)),)
-    return Document(doc_id, title or path.stem, str(path), "pdf", full, sections, tuple(pages))
+    return Document(
+        doc_id,
+        title or path.stem,
+        str(path),
+        "pdf",
+        full,
+        sections,
+        pages,
+        boxes=boxes,
+    )

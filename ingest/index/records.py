@@ -5,7 +5,8 @@ Files of a version folder:
 - ``texts.txt``: every document's extracted text back to back (UTF-8). It is memory-mapped
   and sliced by byte offsets, so no text is decoded before it is asked for.
 - ``documents.jsonl``: one line per document (id, title, source, format, sections, pages,
-  metadata), parsed only when that document is asked for.
+  metadata, and the boxes of lines read by OCR when it has any), parsed only when that
+  document is asked for.
 - ``documents.npy``: int64 ``(n_documents, 4)``: the byte span of each document's text in
   ``texts.txt`` and of its line in ``documents.jsonl``.
 - ``doc_ids.json``: the document ids in row order (read whole: it is the id -> row map).
@@ -33,7 +34,7 @@ from typing import Any, overload
 import numpy as np
 
 from ingest.arrays import load_array
-from ingest.formats.document import Document, Page, Section
+from ingest.formats.document import Document, Page, PageBox, Section
 from ingest.text.chunker import Chunk
 
 TEXTS, DOCUMENTS, DOCUMENT_SPANS = "texts.txt", "documents.jsonl", "documents.npy"
@@ -71,6 +72,10 @@ def _document_line(doc: Document) -> bytes:
         "pages": [[p.number, p.start, p.end] for p in doc.pages],
         "metadata": [list(kv) for kv in doc.metadata],
     }
+    if doc.boxes:  # lines read by OCR: page, offsets and the box on the page
+        row["boxes"] = [
+            [b.page, b.start, b.end, b.left, b.top, b.width, b.height] for b in doc.boxes
+        ]
     return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -180,6 +185,7 @@ class DocumentStore(Mapping[str, Document]):
             sections=tuple(Section(tuple(s[0]), s[1], s[2]) for s in data["sections"]),
             pages=tuple(Page(p[0], p[1], p[2]) for p in data["pages"]),
             metadata=tuple((k, v) for k, v in data["metadata"]),
+            boxes=tuple(PageBox(*box) for box in data.get("boxes", ())),
         )
 
 

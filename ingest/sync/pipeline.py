@@ -22,6 +22,7 @@ from ingest.embedding.settings import EmbeddingSettings
 from ingest.errors import IndexNotFoundError, InvalidInputError
 from ingest.formats.document import Document
 from ingest.formats.loaders import DEFAULT_MAX_FILE_BYTES
+from ingest.formats.ocr.reader import OcrSettings, PageReader
 from ingest.index.backends.factory import remote_store, version_store
 from ingest.index.backends.protocol import VersionStore
 from ingest.index.backends.settings import BackendSettings
@@ -51,7 +52,7 @@ from ingest.text.sentences import SENTENCE_RULES
 
 _log = logging.getLogger("docqa")
 
-__all__ = ["IngestReport", "Ingestor", "ProgressFactory", "Rejected", "ingest"]
+__all__ = ["IngestReport", "Ingestor", "OcrSettings", "ProgressFactory", "Rejected", "ingest"]
 
 
 @dataclass
@@ -70,6 +71,8 @@ class Ingestor:
             index's own backend, FAISS for a new index); see :mod:`ingest.index.backends`.
         embedding: How the model runs when ``embedder`` is not given (default: from the
             environment, :meth:`EmbeddingSettings.from_environment`).
+        ocr: Whether and how scanned pages and images are read; each picture's text is
+            cached by its pixels in the index's ``cache/ocr`` folder.
     """
 
     index_dir: Path
@@ -80,6 +83,7 @@ class Ingestor:
     progress: ProgressFactory = no_progress
     backend: BackendSettings = field(default_factory=BackendSettings.from_environment)
     embedding: EmbeddingSettings | None = None
+    ocr: OcrSettings = field(default_factory=OcrSettings)
 
     def run(
         self, paths: Sequence[str | Path], *, prune: bool = False, rebuild: bool = False
@@ -105,22 +109,29 @@ class Ingestor:
         scan = discover(paths, snapshot.documents if snapshot else {})
         if prune:  # an emptied folder is how every document from it gets removed
             scan.rejected = [r for r in scan.rejected if not r.reason.startswith(NOTHING_TO_READ)]
+        reader = self._page_reader()
         read_sources(
             scan,
             known_files(snapshot.documents if snapshot else {}),
             max_bytes=self.max_file_bytes,
             advance=self.progress(len(scan.sources), "reading"),
+            ocr=reader,
         )
         if not scan.readable and not (prune and scan.roots and snapshot):
             return self._report(snapshot, started, rejected=scan.rejected)
-        report = self._write(scan, prune=prune, rebuild=rebuild, started=started)
+        report = self._write(scan, prune=prune, rebuild=rebuild, started=started, ocr=reader)
         return replace(report, renamed=tuple(scan.renamed.items()), warnings=tuple(scan.warnings))
 
-    def _write(self, scan: Scan, *, prune: bool, rebuild: bool, started: float) -> IngestReport:
+    def _page_reader(self) -> PageReader:
+        return self.ocr.reader(self.index_dir / "cache" / "ocr", self.progress)
+
+    def _write(
+        self, scan: Scan, *, prune: bool, rebuild: bool, started: float, ocr: PageReader
+    ) -> IngestReport:
         """Under the writer lock: the next version from ``scan`` (and ``prune``)."""
         with writing(self.index_dir, self.backend):
             live = None if rebuild else self._live_manifest()
-            incoming = self._incoming(scan, live)
+            incoming = self._incoming(scan, live, ocr)
             entries = live.documents if live is not None else {}
             # The attachments a re-read file no longer carries go; those of a file that was
             # not read (rejected) stay with it, as the file's own document does.
@@ -174,7 +185,7 @@ class Ingestor:
             removed = [*doc_ids, *children(live.documents, set(doc_ids))]
             return self._commit(live, {}, list(dict.fromkeys(removed)), [], started)
 
-    def _incoming(self, scan: Scan, live: Manifest | None) -> dict[str, Incoming]:
+    def _incoming(self, scan: Scan, live: Manifest | None, ocr: PageReader) -> dict[str, Incoming]:
         """What the run read, judged against the live manifest (read under the lock).
 
         A file's attachments come with it: unchanged with an unchanged file, else parsed
@@ -193,7 +204,7 @@ class Ingestor:
                 continue
             document = scan.parsed.get(doc_id)
             if document is None:  # skipped against a manifest another writer has replaced
-                document = parse_again(scan, doc_id, max_bytes=self.max_file_bytes)
+                document = parse_again(scan, doc_id, max_bytes=self.max_file_bytes, ocr=ocr)
             if document is not None:
                 state = scan.files[doc_id]
                 incoming[doc_id] = Incoming(document, source, state)
@@ -347,8 +358,12 @@ def ingest(
     rebuild: bool = False,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     progress: ProgressFactory = no_progress,
+    ocr: OcrSettings | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the index at ``index`` (created if missing).
+
+    ``ocr`` says whether scanned pages and pictures are read (default: yes, with the
+    packaged engine); see :class:`Ingestor`.
 
     Example:
         >>> ingest(["corpus/"], index=".docqa/index")  # doctest: +SKIP
@@ -359,4 +374,5 @@ def ingest(
         chunking=chunking or ChunkSettings(),
         max_file_bytes=max_file_bytes,
         progress=progress,
+        ocr=ocr or OcrSettings(),
     ).run(paths, prune=prune, rebuild=rebuild)

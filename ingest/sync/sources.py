@@ -15,6 +15,7 @@ from ingest.errors import DocqaError
 from ingest.formats.attachments import parse_file
 from ingest.formats.document import Document
 from ingest.formats.loaders import LOADERS, read_file
+from ingest.formats.ocr.reader import PageReader
 from ingest.formats.parsed import LoadWarning, Parsed
 
 
@@ -285,10 +286,13 @@ def read_sources(
     *,
     max_bytes: int,
     advance: Callable[[int], None] = lambda n: None,
+    ocr: PageReader | None = None,
 ) -> None:
     """Read every source of ``scan``; parse those whose bytes differ from ``known[doc_id]``.
 
-    A file whose size and mtime show it unchanged since it was hashed is not even read.
+    A file whose size and mtime show it unchanged since it was hashed is not even read (nor
+    are its pictures, or its attachments' pictures, by ``ocr``, the reader of scanned pages
+    and images).
     Fills ``scan.files``, ``scan.parsed``, ``scan.attachments``, ``scan.warnings`` and
     ``scan.rejected`` (a file that vanished, is too large, damaged, encrypted, binary or
     empty is rejected with the reason).
@@ -305,7 +309,8 @@ def read_sources(
             else:
                 data, state = _read(source.path, max_bytes)
                 if old is None or old.sha256 != state.sha256:
-                    _keep(scan, doc_id, parse_file(source.path, doc_id, data, max_bytes=max_bytes))
+                    parsed = parse_file(source.path, doc_id, data, max_bytes=max_bytes, ocr=ocr)
+                    _keep(scan, doc_id, parsed)
                 scan.files[doc_id] = state
         except (DocqaError, OSError) as exc:
             scan.rejected.append(Rejected(str(source.path), _reason(exc, source.path)))
@@ -314,12 +319,14 @@ def read_sources(
         advance(1)
 
 
-def parse_again(scan: Scan, doc_id: str, *, max_bytes: int) -> Document | None:
+def parse_again(
+    scan: Scan, doc_id: str, *, max_bytes: int, ocr: PageReader | None = None
+) -> Document | None:
     """Parse a source that was skipped as unchanged against an older version (or reject it)."""
     source = scan.sources[doc_id]
     try:
         data, state = _read(source.path, max_bytes)
-        parsed = parse_file(source.path, doc_id, data, max_bytes=max_bytes)
+        parsed = parse_file(source.path, doc_id, data, max_bytes=max_bytes, ocr=ocr)
     except (DocqaError, OSError) as exc:
         scan.rejected.append(Rejected(str(source.path), _reason(exc, source.path)))
         scan.files.pop(doc_id, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -267,6 +268,38 @@ def flate_bomb_pdf(path: Path) -> None:
     path.write_bytes(bytes(out))
 
 
+def bomb_png(side: int) -> bytes:
+    """A valid ``side`` x ``side`` one-bit white PNG: a few kB that decode to side**2 pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+        )
+
+    row = b"\x00" + b"\xff" * ((side + 7) // 8)
+    header = side.to_bytes(4, "big") * 2 + bytes([1, 0, 0, 0, 0])
+    pixels = zlib.compress(row * side, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def cut_png_bytes() -> bytes:
+    """A PNG of a few lines of text, cut in half: its header reads, its pixels do not."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("L", (600, 200), 255)
+    ImageDraw.Draw(picture).text((20, 20), NOTE, fill=0)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()[: len(buffer.getvalue()) // 2]
+
+
+def cut_png(path: Path) -> None:
+    """Write :func:`cut_png_bytes` to ``path``."""
+    path.write_bytes(cut_png_bytes())
+
+
 def nested_html(depth: int = 100_000) -> str:
     """A page whose one sentence sits inside ``depth`` nested ``div`` elements."""
     return f"<html><body>{'<div>' * depth}The lighthouse keeper lived here.{'</div>' * depth}"
@@ -395,17 +428,35 @@ def million_rows_cut(env: Env, outcome: Outcome) -> None:
 
 
 def mail_with_a_photo(env: Env) -> None:
-    """A setup: ``work/photo-mail.eml`` carrying a note and a PNG photo (a type docqa does
+    """A setup: ``work/photo-mail.eml`` carrying a note and a HEIC photo (a type docqa does
     not read)."""
     from tests.support.documents import write_eml
 
-    photo = ("pier.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")
+    photo = ("pier.heic", b"\x00\x00\x00\x18ftypheic" + bytes(64), "image/heic")
     write_eml(env.work / "photo-mail.eml", "Pier photo", SURVEY, attachments=[photo])
+
+
+def mail_with_a_cut_picture(env: Env) -> None:
+    """A setup: ``work/scan-mail.eml`` carrying a note and a PNG cut in half (a type docqa
+    reads, by OCR, but damaged)."""
+    from tests.support.documents import write_eml
+
+    picture = ("scan.png", cut_png_bytes(), "image/png")
+    write_eml(env.work / "scan-mail.eml", "Pier scan", SURVEY, attachments=[picture])
+
+
+def cut_picture_skipped(env: Env, outcome: Outcome) -> None:
+    """A check: the mail is indexed and its damaged picture named as skipped, with the reason."""
+    (warning,) = outcome.detail["report"].warnings
+    assert warning.path.endswith("scan-mail.eml/attachments/scan.png")
+    assert warning.message.startswith("attachment skipped: damaged picture (OSError: ")
+    has_document("scan-mail.eml", "When was the Varnholm pier built?")(env, outcome)
+    assert not any("attachments" in d for d in load_version(env.index).documents)
 
 
 def photo_skipped(env: Env, outcome: Outcome) -> None:
     """A check: the mail is indexed and its photo named as skipped, with the reason."""
     (warning,) = outcome.detail["report"].warnings
-    assert warning.path.endswith("photo-mail.eml/attachments/pier.png")
-    assert warning.message == "attachment skipped: unsupported file type '.png'"
+    assert warning.path.endswith("photo-mail.eml/attachments/pier.heic")
+    assert warning.message == "attachment skipped: unsupported file type '.heic'"
     has_document("photo-mail.eml", "When was the Varnholm pier built?")(env, outcome)

@@ -14,8 +14,11 @@ from tests.support.bad_input_files import (
     bad_utf8_name,
     big_attachment_skipped,
     big_line,
+    bomb_png,
     check_big,
     cut_in_half,
+    cut_picture_skipped,
+    cut_png,
     edit_manifest,
     flate_bomb_pdf,
     has_document,
@@ -24,6 +27,7 @@ from tests.support.bad_input_files import (
     ingest_then_empty_folder,
     locked_deck_beside_a_note,
     lose,
+    mail_with_a_cut_picture,
     mail_with_a_photo,
     mail_with_big_attachment,
     million_row_xlsx,
@@ -154,9 +158,9 @@ API_CASES = [
     ),
     Case(
         "api-ingest-folder-without-documents",
-        lambda e: api_ingest(e, [e.file("photos/cat.jpg", b"\xff\xd8").parent]),
+        lambda e: api_ingest(e, [e.file("photos/cat.gif", b"GIF89a").parent]),
         "rejected",
-        r"photos: no files docqa can read in this folder \(it holds 1 file of type \.jpg; "
+        r"photos: no files docqa can read in this folder \(it holds 1 file of type \.gif; "
         r"docqa reads .*\.md.*\)",
     ),
     Case(
@@ -276,11 +280,39 @@ API_CASES = [
         check=photo_skipped,
     ),
     Case(
+        "api-ingest-mail-with-a-damaged-picture",
+        lambda e: api_ingest(e, [e.work / "scan-mail.eml"]),
+        "ingested",
+        setup=mail_with_a_cut_picture,
+        changes_index=True,
+        check=cut_picture_skipped,
+    ),
+    Case(
         "api-ingest-pdf-flate-bomb",
         lambda e: api_ingest(e, [e.work / "bomb.pdf"]),
         "rejected",
         r"bomb.pdf: not a readable PDF \(Limit reached while decompressing",
         setup=lambda e: flate_bomb_pdf(e.work / "bomb.pdf"),
+    ),
+    Case(
+        "api-ingest-folder-with-a-damaged-picture",
+        lambda e: api_ingest(e, [e.work / "album"]),
+        "rejected",
+        r"cut.png: damaged picture \(OSError: ",
+        setup=lambda e: cut_png(e.file("album/note.md", NOTE).parent / "cut.png"),
+        changes_index=True,
+        check=has_document("note.md"),
+    ),
+    Case(
+        "api-ingest-folder-with-a-picture-bomb",
+        lambda e: api_ingest(e, [e.work / "album"]),
+        "rejected",
+        r"bomb.png: the picture has 400,000,000 pixels; the limit is 80,000,000 pixels",
+        setup=lambda e: (
+            e.file("album/note.md", NOTE).with_name("bomb.png").write_bytes(bomb_png(20_000))
+        ),
+        changes_index=True,
+        check=has_document("note.md"),
     ),
     Case(
         "api-ingest-deeply-nested-html",

@@ -118,13 +118,13 @@ def test_only_invalid_input_exits_1_and_creates_nothing(
 def test_a_folder_with_nothing_to_read_says_what_it_holds_and_writes_no_index(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder, index = tmp_path / "photos", tmp_path / "index"
+    folder, index = tmp_path / "sounds", tmp_path / "index"
     (folder / "2024").mkdir(parents=True)
-    (folder / "cat.jpg").write_bytes(b"\xff\xd8")
-    (folder / "2024" / "dog.png").write_bytes(b"\x89PNG")
+    (folder / "cat.mp3").write_bytes(b"ID3")
+    (folder / "2024" / "dog.wav").write_bytes(b"RIFF")
     code = main(["ingest", str(folder), "--index", str(index), *FAKE])
     err = capsys.readouterr().err
     assert code == EXIT_FAILED and not index.exists()
-    assert "it holds 2 files of type .jpg, .png; docqa reads .docx" in err
+    assert "it holds 2 files of type .mp3, .wav; docqa reads .docx" in err
     assert f"nothing to ingest: no index written at {index}" in err
     assert "no docqa index" not in err  # ingest never tells the user to run ingest

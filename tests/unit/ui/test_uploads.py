@@ -15,6 +15,7 @@ from ui.uploads import (
     megabytes_to_bytes,
     sanitize_filename,
     save_uploads,
+    shown_progress,
 )
 
 
@@ -146,12 +147,20 @@ def test_an_uploaded_mail_is_added_with_what_was_left_out_of_it(
 
     attachments = [
         ("survey.txt", b"The pier rests on forty oak piles.", "text/plain"),
-        ("pier.png", b"\x89PNG\r\n\x1a\n" + bytes(40), "image/png"),
+        ("pier.heic", b"\x00\x00\x00\x18ftypheic" + bytes(40), "image/heic"),
     ]
     mail = write_eml(tmp_path / "mail.eml", "Pier survey", "See attached.", attachments=attachments)
     (outcome,) = ingest_uploads([mail], fake_index, max_bytes=100_000, embedder=fake_embedder)
     assert (outcome.name, outcome.status) == ("mail.eml", "added")
     assert (
-        outcome.reason == "attachments/pier.png: attachment skipped: unsupported file type '.png'"
+        outcome.reason == "attachments/pier.heic: attachment skipped: unsupported file type '.heic'"
     )
     assert "mail.eml/attachments/survey.txt" in load_version(fake_index).documents
+
+
+def test_the_shown_progress_counts_each_step_and_stops_at_the_total() -> None:
+    shown: list[tuple[tuple[int, int], str]] = []
+    advance = shown_progress(lambda value, desc: shown.append((value, desc)))(3, "embedding")
+    for n in (1, 1, 5):
+        advance(n)
+    assert shown == [((1, 3), "embedding"), ((2, 3), "embedding"), ((3, 3), "embedding")]

@@ -89,7 +89,7 @@ def test_attachments_docqa_cannot_use_are_named_and_skipped_and_the_mail_is_kept
         "Photos",
         BODY,
         attachments=[
-            ("pier.png", b"\x89PNG\r\n\x1a\n" + bytes(50), "image/png"),
+            ("pier.heic", b"\x00\x00\x00\x18ftypheic" + bytes(50), "image/heic"),
             ("big.txt", b"word " * 1_000, "text/plain"),
             ("cut.pdf", b"%PDF-1.4\n1 0 obj\n<<", PDF_MIME),
             ("small.txt", b"The crane arrives on Monday.", "text/plain"),
@@ -98,7 +98,10 @@ def test_attachments_docqa_cannot_use_are_named_and_skipped_and_the_mail_is_kept
     texts, warnings = _parse(path)
     assert sorted(texts) == ["mail.eml", "mail.eml/attachments/small.txt"]
     where = str(path / "attachments")
-    assert warnings[0] == (f"{where}/pier.png", "attachment skipped: unsupported file type '.png'")
+    assert warnings[0] == (
+        f"{where}/pier.heic",
+        "attachment skipped: unsupported file type '.heic'",
+    )
     assert warnings[1] == (
         f"{where}/big.txt",
         "attachment skipped: 5,000 bytes is over the limit of 1,000 bytes for an attachment",

@@ -13,7 +13,7 @@ from tests.support.fakes import FakeEmbedder
 
 SURVEY = ("survey.txt", b"The pier rests on forty oak piles.", "text/plain")
 PLAN = ("plan.md", b"# Plan\n\nDredging starts in May.", "text/markdown")
-PHOTO = ("pier.png", b"\x89PNG\r\n\x1a\n" + bytes(40), "image/png")
+PHOTO = ("pier.heic", b"\x00\x00\x00\x18ftypheic" + bytes(40), "image/heic")
 
 
 @pytest.fixture
@@ -43,7 +43,10 @@ def test_attachments_are_indexed_under_the_mail_and_skipped_ones_are_warned_abou
         "note.txt",
     ]
     assert [(w.path, w.message) for w in report.warnings] == [
-        (str(mail / "attachments" / "pier.png"), "attachment skipped: unsupported file type '.png'")
+        (
+            str(mail / "attachments" / "pier.heic"),
+            "attachment skipped: unsupported file type '.heic'",
+        )
     ]
     assert report.rejected == () and "1 warnings" in report.summary()
     documents = _documents(ingestor)
