@@ -103,7 +103,6 @@ SCRIPT = r"""
     const slot = document.querySelector('#dq-viewer .dq-viewer-slot');
     if (carrier && slot && carrier.value) {
       slot.innerHTML = carrier.value;  // HTML docqa wrote, every document text escaped
-      carrier.value = '';
     }
     for (const body of document.querySelectorAll('#dq-viewer .dq-vbody')) {
       body.classList.add('dq-scrolled');

@@ -286,3 +286,19 @@ def test_a_page_of_an_absurd_shape_is_shown_within_the_pixel_caps(chat: ChatPage
     # The server still serves other people: another page view answers after it.
     chat.open("?doc=thin.pdf&pg=1&show=page")
     expect(chat.page.locator("#dq-viewer .dq-vcaption")).to_have_text("page 1 of 2")
+
+
+def test_the_viewer_page_does_not_stay_in_the_session(chat: ChatPage) -> None:
+    """The viewer's HTML comes through a hidden carrier that the server empties once the page
+    has shown it: Gradio keeps every output's last value in the session, and a viewer page
+    can hold 210,000 characters or a page image."""
+    from playwright.sync_api import expect
+
+    answer = chat.ask(KEEN)
+    answer.locator(".dq-lead .dq-cite a").first.click()
+    viewer = chat.page.locator("#dq-viewer")
+    expect(viewer.locator(".dq-vtext mark").first).to_be_visible()
+    # Only the server's event empties the carrier (the page's script leaves it as it is): an
+    # empty box is the session's value being replaced.
+    expect(chat.page.locator("#dq-viewer-carrier textarea")).to_have_value("")
+    expect(viewer.locator(".dq-vtext mark").first).to_be_visible()
