@@ -131,13 +131,20 @@ def test_uploads_over_the_limit_are_not_copied(tmp_path: Path) -> None:
 # -- text is escaped in the chat ------------------------------------------------------------
 
 
+#: Attributes whose value is the document's own text (a card's tooltip holds its place):
+#: compared by name only, their value being text like the rest.
+_TEXT_ATTRIBUTES = {"title"}
+
+
 class _Markup(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.markup: list[tuple[str, tuple[str, ...]]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.markup.append((tag, tuple(f"{k}={v}" for k, v in attrs)))
+        self.markup.append(
+            (tag, tuple(k if k in _TEXT_ATTRIBUTES else f"{k}={v}" for k, v in attrs))
+        )
 
 
 def _markup(fragment: str) -> list[tuple[str, tuple[str, ...]]]:
