@@ -66,6 +66,8 @@ class Recipe:
     written: bool = False
     # With ``written``, also the yes/no questions written there (kind "yes-no").
     yes_no: bool = False
+    # Also train on covidqa-train's long scientific articles (:mod:`training.covidqa`).
+    covidqa: bool = False
     # Each sentence read with this many sentences before it in its paragraph (after [SEP]).
     context: int = 0
 
