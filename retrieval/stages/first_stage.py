@@ -85,6 +85,8 @@ class FirstStage:
         self.version = version
         self.embedder = embedder
         self._offsets = version.units.offsets
+        #: How many chunks each chunk's section has (the fusion weighs long sections less).
+        self._section_chunks = np.bincount(version.sections)[version.sections]
 
     def rank(
         self, question: Resolved, settings: SearchSettings, allowed: np.ndarray | None = None
@@ -106,7 +108,7 @@ class FirstStage:
         if settings.fusion == "rrf":
             fused = reciprocal_rank(signals, weights, k=settings.rrf_k)
         else:
-            fused = blend(signals, weights)
+            fused = blend(signals, weights, self._section_chunks[signals.rows])
         fused = query.with_prior(fused, version.chunks.in_documents, signals.rows)
         return Ranking(signals, np.argsort(-fused, kind="stable"), fused, scores.vector, question)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from retrieval.fusion import FusionWeights, blend, minmax, reciprocal_rank
+from retrieval.fusion import FusionWeights, blend, minmax, reciprocal_rank, section_share
 from retrieval.signals import Signals, top_rows
 
 
@@ -38,3 +38,21 @@ def test_rrf_ranks() -> None:
 def test_minmax_and_top_rows_edge_cases() -> None:
     assert list(minmax(np.array([2.0, 2.0]))) == [0.0, 0.0]
     assert list(top_rows(np.array([0.0, 3.0, 1.0, 0.0]), 3)) == [1, 2]
+
+
+def test_a_long_section_hands_its_weight_to_chunk_bm25() -> None:
+    # Two chunks of one long section share its BM25; the chunks' own BM25 tells them apart.
+    signals = _signals(bm25=[0, 4, 8], section_bm25=[6, 6, 2])
+    weights = FusionWeights(bm25=0.1, section=0.3, chunk=0, sentence=0, section_span=6)
+    short = blend(signals, weights, np.array([3, 3, 2]))
+    assert np.allclose(short, blend(signals, weights))  # sections within the span: unchanged
+    long = blend(signals, weights, np.array([60, 60, 2]))
+    kept = 0.3 * 6 / 60
+    assert np.allclose(long[:2], [kept * 1.0, (0.4 - kept) * 0.5 + kept * 1.0])
+    assert np.isclose(long[2], short[2])  # its own short section keeps the whole weight
+    # The long section's chunk with none of the words no longer outranks the short one's.
+    assert list(np.argsort(-short)) == [1, 0, 2] and list(np.argsort(-long)) == [1, 2, 0]
+
+
+def test_section_share_is_whole_within_the_span_and_proportional_beyond() -> None:
+    assert list(section_share(np.array([1, 6, 12, 0]), 6.0)) == [1.0, 1.0, 0.5, 1.0]
