@@ -62,7 +62,10 @@ def compile_model(
     cache is keyed by the model, the settings and the OpenVINO version.
     """
     ov = import_openvino()
-    config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY"}
+    # Full precision for every layer left unquantised: on CPUs with bfloat16 units (AMX,
+    # AVX512_BF16) OpenVINO otherwise runs them in bfloat16, which took the embeddings of
+    # SciFact sentences to a mean cosine of 0.950 against PyTorch (min 0.31; 0.996 in f32).
+    config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
     if threads:
         config["INFERENCE_NUM_THREADS"] = threads
         # OpenVINO pins its threads to the first cores: two processes of one thread each
