@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.index.backends.settings import BackendSettings
     from ingest.sync.pipeline import Ingestor
     from ingest.text.sentences import sentence_spans
-    from retrieval.eval.evaluation import contains_evidence, load_questions
+    from retrieval.eval.evaluation import evaluate, load_questions
     from retrieval.rerank import SentenceScorer
     from retrieval.retriever import Retriever
 
@@ -98,20 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{found.same_best} of {found.questions} questions"
     )
     print("| questions | n | hit@1, --other | hit@1, --model |\n|---|---|---|---|")
+    retrievers = [Retriever(index, scorer=scorer) for scorer in models.values()]
+    documents = retrievers[0].version.documents
     for path in QUESTION_FILES:
         asked = [q for q in load_questions(path) if q.evidence]
-        hits = []
-        for scorer in models.values():
-            retriever = Retriever(index, scorer=scorer)
-            firsts = [retriever.answer(q.question).passages[:1] for q in asked]
-            hits.append(
-                np.mean(
-                    [
-                        bool(p) and contains_evidence(p[0].text, q.evidence)
-                        for p, q in zip(firsts, asked, strict=True)
-                    ]
-                )
-            )
+        hits = [
+            evaluate(asked, retriever.answer, lambda doc: documents[doc].text)["hit@1"]
+            for retriever in retrievers
+        ]
         print(f"| {path.name} | {len(asked)} | {hits[0]:.3f} | {hits[1]:.3f} |")
     return 0
 

@@ -23,6 +23,7 @@ from ingest.embedding.settings import (
     EmbeddingSettings,
 )
 from ingest.errors import InvalidInputError
+from tests.support.paths import CORPUS
 
 TEXTS = [
     "When was the 16th BRICS summit held?",
@@ -144,9 +145,7 @@ def _article_sentences() -> list[str]:
     """Every sentence of the bundled article of 40 characters or more (46)."""
     from ingest.text.sentences import sentence_spans
 
-    text = (
-        Path(__file__).resolve().parents[4] / "corpus" / "kazakhstan-brics-refusal.md"
-    ).read_text(encoding="utf-8")
+    text = (CORPUS / "kazakhstan-brics-refusal.md").read_text(encoding="utf-8")
     return [text[a:b] for a, b in sentence_spans(text) if b - a >= 40]
 
 
