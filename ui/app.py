@@ -28,7 +28,7 @@ from retrieval.retriever import SEARCH_MODES, Retriever
 from retrieval.types import Answer
 from ui import render
 from ui.links import parse_link, parse_place
-from ui.script import OPEN_JS, SHOW_QUESTION_JS, SHOW_VIEWER_JS
+from ui.script import OPEN_JS, READY_JS, SHOW_QUESTION_JS, SHOW_VIEWER_JS
 from ui.uploads import (
     DEFAULT_MAX_UPLOAD_MB,
     UploadOutcome,
@@ -394,6 +394,8 @@ def build_app(settings: ChatSettings) -> Any:
         close_btn.click(close_viewer, None, [viewer_col, side_col], queue=False, **private)
         shown(app.load(open_shared, None, viewer_outputs, **private))
         files.upload(upload, [files], [upload_status, doc_filter, doc_list, files], **private)
-        app.load(refresh_documents, None, [doc_filter, doc_list], **private)
+        app.load(refresh_documents, None, [doc_filter, doc_list], **private).then(
+            None, js=READY_JS, **private
+        )
         gr.api(ask_endpoint, api_name="ask")
     return app

@@ -17,6 +17,9 @@ scrolling the viewer to its passage.
   on a PDF page) is a quarter down its visible height.
 - The chat does not follow the bottom of a new answer: :data:`SHOW_QUESTION_JS` scrolls it so
   that the last question, and under it the start of its answer, are at the top.
+- Once the page's load events have run (the document list is in), :data:`READY_JS` marks the
+  page ready (``<html data-dq-ready="1">``): the question box and its handlers are live, so
+  scripts driving the page (the browser tests) type only after it.
 """
 
 from __future__ import annotations
@@ -146,6 +149,9 @@ OPEN_JS = "(link, ...rest) => [window.dqViewerRequest || '', ...rest]"
 
 #: After the viewer opened: scroll its body to the place (see the module's description).
 SHOW_VIEWER_JS = "() => { window.dqShowViewer && window.dqShowViewer(); }"
+
+#: After the page's load events: mark it ready for questions (see the module's description).
+READY_JS = "() => { document.documentElement.dataset.dqReady = '1'; }"
 
 #: After a question or its answer entered the chat: the question at the top.
 SHOW_QUESTION_JS = "() => { window.dqShowQuestion && window.dqShowQuestion(); }"

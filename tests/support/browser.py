@@ -84,8 +84,11 @@ class ChatPage:
         dialog.dismiss()
 
     def open(self, query: str = "") -> None:
-        """Load the chat (with ``query``, a shared link's ``?...``)."""
+        """Load the chat (with ``query``, a shared link's ``?...``) and wait until it is ready for
+        questions: its load events have run (``<html data-dq-ready="1">``); typing earlier can
+        be lost."""
         self.page.goto(self.url + query, wait_until="domcontentloaded")
+        self.page.locator("html[data-dq-ready='1']").wait_for(state="attached")
         self.page.locator("#dq-question textarea").wait_for()
 
     def ask(self, question: str) -> Any:
@@ -97,6 +100,7 @@ class ChatPage:
         box = self.page.locator("#dq-question textarea")
         box.fill(question)
         box.press("Enter")
+        expect(box).to_have_value("")  # taken: the chat empties the box as the question enters
         expect(answers).to_have_count(before + 1)
         return answers.last
 
