@@ -14,7 +14,7 @@ Two measurements (``make bench-confidence``):
    the first passage of every answer, its percentage against whether it holds the evidence,
    in ten bins (expected calibration error), and the share of cards shown as likely
    (>= 50%) that hold the evidence. The shipped heads were fitted on these questions too
-   (four weights each); the figures held out by article, which ``python -m training --step
+   (five weights at most); the figures held out by article, which ``python -m training --step
    confidence`` measured when it fitted them, are printed after (from ``confidence.json``).
 
     python -m bench.confidence [--parts invariance,calibration] [--sample N]

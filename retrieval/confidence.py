@@ -10,10 +10,12 @@ index changes none of them:
 - ``sentence``: the best cosine between the question and one of the passage's sentences;
 - ``chunk``: the cosine between the question and the whole passage;
 - ``coverage``: the share of the question's content words the passage holds, each weighed by
-  how rare it is in the language (:mod:`retrieval.background`), not in the index.
+  how rare it is in the language (:mod:`retrieval.background`), not in the index;
+- ``named``: the share of the names the question uses ("Kazakhstan", "BRICS") that the
+  passage's document holds (:mod:`retrieval.names`; 1 when it uses none).
 
 A :class:`Head` is a logistic model over some of them: ``P = sigmoid(bias + w . x)``. The
-``reader`` head (all four) labels the first card and decides when the cross-encoder reads;
+``reader`` head (all five) labels the first card and decides when the cross-encoder reads;
 the ``first_stage`` head (no logit) when it does not (``AskSettings(reader="none")``). Each
 has a ``_lower`` twin for the cards below the first: a passage the reader put second is less
 often the one that answers than a first passage that looks the same (on long papers several
@@ -37,7 +39,7 @@ import numpy as np
 from retrieval.rerank.scorer import MODEL_DIR, ScorerModelError, read_model_json
 
 #: Every input a head may use, in this order.
-FEATURES = ("logit", "sentence", "chunk", "coverage")
+FEATURES = ("logit", "sentence", "chunk", "coverage", "named")
 #: The fitted heads (``python -m training --step confidence`` writes it).
 CONFIDENCE_FILE = MODEL_DIR / "confidence.json"
 _FIX = "reinstall docqa, or rebuild it: python -m training --step confidence"

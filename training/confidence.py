@@ -50,8 +50,8 @@ COVID = SHARED / "covidqa-train"
 #: Cards per answer, as ``ask`` returns by default.
 K = 5
 FOLDS = 5
-READER_FEATURES = ("logit", "sentence", "chunk", "coverage")
-FIRST_STAGE_FEATURES = ("sentence", "chunk", "coverage")
+READER_FEATURES = ("logit", "sentence", "chunk", "coverage", "named")
+FIRST_STAGE_FEATURES = ("sentence", "chunk", "coverage", "named")
 #: The cards below the first are judged without the cross-encoder's logit: reading their
 #: sentences cost about 50 ms a question, and a lower card is rarely shown as likely.
 LOWER_FEATURES = FIRST_STAGE_FEATURES

@@ -2,10 +2,10 @@
 
 Each passage to be cited gets the probability that it answers (:mod:`retrieval.confidence`),
 from inputs that describe the question and the passage alone: what the cross-encoder read of
-it, its cosines to the question, and how much of the question's wording it holds, weighed by
-the language. Nothing in them moves when unrelated documents are indexed, so neither does
-the decision: the answer abstains when its first passage is less likely than the head's
-threshold to answer.
+it, its cosines to the question, how much of the question's wording it holds, weighed by the
+language, and how many of the names the question uses its document holds. Nothing in them
+moves when unrelated documents are indexed, so neither does the decision: the answer
+abstains when its first passage is less likely than the head's threshold to answer.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 from ingest.index.store import IndexVersion
 from retrieval.background import covered, question_weights
 from retrieval.confidence import ConfidenceModel, Head, non_increasing
+from retrieval.names import named_share, question_names
 from retrieval.reader import Reading
 from retrieval.stages.first_stage import Shortlist
 
@@ -114,6 +115,9 @@ def passage_inputs(
             [max((known[int(u)] for u in units), default=np.nan) for units in wanted],
             dtype=np.float64,
         )
+    names = question_names(question)
+    documents = [version.chunks[shortlist.rows[p]].doc_id for p in at]
+    named = {d: named_share(names, version.documents[d].text) for d in set(documents)}
     return {
         "logit": best,
         "sentence": np.array(
@@ -124,6 +128,7 @@ def passage_inputs(
             [covered(weights, set(tokenizer(version.chunks[shortlist.rows[p]].text))) for p in at],
             dtype=np.float64,
         ),
+        "named": np.array([named[d] for d in documents], dtype=np.float64),
     }
 
 

@@ -33,6 +33,8 @@ def _rows(n: int = 400) -> list[dict[str, Any]]:
             "sentence": [rng.uniform(0.2, 0.4) if cross else rng.uniform(0.3, 0.7)],
             "chunk": [rng.uniform(0.1, 0.6)],
             "coverage": [rng.uniform(0.0, 1.0)],
+            # Another article's passages name what the question names less often.
+            "named": [float(rng.random() < (0.4 if cross else 0.9))],
         }
         # A second card, less often right than the first.
         second = {k: [*v, v[0] - 1.0] for k, v in inputs.items()}
@@ -88,10 +90,11 @@ def test_fit_writes_a_file_the_product_loads(tmp_path: Path) -> None:
     target = tmp_path / "confidence.json"
     data = fit(_rows(), target)
     model = load_confidence(target)
-    assert model.reader.features == ("logit", "sentence", "chunk", "coverage")
+    assert model.reader.features == ("logit", "sentence", "chunk", "coverage", "named")
     assert "logit" not in model.first_stage.features
-    assert model.reader_lower.features == ("sentence", "chunk", "coverage")  # no logit
+    assert model.reader_lower.features == ("sentence", "chunk", "coverage", "named")  # no logit
     written = json.loads(target.read_text(encoding="utf-8"))
     assert written["held_out"]["reader"]["made"]["questions"] == 300
     assert 0.0 <= written["held_out"]["reader"]["made"]["likely_cards_right"] <= 1.0
     assert data["reader"]["weights"][0] > 0  # a higher logit: likelier to answer
+    assert data["reader"]["weights"][4] > 0  # and so is a passage naming what was asked

@@ -320,17 +320,16 @@ def test_confidence_inputs_describe_the_question_and_passage_alone(
         for u, c in zip(units, cos, strict=True)
     ]
     assert chosen.tolist() == [units[int(np.argmax(score))]]
-    assert inputs["logit"].tolist() == [0.0, 0.0]
-    # The sentences read for a passage's logit are its nearest by cosine and weighted words.
-    chosen = confidence_units(stage.version, shortlist, 0, weights, 1)
-    units, cos = shortlist.sentences.units[0], shortlist.sentences.cosines[0]
-    starts, ends = stage.version.units.start, stage.version.units.end
-    doc = stage.version.documents[stage.version.chunks[shortlist.rows[0]].doc_id].text
-    score = [
-        c + 0.5 * covered(weights, set(tokenizer(doc[starts[u] : ends[u]])))
-        for u, c in zip(units, cos, strict=True)
-    ]
-    assert chosen.tolist() == [units[int(np.argmax(score))]]
+    # No name in the question: nothing its documents could miss.
+    assert inputs["named"].tolist() == [1.0, 1.0]
+    # The share of the question's names each passage's document holds, whatever the case.
+    asked = "Did the Ferry bring Sponge cakes and Sugar to Lisbon?"
+    named = passage_inputs(
+        stage.version, shortlist, reading, [0, 1], asked, lambda u: np.zeros(len(u)), 2
+    )["named"]
+    expected = {"cakes.md": 2 / 4, "ferry.md": 1 / 4, "bread.md": 0.0}  # Sponge, Sugar; Ferry
+    documents = [stage.version.chunks[shortlist.rows[p]].doc_id for p in (0, 1)]
+    assert named.tolist() == [expected[Path(d).name] for d in documents]
 
 
 def test_nothing_found_abstains() -> None:

@@ -1,0 +1,64 @@
+"""Whether a passage's document names what the question names.
+
+A question about Kazakhstan's area is not answered by a passage on Warsaw's, however well
+the wording matches ("square kilometres", "area"): its document never says "Kazakhstan".
+The names a question uses (the words it writes with a capital letter after its first word,
+acronyms among them: "Australia", "BRICS") are looked up in the whole document of each
+passage it is about to cite, as words, whatever their case. The share found is one of the
+confidence model's inputs (:mod:`retrieval.confidence`); it depends on the question and the
+document alone, never on what else is indexed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+#: Capitalised words that name nothing (a question's own "I").
+_NOT_NAMES = frozenset({"i", "i'm", "i've", "i'd", "ok"})
+
+
+def question_names(question: str) -> tuple[str, ...]:
+    """The words of ``question`` written as names: capitalised after its first word, in
+    order, each once, without a possessive ending.
+
+    Example:
+        >>> question_names("What is the area of Kazakhstan's capital, Astana?")
+        ('Kazakhstan', 'Astana')
+        >>> question_names("Who is the prime minister of the United Kingdom?")
+        ('United', 'Kingdom')
+        >>> question_names("what is the boiling point of water?")
+        ()
+    """
+    names: list[str] = []
+    for line in question.splitlines():
+        for word in _WORD.findall(line)[1:]:
+            if not word[0].isupper() or word.lower() in _NOT_NAMES:
+                continue
+            name = _POSSESSIVE.sub("", word).strip("-")
+            if len(name) > 1 and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    """``name`` as a whole word, whatever the case."""
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
+
+
+def named_share(names: Sequence[str], text: str) -> float:
+    """The share (0..1) of ``names`` that ``text`` holds as whole words, whatever the case;
+    1.0 when there are none (nothing to miss).
+
+    Example:
+        >>> named_share(("Kazakhstan", "Russia"), "Russia banned imports of ...")
+        0.5
+        >>> named_share((), "anything")
+        1.0
+    """
+    if not names:
+        return 1.0
+    found = sum(1 for name in names if _pattern(name).search(text))
+    return found / len(names)
