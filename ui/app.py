@@ -363,8 +363,7 @@ def build_app(settings: ChatSettings) -> Any:
                 add_question,
                 [question, chatbot],
                 [question, chatbot, pending],
-                # Queued: Gradio shows a warning (the question over the limit) only from
-                # queued events.
+                # Queued: only queued events show Gradio's warning (a question over the limit).
                 concurrency_limit=None,
                 **private,
             ).then(None, js=SHOW_QUESTION_JS, **private).then(
