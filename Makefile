@@ -83,7 +83,7 @@ bench-quality: install
 	$(PY) -m bench.confidence --parts calibration
 
 # Whether the confidence means what it says: the article alone and among 57 other documents,
-# and calibration on squad2-train and covidqa-train (about an hour on 2 cores).
+# and calibration on squad2-train and covidqa-train (about 10 minutes on 2 cores).
 bench-confidence: install
 	$(PY) -m bench.confidence
 
