@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
+#: A name :attr:`ingest.formats.document.Document.words` can hold as one of its words.
+_ONE_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 #: Capitalised words that name nothing (a question's own "I").
 _NOT_NAMES = frozenset({"i", "i'm", "i've", "i'd", "ok"})
 
@@ -48,9 +51,14 @@ def _pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
 
 
-def named_share(names: Sequence[str], text: str) -> float:
+def named_share(names: Sequence[str], text: str, words: AbstractSet[str] | None = None) -> float:
     """The share (0..1) of ``names`` that ``text`` holds as whole words, whatever the case;
     1.0 when there are none (nothing to miss).
+
+    ``words``, when given, are the text's words lower-cased, as
+    :attr:`ingest.formats.document.Document.words` holds them: a name that is one such word
+    ("Kazakhstan", "SARS-CoV-2") is then looked up there instead of searched for in the
+    text, with the same result; any other (a rare "A--B") is still searched for.
 
     Example:
         >>> named_share(("Kazakhstan", "Russia"), "Russia banned imports of ...")
@@ -60,5 +68,11 @@ def named_share(names: Sequence[str], text: str) -> float:
     """
     if not names:
         return 1.0
-    found = sum(1 for name in names if _pattern(name).search(text))
+    found = 0
+    for name in names:
+        key = name.lower()
+        if words is not None and _ONE_WORD.fullmatch(key):
+            found += key in words
+        else:
+            found += _pattern(name).search(text) is not None
     return found / len(names)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import re
 from dataclasses import dataclass, field
+
+#: A word of :attr:`Document.words`: runs of letters, digits and underscores, joined by
+#: single hyphens or apostrophes ("sars-cov-2", "o'brien").
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+_JOINT = re.compile(r"[-'’]")
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,33 @@ class Document:
         if i >= 0 and self.pages[i].start <= offset < self.pages[i].end:
             return self.pages[i].number
         return None
+
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        """Every word of the text, lower-cased: each run of letters, digits and underscores,
+        and each run of those joined by single hyphens or apostrophes ("sars-cov-2": also
+        "sars-cov" and "cov-2").
+
+        Built once per loaded document, so asking whether a long document holds a word is
+        a set lookup rather than a scan of its text.
+
+        Example:
+            >>> sorted(Document("d", "t", "s", "txt", "SARS-CoV-2 and BRICS+", ()).words)
+            ['2', 'and', 'brics', 'cov', 'cov-2', 'sars', 'sars-cov', 'sars-cov-2']
+        """
+        found: set[str] = set()
+        for match in _WORD.finditer(self.text.lower()):
+            word = match.group()
+            runs = _JOINT.split(word)
+            found.update(runs)
+            if len(runs) > 1:
+                joints = _JOINT.findall(word)
+                for i in range(len(runs) - 1):
+                    joined = runs[i]
+                    for j in range(i + 1, len(runs)):
+                        joined += joints[j - 1] + runs[j]
+                        found.add(joined)
+        return frozenset(found)
 
     @functools.cached_property
     def _page_starts(self) -> list[int]:

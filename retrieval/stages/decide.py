@@ -117,7 +117,10 @@ def passage_inputs(
         )
     names = question_names(question)
     documents = [version.chunks[shortlist.rows[p]].doc_id for p in at]
-    named = {d: named_share(names, version.documents[d].text) for d in set(documents)}
+    named: dict[str, float] = {}
+    for d in set(documents):
+        document = version.documents[d]
+        named[d] = named_share(names, document.text, document.words)
     return {
         "logit": best,
         "sentence": np.array(

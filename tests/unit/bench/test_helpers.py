@@ -103,3 +103,19 @@ def test_the_viewer_loads_long_document_is_markdown_of_the_size_asked(tmp_path: 
     assert text.count("\n## Year ") == len(
         set(line for line in text.splitlines() if line.startswith("## "))
     )
+
+
+def test_the_names_benchmark_times_both_ways_and_restores_the_lookup() -> None:
+    import retrieval.stages.decide as decide
+    from bench.named_lookup import lookup_figures, scanning
+
+    text = "Ferries leave Tallinn for Helsinki; the SARS-CoV-2 rules ended."
+    figures = lookup_figures(text, ["When do ferries leave Tallinn?", "Is SARS-CoV-2 here?"])
+    assert figures["characters"] == len(text)
+    assert figures["questions_naming_something"] == 2
+    lookup = decide.named_share
+    with scanning():
+        assert decide.named_share is not lookup
+        # The scan ignores the words it is given: here they would say "absent".
+        assert decide.named_share(("Tallinn",), text, frozenset()) == 1.0
+    assert decide.named_share is lookup

@@ -1,3 +1,7 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.formats.document import Document
 from retrieval.names import named_share, question_names
 
 
@@ -28,3 +32,38 @@ def test_names_are_found_as_whole_words_whatever_the_case() -> None:
     assert named_share(("Russia", "Kazan"), text) == 0.5
     assert named_share(("Kaz",), text) == 0.0  # not a word of the text
     assert named_share((), text) == 1.0
+
+
+def _document(text: str) -> Document:
+    return Document("d", "t", "s", "txt", text, ())
+
+
+def test_a_documents_words_give_the_share_its_text_gives() -> None:
+    text = "BRICS+ met in Kazan. Kazakhstan's refusal surprised the kremlin; Jean-Pierre_2 wrote."
+    words = _document(text).words
+    for names in (
+        ("Kazakhstan", "Kremlin", "BRICS"),
+        ("Russia", "Kazan"),
+        ("Kaz",),
+        ("Jean-Pierre",),  # not a word here: "Jean-Pierre_2" goes on
+        ("Jean",),
+        ("Pierre_2",),
+        ("Jean-Pierre_2", "BRICS+"),  # the second is searched for: "+" is no word's
+    ):
+        assert named_share(names, text, words) == named_share(names, text), names
+
+
+_LETTERS = st.sampled_from(list("aAbBkKzZéÉ'’-_ 1.,\n"))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.lists(_LETTERS, max_size=60).map("".join),
+    names=st.lists(
+        st.lists(st.sampled_from(list("aAbBkKzZéÉ'’-_1")), min_size=1, max_size=4).map("".join),
+        max_size=4,
+    ),
+)
+def test_the_word_lookup_agrees_with_the_search(text: str, names: list[str]) -> None:
+    # Names as question_names makes them start with a letter; the lookup must agree anyway.
+    assert named_share(names, text, _document(text).words) == named_share(names, text)
