@@ -181,8 +181,10 @@ class Query:
 
     def reading(self) -> str:
         """The question as the second stage reads it: a follow-up with the earlier questions
-        it leans on ("when was it built?" alone gives a cross-encoder nothing to match)."""
-        return " ".join([self.question, *(text for text, _ in self.keyword)])
+        it leans on ("when was it built?" alone gives a cross-encoder nothing to match), each
+        on a line of its own (the cross-encoder reads a line break as a space; the names a
+        question uses skip each line's first word: :mod:`retrieval.names`)."""
+        return "\n".join([self.question, *(text for text, _ in self.keyword)])
 
     def terms(self, tokenizer: Tokenizer) -> list[str]:
         """Content terms that answers are checked against: the question's, and for a

@@ -16,6 +16,7 @@ from ingest.index.sparse import SparseSettings, Tokenizer
 from ingest.sync.pipeline import ingest
 from retrieval import Retriever, SearchSettings, ask
 from retrieval.followup import FollowupSettings, leans_on_context, resolve
+from retrieval.names import question_names
 from retrieval.types import Answer, Passage
 from tests.support.fakes import FakeEmbedder
 from tests.support.paths import ROOT
@@ -210,6 +211,9 @@ def test_resolve_blends_the_previous_turn_only_for_a_follow_up(tokenizer: Tokeni
     assert follow.follows
     assert [t for t, _ in follow.dense] == [earlier.question]  # no answer sentence: none
     assert "greywat" in follow.terms(tokenizer)
+    # Read with the earlier question on its own line: its first word names nothing.
+    assert follow.reading() == "When was it built?\nWho kept the Greywater lighthouse?"
+    assert question_names(follow.reading()) == ("Greywater",)
     alone = resolve("When was the Vell bridge built?", [earlier], tokenizer)
     assert not alone.follows
     assert resolve("When was it built?", [], tokenizer) == resolve(
