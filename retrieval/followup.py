@@ -180,11 +180,12 @@ class Query:
         return fused + bonus
 
     def reading(self) -> str:
-        """The question as the second stage reads it: a follow-up with the earlier questions
-        it leans on ("when was it built?" alone gives a cross-encoder nothing to match), each
-        on a line of its own (the cross-encoder reads a line break as a space; the names a
-        question uses skip each line's first word: :mod:`retrieval.names`)."""
-        return "\n".join([self.question, *(text for text, _ in self.keyword)])
+        """The question as the second stage reads it: a follow-up after the earlier questions
+        it leans on ("when was it built?" alone gives a cross-encoder nothing to match), the
+        oldest first, as the conversation went, each on a line of its own (the cross-encoder
+        reads a line break as a space; the names a question uses skip each line's first
+        word: :mod:`retrieval.names`)."""
+        return "\n".join([*(text for text, _ in reversed(self.keyword)), self.question])
 
     def terms(self, tokenizer: Tokenizer) -> list[str]:
         """Content terms that answers are checked against: the question's, and for a

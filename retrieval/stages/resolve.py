@@ -20,7 +20,7 @@ class Resolved:
         search: What the first stage searches with: the question and the earlier turns it
             leans on (:class:`retrieval.followup.Query`; just the question when it stands
             alone).
-        reading: What the reader reads: the question, followed by the earlier questions a
+        reading: What the reader reads: the question, after the earlier questions a
             follow-up leans on ("when was it built?" alone gives a cross-encoder nothing).
         terms: The content terms sentences and passages are checked against (a follow-up's
             own and its context questions').

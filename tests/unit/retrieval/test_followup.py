@@ -211,8 +211,8 @@ def test_resolve_blends_the_previous_turn_only_for_a_follow_up(tokenizer: Tokeni
     assert follow.follows
     assert [t for t, _ in follow.dense] == [earlier.question]  # no answer sentence: none
     assert "greywat" in follow.terms(tokenizer)
-    # Read with the earlier question on its own line: its first word names nothing.
-    assert follow.reading() == "When was it built?\nWho kept the Greywater lighthouse?"
+    # Read after the earlier question, on a line of its own: its first word names nothing.
+    assert follow.reading() == "Who kept the Greywater lighthouse?\nWhen was it built?"
     assert question_names(follow.reading()) == ("Greywater",)
     alone = resolve("When was the Vell bridge built?", [earlier], tokenizer)
     assert not alone.follows

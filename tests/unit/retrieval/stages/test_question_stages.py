@@ -73,7 +73,7 @@ def test_a_follow_up_reads_and_checks_its_earlier_question_too(tokenizer: Tokeni
     resolved = resolve_question("And where to?", [earlier], tokenizer, FollowupSettings())
     assert resolved.question == "And where to?"
     assert resolved.search.follows
-    assert resolved.reading == "And where to?\nWhen does the Greywater ferry leave?"
+    assert resolved.reading == "When does the Greywater ferry leave?\nAnd where to?"
     assert "greywat" in resolved.terms
     off = resolve_question("And where to?", [earlier], tokenizer, FollowupSettings(enabled=False))
     assert off.reading == "And where to?" and not off.search.follows
