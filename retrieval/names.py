@@ -15,10 +15,12 @@ import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
+from ingest.formats.document import JOINED_RUNS
+
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
 #: A name :attr:`ingest.formats.document.Document.words` can hold as one of its words.
-_ONE_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+_ONE_WORD = re.compile(rf"\w+(?:[-'’]\w+){{0,{JOINED_RUNS - 1}}}")
 #: Capitalised words that name nothing (a question's own "I").
 _NOT_NAMES = frozenset({"i", "i'm", "i've", "i'd", "ok"})
 
@@ -58,7 +60,8 @@ def named_share(names: Sequence[str], text: str, words: AbstractSet[str] | None 
     ``words``, when given, are the text's words lower-cased, as
     :attr:`ingest.formats.document.Document.words` holds them: a name that is one such word
     ("Kazakhstan", "SARS-CoV-2") is then looked up there instead of searched for in the
-    text, with the same result; any other (a rare "A--B") is still searched for.
+    text, with the same result; any other (a rare "A--B", a chain of more than
+    :data:`~ingest.formats.document.JOINED_RUNS` runs) is still searched for.
 
     Example:
         >>> named_share(("Kazakhstan", "Russia"), "Russia banned imports of ...")

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 #: single hyphens or apostrophes ("sars-cov-2", "o'brien").
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 _JOINT = re.compile(r"[-'’]")
+#: The most runs one joined word of :attr:`Document.words` spans ("sars-cov-2": 3); a
+#: longer chain ("1-2-3-4-5-6-7-8") gives its shorter stretches, so a document's words stay
+#: in proportion to its length.
+JOINED_RUNS = 6
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,8 @@ class Document:
     @functools.cached_property
     def words(self) -> frozenset[str]:
         """Every word of the text, lower-cased: each run of letters, digits and underscores,
-        and each run of those joined by single hyphens or apostrophes ("sars-cov-2": also
-        "sars-cov" and "cov-2").
+        and each stretch of up to :data:`JOINED_RUNS` of those joined by single hyphens or
+        apostrophes ("sars-cov-2": also "sars-cov" and "cov-2").
 
         Built once per loaded document, so asking whether a long document holds a word is
         a set lookup rather than a scan of its text.
@@ -133,7 +137,7 @@ class Document:
                 joints = _JOINT.findall(word)
                 for i in range(len(runs) - 1):
                     joined = runs[i]
-                    for j in range(i + 1, len(runs)):
+                    for j in range(i + 1, min(len(runs), i + JOINED_RUNS)):
                         joined += joints[j - 1] + runs[j]
                         found.add(joined)
         return frozenset(found)

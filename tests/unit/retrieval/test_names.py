@@ -51,6 +51,11 @@ def test_a_documents_words_give_the_share_its_text_gives() -> None:
         ("Jean-Pierre_2", "BRICS+"),  # the second is searched for: "+" is no word's
     ):
         assert named_share(names, text, words) == named_share(names, text), names
+    chain = "Codes 1-2-3-4-5-6-7-8 and x-y."
+    words = _document(chain).words
+    assert "1-2-3-4-5-6" in words and "1-2-3-4-5-6-7" not in words  # stretches of six at most
+    for names in (("1-2-3-4-5-6",), ("2-3-4-5-6-7-8",), ("1-2-3-4-5-6-7-8",), ("3-4-5-6-7-9",)):
+        assert named_share(names, chain, words) == named_share(names, chain), names
 
 
 _LETTERS = st.sampled_from(list("aAbBkKzZéÉ'’-_ 1.,\n"))
