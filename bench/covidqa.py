@@ -14,7 +14,6 @@ first passage comes from the article the evidence was taken from.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bench.tables import print_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 COVIDQA = ROOT.parent / "shared" / "eval" / "covidqa-train"
@@ -141,11 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     retriever = Retriever(build_index(args.out))
     asked = load_asked(retriever)
     row = {"questions": len(asked), **path_rows(retriever, asked, args.paths.split(","))}
-    if args.json:
-        print(json.dumps(row, indent=1))
-    else:
-        for key, value in row.items():
-            print(f"{key}: {value}")
+    print_figures(row, args.json)
     return 0
 
 

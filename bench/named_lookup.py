@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench.covidqa import COVIDQA, ROOT
+from bench.tables import print_figures
 
 
 def long_text() -> str:
@@ -115,7 +115,7 @@ def ask_figures(out: Path, text: str, questions: Sequence[str]) -> dict[str, flo
     for q in asked[:5]:  # warm: model, files, the document's words
         retriever.answer(q)
     figures: dict[str, float] = {}
-    for label, block in (("lookup", _nothing), ("scan", scanning)):
+    for label, block in (("lookup", nullcontext), ("scan", scanning)):
         ms = []
         with block():
             for q in asked:
@@ -126,11 +126,6 @@ def ask_figures(out: Path, text: str, questions: Sequence[str]) -> dict[str, flo
         figures["ask_scan_p50_ms"] / figures["ask_lookup_p50_ms"], 2
     )
     return figures
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,11 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, float] = lookup_figures(text, questions)
     if args.ask:
         figures.update(ask_figures(args.out, text, questions))
-    if args.json:
-        print(json.dumps(figures, indent=1))
-    else:
-        for key, value in figures.items():
-            print(f"{key}: {value}")
+    print_figures(figures, args.json)
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 #: The protocol's figures about answers, in table order (keys of ``evaluate``'s result).
@@ -25,3 +27,12 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         lines.append("| " + " | ".join(str(row[k]) for k in keys) + " |")
     return "\n".join(lines)
+
+
+def print_figures(figures: Mapping[str, Any], as_json: bool) -> None:
+    """Print ``figures`` as indented JSON, or one ``key: value`` line each."""
+    if as_json:
+        print(json.dumps(dict(figures), indent=1))
+    else:
+        for key, value in figures.items():
+            print(f"{key}: {value}")

@@ -120,7 +120,8 @@ def passage_inputs(
     named: dict[str, float] = {}
     for d in set(documents):
         document = version.documents[d]
-        named[d] = named_share(names, document.text, document.words)
+        # A question that names nothing needs no document's words built.
+        named[d] = named_share(names, document.text, document.words) if names else 1.0
     return {
         "logit": best,
         "sentence": np.array(
