@@ -8,12 +8,19 @@ evidence is often several sentences long, sentence_overlap@1 (the first highligh
 or the evidence's place in the article share a character). ``doc@1`` is the share whose
 first passage comes from the article the evidence was taken from.
 
-    python -m bench.covidqa [--out DIR] [--paths default,fast] [--json]
+The shipped cross-encoder trained on covidqa-train, so on the default path each question is
+read by the fold model trained without its article (``--fold-models``, built by ``python -m
+training --step folds``); ``--shipped`` reads them all with the shipped model instead.
+
+    python -m bench.covidqa [--out DIR] [--paths default,fast] [--fold-models DIR | --shipped]
+        [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -24,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from bench.tables import print_figures
+from training import FOLD_MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
 COVIDQA = ROOT.parent / "shared" / "eval" / "covidqa-train"
@@ -54,10 +62,25 @@ def owned_questions(questions: Sequence[Any], documents: dict[str, str]) -> list
     return out
 
 
+FIGURES = ("hit@1", "hit@3", "mrr@5", "sentence_hit@1", "sentence_overlap@1", "doc@1")
+
+
 def long_document_figures(
     asked: Sequence[Asked], answer: Callable[[str], Any], document_text: Callable[[str], str]
 ) -> dict[str, float]:
     """hit@1, hit@3, MRR@5, sentence_hit@1, sentence_overlap@1 and doc@1 over ``asked``."""
+    return _means(_question_rows(asked, answer, document_text))
+
+
+def _means(rows: list[tuple[bool, bool, float, bool, bool, bool]]) -> dict[str, float]:
+    table = np.array(rows, dtype=np.float64).reshape(-1, len(FIGURES))
+    means = table.mean(axis=0) if len(table) else np.zeros(len(FIGURES))
+    return {name: round(float(v), 4) for name, v in zip(FIGURES, means, strict=True)}
+
+
+def _question_rows(
+    asked: Sequence[Asked], answer: Callable[[str], Any], document_text: Callable[[str], str]
+) -> list[tuple[bool, bool, float, bool, bool, bool]]:
     from retrieval.eval.evaluation import contains_evidence
 
     rows: list[tuple[bool, bool, float, bool, bool, bool]] = []
@@ -84,10 +107,7 @@ def long_document_figures(
                 doc,
             )
         )
-    table = np.array(rows, dtype=np.float64).reshape(-1, 6)
-    names = ("hit@1", "hit@3", "mrr@5", "sentence_hit@1", "sentence_overlap@1", "doc@1")
-    means = table.mean(axis=0) if len(table) else np.zeros(6)
-    return {name: round(float(v), 4) for name, v in zip(names, means, strict=True)}
+    return rows
 
 
 def build_index(out: Path, *, chunking: Any = None, name: str = "covidqa-index") -> Path:
@@ -111,20 +131,55 @@ def load_asked(retriever: Any, questions: Path = COVIDQA / "questions.jsonl") ->
     return owned_questions(load_questions(questions), {d: docs[d].text for d in docs})
 
 
-def covid_figures(retriever: Any, asked: Sequence[Asked]) -> dict[str, float]:
-    """:func:`long_document_figures` of ``retriever`` (five passages a question)."""
+def covid_folds(folder: Path = COVIDQA / "corpus") -> dict[str, int]:
+    """Each article's fold in the cross-encoder's training (:mod:`training.covidqa`): its
+    position among the sorted file names modulo 4."""
+    from training.squad import FOLDS
+
+    names = sorted(p.name for p in folder.glob("*.txt"))
+    return {name: i % FOLDS for i, name in enumerate(names)}
+
+
+def covid_figures(
+    retriever: Any, asked: Sequence[Asked], fold_models: Path | None = None
+) -> dict[str, float]:
+    """:func:`long_document_figures` of ``retriever`` (five passages a question). With
+    ``fold_models`` (``foldK-model`` folders), each question is read by the cross-encoder
+    trained without its article, one model loaded at a time: held-out figures for a model
+    that trained on covidqa-train."""
     docs = retriever.version.documents
-    return long_document_figures(asked, lambda q: retriever.answer(q, k=5), lambda d: docs[d].text)
+
+    def text(doc_id: str) -> str:
+        return docs[doc_id].text
+
+    if fold_models is None:
+        return long_document_figures(asked, lambda q: retriever.answer(q, k=5), text)
+    from retrieval.rerank import SentenceScorer
+
+    fold_of = covid_folds()
+    rows: list[tuple[bool, bool, float, bool, bool, bool]] = []
+    for k in sorted(set(fold_of.values())):
+        mine = [a for a in asked if fold_of.get(a.doc_id) == k]
+        reading = retriever.with_scorer(SentenceScorer(fold_models / f"fold{k}-model"))
+        rows += _question_rows(mine, functools.partial(reading.answer, k=5), text)
+        del reading
+        gc.collect()
+    return _means(rows)
 
 
-def path_rows(retriever: Any, asked: Sequence[Asked], paths: Sequence[str]) -> dict[str, Any]:
-    """Figures of the default path and of the fast path, keyed ``covid PATH FIGURE``."""
+def path_rows(
+    retriever: Any, asked: Sequence[Asked], paths: Sequence[str], fold_models: Path | None = None
+) -> dict[str, Any]:
+    """Figures of the default path (read by ``fold_models`` when given) and of the fast path,
+    keyed ``covid PATH FIGURE``."""
     out: dict[str, Any] = {}
     for path in paths:
-        r = retriever
         if path == "fast":
             r = retriever.with_settings(replace(retriever.settings, reader=None))
-        out.update({f"covid {path} {k}": v for k, v in covid_figures(r, asked).items()})
+            figures = covid_figures(r, asked)
+        else:
+            figures = covid_figures(retriever, asked, fold_models)
+        out.update({f"covid {path} {k}": v for k, v in figures.items()})
     return out
 
 
@@ -134,14 +189,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--paths", default="default,fast")
+    parser.add_argument(
+        "--fold-models",
+        type=Path,
+        default=FOLD_MODELS,
+        help="per-fold cross-encoders (python -m training --step folds): each question is "
+        "read by the one trained without its article",
+    )
+    parser.add_argument(
+        "--shipped",
+        action="store_true",
+        help="read every question with the shipped cross-encoder (it trained on these "
+        "articles: not held out)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    fold_models = None if args.shipped else args.fold_models
+    if fold_models is not None and not (fold_models / "fold0-model").is_dir():
+        parser.error(
+            f"no fold models in {fold_models}: build them with python -m training --step "
+            "folds, or pass --shipped (figures not held out)"
+        )
 
     from retrieval.retriever import Retriever
 
     retriever = Retriever(build_index(args.out))
     asked = load_asked(retriever)
-    row = {"questions": len(asked), **path_rows(retriever, asked, args.paths.split(","))}
+    row = {
+        "questions": len(asked),
+        "read by": "the shipped model" if fold_models is None else f"fold models ({fold_models})",
+        **path_rows(retriever, asked, args.paths.split(","), fold_models),
+    }
     print_figures(row, args.json)
     return 0
 

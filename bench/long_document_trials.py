@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from bench.covidqa import ROOT, build_index, load_asked, path_rows
+from training import FOLD_MODELS
 
 _HEADER = re.compile(
     r"^\s*(https?://\S+|(DOI|doi)\s*:?.*|Licen[cs]e\s*:.*|SHA\s*:.*|Authors?\s*:.*|Date\s*:.*"
@@ -177,6 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--trials", default="baseline")
     parser.add_argument("--paths", default="fast")
+    parser.add_argument(
+        "--fold-models",
+        type=Path,
+        default=FOLD_MODELS,
+        help="the default path's per-fold cross-encoders (each question read by the one "
+        "trained without its article)",
+    )
     args = parser.parse_args(argv)
 
     from retrieval.retriever import Retriever
@@ -185,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     asked = load_asked(base)
     for name in args.trials.split(","):
         retriever = trial(name, base, args.out)
-        row = {"trial": name, **path_rows(retriever, asked, args.paths.split(","))}
+        paths = args.paths.split(",")
+        row = {"trial": name, **path_rows(retriever, asked, paths, args.fold_models)}
         print(json.dumps(row), flush=True)
     return 0
 

@@ -7,7 +7,8 @@ abstention on unanswerable questions and false abstention. The last three rows (
 path, the reader's blend without learning, the default with the cross-encoder) also run the
 SQuAD 2.0 training articles by folds (``bench/squad_folds.py``; each fold read by the
 cross-encoder trained without its articles) and covidqa-train's questions over its 49 long
-articles (``bench/covidqa.py``: hit@1, hit@3, MRR@5, sentence_hit@1 and sentence overlap).
+articles (``bench/covidqa.py``: hit@1, hit@3, MRR@5, sentence_hit@1 and sentence overlap;
+each question read by the cross-encoder trained without its article).
 
     python -m bench.quality [--scifact DIR] [--questions FILE ...] [--no-squad] [--no-covidqa]
         [--json]
@@ -218,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         "--fold-models",
         type=Path,
         default=FOLD_MODELS,
-        help="per-fold cross-encoders for the SQuAD folds (python -m training --step "
-        "folds); the shipped model saw every SQuAD article",
+        help="per-fold cross-encoders for the SQuAD folds and covidqa-train (python -m "
+        "training --step folds); the shipped model saw every article of both",
     )
     parser.add_argument(
         "--no-squad", action="store_true", help="skip the SQuAD folds (several minutes a row)"
@@ -264,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         if config.squad and not args.no_squad:
             row.update(squad_figures(config, args.fold_models))
         if config.squad and covid:
-            figures = covid_figures(covid[config.scorer].with_settings(config.settings), asked)
+            reading = covid[config.scorer].with_settings(config.settings)
+            models = args.fold_models if config.scorer == "shipped" else None
+            figures = covid_figures(reading, asked, models)
             row.update({f"covid {key}": value for key, value in figures.items()})
         rows.append(row)
         if not args.json:

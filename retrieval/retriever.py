@@ -89,6 +89,13 @@ class Retriever:
         clone.settings = settings
         return clone
 
+    def with_scorer(self, scorer: Scorer) -> Retriever:
+        """A retriever over the same loaded index and model whose second stage reads with
+        ``scorer`` (a model trained without the documents it is measured on, say)."""
+        clone = copy.copy(self)
+        clone._scorer = scorer
+        return clone
+
     def is_stale(self) -> bool:
         """True when a newer version of the index has been written since loading.
 

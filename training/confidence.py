@@ -43,6 +43,7 @@ import numpy as np
 from retrieval.confidence import Head
 from training import ROOT
 from training.reader_fit import fit_logistic
+from training.squad import FOLDS as READER_FOLDS
 
 SHARED = ROOT.parent / "shared" / "eval"
 SQUAD_FILE = SHARED / "squad2-train" / "squad2-8-articles.json"
@@ -73,6 +74,7 @@ class Asked:
     group: str  # its article: what held-out folds split by
     question: str
     evidence: tuple[str, ...]
+    reader_fold: int  # the fold of its article in the cross-encoder's folds (``foldK-model``)
 
 
 def _fold(group: str) -> int:
@@ -80,13 +82,17 @@ def _fold(group: str) -> int:
 
 
 def _squad(work: Path) -> tuple[list[Path], list[Asked]]:
-    from retrieval.eval.squad import read_squad, write_articles
+    from retrieval.eval.squad import read_squad, squad_folds, write_articles
+    from training.indexes import SQUAD_FOLDS
 
     squad = read_squad(SQUAD_FILE)
     paths = write_articles(squad.articles, work / "squad-articles")
     by_title = {a.title: p for a, p in zip(squad.articles, paths, strict=True)}
+    folds = squad_folds([a.title for a in squad.articles], n=SQUAD_FOLDS)
+    fold_of = {title: k for k, titles in enumerate(folds) for title in titles}
     asked = [
-        Asked("squad", by_title[q.title].name, q.question, q.evidence) for q in squad.questions
+        Asked("squad", by_title[q.title].name, q.question, q.evidence, fold_of[q.title])
+        for q in squad.questions
     ]
     return list(paths), asked
 
@@ -96,11 +102,13 @@ def _covid() -> tuple[list[Path], list[Asked]]:
 
     files = sorted((COVID / "corpus").glob("*.txt"))
     texts = {p: p.read_text(encoding="utf-8") for p in files}
+    # The cross-encoder's folds of covidqa-train (training.covidqa): position modulo 4.
+    fold_of = {p: i % READER_FOLDS for i, p in enumerate(files)}
     asked = []
     for q in load_questions(COVID / "questions.jsonl"):
         owner = next((p for p, t in texts.items() if q.evidence and q.evidence[0] in t), None)
         if owner is not None:
-            asked.append(Asked("covid", owner.name, q.question, q.evidence))
+            asked.append(Asked("covid", owner.name, q.question, q.evidence, fold_of[owner]))
     return files, asked
 
 
@@ -112,8 +120,10 @@ def _written(work: Path) -> tuple[Path, list[Asked]]:
     index, questions = written_index(work / "written")
     _, loaded = load_written()
     title = {q.qid: q.title for q in loaded}
+    fold = {q.qid: q.fold for q in loaded}
     asked = [
-        Asked("written", title[q.id], q.question, q.evidence) for q in load_questions(questions)
+        Asked("written", title[q.id], q.question, q.evidence, fold[q.id])
+        for q in load_questions(questions)
     ]
     return index, asked
 
@@ -142,7 +152,7 @@ def _cross(
         mine = [a for a in asked if a.group in names]
         mine = rng.sample(mine, min(CROSS_QUESTIONS // 2, len(mine)))
         index = _ingest(work / f"{name}-half-{i}", other)
-        yield index, [Asked(f"{name}-cross", a.group, a.question, ()) for a in mine]
+        yield index, [Asked(f"{name}-cross", a.group, a.question, (), a.reader_fold) for a in mine]
 
 
 def _cards(retriever: Any, asked: Asked) -> dict[str, Any]:
@@ -158,11 +168,14 @@ def _cards(retriever: Any, asked: Asked) -> dict[str, Any]:
     }
 
 
-def collect(work: Path) -> list[dict[str, Any]]:
+def collect(work: Path, fold_models: Path | None = None) -> list[dict[str, Any]]:
     """Every training question asked on both paths, with its cards' inputs and labels
-    (written to ``work/confidence.jsonl`` as it goes; a finished file is read back)."""
-    from dataclasses import replace
+    (written to ``work/confidence.jsonl``; a finished file is read back).
 
+    With ``fold_models`` (``foldK-model`` folders), each question is read by the
+    cross-encoder trained without its article, so the heads learn what the logits are worth
+    on documents the model never saw; without, every question is read by the shipped model.
+    """
     from retrieval.retriever import Retriever
 
     out = work / "confidence.jsonl"
@@ -179,27 +192,56 @@ def collect(work: Path) -> list[dict[str, Any]]:
         *_cross("squad", squad_paths, squad, work),
         *_cross("covid", covid_paths, covid, work),
     ]
-    rows: list[dict[str, Any]] = []
+    asked = _ask_all([(Retriever(index), questions) for index, questions in jobs], fold_models)
+    rows = [row for job in asked for row in job]
     partial = out.with_suffix(".partial")
-    with partial.open("w", encoding="utf-8") as sink:
-        for index, questions in jobs:
-            reading = Retriever(index)
-            model = replace(reading.settings.confidence, sentences=SENTENCES)
-            reading = reading.with_settings(replace(reading.settings, confidence=model))
-            fast = reading.with_settings(replace(reading.settings, reader=None))
-            print(f"  {questions[0].set}: {len(questions)} questions", flush=True)
-            for a in questions:
-                row = {
-                    "set": a.set,
-                    "group": a.group,
-                    "answerable": bool(a.evidence),
-                    "reader": _cards(reading, a),
-                    "first_stage": _cards(fast, a),
-                }
-                rows.append(row)
-                sink.write(json.dumps(row) + "\n")
+    partial.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     partial.replace(out)
     return rows
+
+
+def _ask_all(
+    jobs: Sequence[tuple[Any, Sequence[Asked]]], fold_models: Path | None
+) -> list[list[dict[str, Any]]]:
+    """Each job's rows (a retriever and its questions), in the questions' order. With
+    ``fold_models``, each fold's model is loaded once for every job and dropped before the
+    next (OpenVINO's CPU plugin has stopped processes that held four 6-layer int8 models at
+    once, or loaded and dropped one model per fold of every job, with a general protection
+    fault)."""
+    import gc
+    from dataclasses import replace
+
+    from retrieval.rerank import SentenceScorer
+
+    readers = []
+    for retriever, _ in jobs:
+        model = replace(retriever.settings.confidence, sentences=SENTENCES)
+        readers.append(retriever.with_settings(replace(retriever.settings, confidence=model)))
+    folds = sorted({a.reader_fold for _, qs in jobs for a in qs}) if fold_models else [None]
+    rows: list[dict[int, dict[str, Any]]] = [{} for _ in jobs]
+    for k in folds:
+        scorer = None
+        if fold_models is not None:
+            scorer = SentenceScorer(fold_models / f"fold{k}-model")
+        for (_, questions), retriever, found in zip(jobs, readers, rows, strict=True):
+            mine = sum(k is None or a.reader_fold == k for a in questions)
+            fold = "" if k is None else f", fold {k}"
+            print(f"  {questions[0].set}{fold}: {mine} questions", flush=True)
+            reading = retriever if scorer is None else retriever.with_scorer(scorer)
+            fast = retriever.with_settings(replace(retriever.settings, reader=None))
+            for i, a in enumerate(questions):
+                if k is None or a.reader_fold == k:
+                    found[i] = {
+                        "set": a.set,
+                        "group": a.group,
+                        "answerable": bool(a.evidence),
+                        "reader": _cards(reading, a),
+                        "first_stage": _cards(fast, a),
+                    }
+            del reading
+        del scorer
+        gc.collect()
+    return [[found[i] for i in range(len(qs))] for (_, qs), found in zip(jobs, rows, strict=True)]
 
 
 def _first_cards(

@@ -16,6 +16,7 @@ Sets:
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -130,13 +131,20 @@ def written_features(
     retriever = Retriever(index)
     # Each question's document and fold, as the fold models were trained.
     where = {q.qid: (q.title, q.fold) for q in load_written()[1]}
-    scorers: dict[int, Any] = {}
-    out: list[dict[str, Any]] = []
-    for q in load_questions(path):
-        document, k = where[q.id]
-        if k not in scorers:
-            scorers[k] = SentenceScorer(model or fold_models / f"fold{k}-model")
-        row = question_features(retriever, scorers[k], q.question, q.evidence, passages, sentences)
-        row.update(fold=k, set=document)
-        out.append(row)
-    return out
+    questions = load_questions(path)
+    rows: dict[int, dict[str, Any]] = {}
+    # One fold model loaded at a time: OpenVINO's CPU plugin has stopped a process holding
+    # four 6-layer int8 models with a general protection fault.
+    for k in sorted({fold for _, fold in where.values()}):
+        scorer = SentenceScorer(model or fold_models / f"fold{k}-model")
+        for i, q in enumerate(questions):
+            document, fold = where[q.id]
+            if fold == k:
+                row = question_features(
+                    retriever, scorer, q.question, q.evidence, passages, sentences
+                )
+                row.update(fold=k, set=document)
+                rows[i] = row
+        del scorer
+        gc.collect()
+    return [rows[i] for i in range(len(questions))]

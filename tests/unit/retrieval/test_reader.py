@@ -205,3 +205,17 @@ def test_a_missing_or_damaged_blend_file_is_refused_with_the_fix(
         load_blend(path)
     assert str(path) in str(caught.value)
     assert "python -m training" in str(caught.value)
+
+
+def test_a_retriever_with_another_scorer_reads_with_it_alone(fake_index: Path) -> None:
+    question = "Which products did Russia ban from Kazakhstan?"
+    shipped, other = KeywordScorer("tomatoes"), KeywordScorer("zzzz")
+    retriever = _reading(fake_index, shipped)
+    swapped = retriever.with_scorer(other)
+    assert swapped.version is retriever.version
+    read_by_other = swapped.answer(question, k=3)
+    assert other.seen and not shipped.seen
+    read_by_shipped = retriever.answer(question, k=3)
+    assert shipped.seen
+    # The two scorers pick different highlights: the swap changed what was read with.
+    assert read_by_other.passages[0].highlights != read_by_shipped.passages[0].highlights

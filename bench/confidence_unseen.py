@@ -1,0 +1,106 @@
+"""The confidence heads on documents the cross-encoder never saw: held out twice.
+
+The shipped heads are fitted (``python -m training --step confidence``) on questions read by
+the shipped cross-encoder, which trained on squad2-train, covidqa-train and the written
+documents: their logits there are sharper than on a user's documents. Here the same
+questions are asked again with each read by the fold model trained without its article
+(``foldK-model``, ``python -m training --step folds``), and heads fitted the shipped way on
+the other folds' articles score each held-out fold's rows: per set, the expected calibration
+error (ten bins), the share of "likely" (>= 50%) first cards that hold the answer and the
+share abstained at the shipped threshold. Both collections are kept in ``--build`` and read
+back on later runs (about 8 minutes each on 2 cores the first time).
+
+    python -m bench.confidence_unseen [--build DIR] [--fold-models DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from training import BUILD, FOLD_MODELS
+
+
+def unseen_figures(
+    shipped: Sequence[dict[str, Any]], unseen: Sequence[dict[str, Any]], threshold: float
+) -> dict[str, dict[str, float]]:
+    """Per set: heads fitted on ``shipped``'s rows outside each article fold, applied to
+    ``unseen``'s rows of that fold (the same questions in the same order)."""
+    from training.confidence import (
+        FOLDS,
+        READER_FEATURES,
+        _first_cards,
+        _fold,
+        _probabilities,
+        _weights,
+        reliability,
+    )
+    from training.reader_fit import fit_logistic
+
+    if [r["group"] for r in shipped] != [r["group"] for r in unseen]:
+        raise ValueError("the two collections do not hold the same questions in the same order")
+    x, y = _first_cards(shipped, "reader", READER_FEATURES)
+    x_unseen, y_unseen = _first_cards(unseen, "reader", READER_FEATURES)
+    weights = _weights(shipped)
+    folds = np.array([_fold(r["group"]) for r in shipped])
+    p = np.zeros(len(unseen))
+    for k in range(FOLDS):
+        test = folds == k
+        train = np.column_stack([np.ones((~test).sum()), x[~test]])
+        p[test] = _probabilities(
+            fit_logistic(train, y[~test], weights=weights[~test]), x_unseen[test]
+        )
+    sets = np.array([r["set"] for r in unseen])
+    out: dict[str, dict[str, float]] = {}
+    for name in sorted(set(sets)):
+        inside = sets == name
+        likely = p[inside] >= 0.5
+        out[name] = {
+            "questions": float(inside.sum()),
+            "first_right": round(float(y_unseen[inside].mean()), 4),
+            "ece": round(reliability(p[inside], y_unseen[inside])[0], 4),
+            "likely_right": round(float(y_unseen[inside][likely].mean()), 4)
+            if likely.any()
+            else float("nan"),
+            "abstained": round(float((p[inside] < threshold).mean()), 4),
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Collect (or read back) both sets of rows and print the table."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--build", type=Path, default=BUILD)
+    parser.add_argument("--fold-models", type=Path, default=FOLD_MODELS)
+    args = parser.parse_args(argv)
+    if not (args.fold_models / "fold0-model").is_dir():
+        parser.error(f"no fold models in {args.fold_models}: python -m training --step folds")
+
+    from retrieval.confidence import CONFIDENCE_FILE
+    from training.confidence import collect
+
+    shipped = collect(args.build / "confidence")
+    unseen = collect(args.build / "confidence-unseen", args.fold_models)
+    threshold = json.loads(CONFIDENCE_FILE.read_text(encoding="utf-8"))["reader"]["threshold"]
+    print(f"reader heads, threshold {threshold}; logits from the fold models, held out by article")
+    print("| set | questions | first right | ECE | likely right | abstained |")
+    print("|---|---|---|---|---|---|")
+    for name, f in unseen_figures(shipped, unseen, threshold).items():
+        print(
+            f"| {name} | {int(f['questions'])} | {f['first_right']} | {f['ece']} "
+            f"| {f['likely_right']} | {f['abstained']} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
