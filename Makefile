@@ -109,11 +109,12 @@ bench-experiments: install
 	$(PY) -m bench.context_windows
 	$(PY) -m bench.learned_ranker
 
-# Every learned artifact, by the training package: the cross-encoder (about 8 minutes), then
+# Every learned artifact, by the training package: the cross-encoder (about 14 minutes), then
 # the fold models, the first stage's indexes of SQuAD's folds and of the written documents, the
 # second stage's candidates on them and the blend fitted on them
-# (retrieval/rerank/model/reader.json); about an hour on 2 cores. Intermediate files go to
-# build/training/; the model card says how each file is made.
+# (retrieval/rerank/model/reader.json), then the confidence heads (confidence.json); about
+# 65 minutes on 2 cores. Intermediate files go to build/training/; the model card says
+# how each file is made.
 train: install
 	$(PY) -m training
 

@@ -111,9 +111,10 @@ class ReaderSettings:
 
     Attributes:
         passages: First-stage passages whose sentences may be read (at least ``k`` are).
-        sentences: Sentences scored per question, the first stage's best first. Held-out
-            SQuAD figures were the same for 4, 8 and 32: the answer is almost always among
-            the first stage's best few.
+        sentences: Sentences scored per question, the first stage's best first: the
+            answer is almost always among its best few. 6 keeps ``ask()`` within 4x the
+            tutorial retriever's time with the 6-layer model (8 took SciFact to 4.4x) at
+            the same held-out figures within a question or two (MODEL_CARD.md, "Cost").
         mix: Weight of a sentence's first-stage score beside the cross-encoder's logit;
             by default the fitted one, read from ``reader.json`` (:func:`shipped_blend`).
         fused_weight: Weight of a passage's normalised first-stage score beside its best
@@ -125,7 +126,7 @@ class ReaderSettings:
     """
 
     passages: int = 8
-    sentences: int = 8
+    sentences: int = 6
     mix: float = field(default_factory=_shipped_mix)
     fused_weight: float = field(default_factory=_shipped_fused_weight)
 

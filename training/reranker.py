@@ -38,6 +38,8 @@ RECIPES = {
         name="listwise-wq", loss="both", written=True, covidqa=True, bfloat16=False
     ),
     "listwise-wc": Recipe(name="listwise-wc", loss="both", written=True, context=1, max_tokens=144),
+    # 6 layers, the written documents and covidqa-train, bfloat16 (bench/train/README.md, 19).
+    "listwise-wq6": Recipe(name="listwise-wq6", layers=6, loss="both", written=True, covidqa=True),
 }
 
 
