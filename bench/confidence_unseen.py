@@ -33,30 +33,12 @@ def unseen_figures(
 ) -> dict[str, dict[str, float]]:
     """Per set: heads fitted on ``shipped``'s rows outside each article fold, applied to
     ``unseen``'s rows of that fold (the same questions in the same order)."""
-    from training.confidence import (
-        FOLDS,
-        READER_FEATURES,
-        _first_cards,
-        _fold,
-        _probabilities,
-        _weights,
-        reliability,
-    )
-    from training.reader_fit import fit_logistic
+    from training.confidence import READER_FEATURES, _first_cards, held_out, reliability
 
     if [r["group"] for r in shipped] != [r["group"] for r in unseen]:
         raise ValueError("the two collections do not hold the same questions in the same order")
-    x, y = _first_cards(shipped, "reader", READER_FEATURES)
-    x_unseen, y_unseen = _first_cards(unseen, "reader", READER_FEATURES)
-    weights = _weights(shipped)
-    folds = np.array([_fold(r["group"]) for r in shipped])
-    p = np.zeros(len(unseen))
-    for k in range(FOLDS):
-        test = folds == k
-        train = np.column_stack([np.ones((~test).sum()), x[~test]])
-        p[test] = _probabilities(
-            fit_logistic(train, y[~test], weights=weights[~test]), x_unseen[test]
-        )
+    p = held_out(shipped, "reader", READER_FEATURES, unseen)
+    _, y_unseen = _first_cards(unseen, "reader", READER_FEATURES)
     sets = np.array([r["set"] for r in unseen])
     out: dict[str, dict[str, float]] = {}
     for name in sorted(set(sets)):

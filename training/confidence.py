@@ -299,9 +299,17 @@ def reliability(p: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[int, fl
     return ece, table
 
 
-def held_out(rows: Sequence[dict[str, Any]], path: str, features: Sequence[str]) -> np.ndarray:
-    """Each row's first-card probability from a head fitted without its article's fold."""
+def held_out(
+    rows: Sequence[dict[str, Any]],
+    path: str,
+    features: Sequence[str],
+    scored: Sequence[dict[str, Any]] | None = None,
+) -> np.ndarray:
+    """Each row's first-card probability from a head fitted without its article's fold;
+    with ``scored`` (the same questions read another way, in the same order), the heads
+    fitted on ``rows`` give the probabilities of ``scored``'s first cards."""
     x, y = _first_cards(rows, path, features)
+    applied = x if scored is None else _first_cards(scored, path, features)[0]
     weights = _weights(rows)
     folds = np.array([_fold(r["group"]) for r in rows])
     p = np.zeros(len(rows))
@@ -309,7 +317,7 @@ def held_out(rows: Sequence[dict[str, Any]], path: str, features: Sequence[str])
         test = folds == k
         train = np.column_stack([np.ones((~test).sum()), x[~test]])
         coef = fit_logistic(train, y[~test], weights=weights[~test])
-        p[test] = _probabilities(coef, x[test])
+        p[test] = _probabilities(coef, applied[test])
     return p
 
 
