@@ -112,9 +112,9 @@ class ReaderSettings:
     Attributes:
         passages: First-stage passages whose sentences may be read (at least ``k`` are).
         sentences: Sentences scored per question, the first stage's best first: the
-            answer is almost always among its best few. 6 keeps ``ask()`` within 4x the
-            tutorial retriever's time with the 6-layer model (8 took SciFact to 4.4x) at
-            the same held-out figures within a question or two (MODEL_CARD.md, "Cost").
+            answer is almost always among its best few. With the 6-layer model, 6 brought
+            SciFact's ``ask()`` p50 from 4.4x to 4.1x the tutorial retriever's at the same
+            held-out figures within a question or two (MODEL_CARD.md, "Cost").
         mix: Weight of a sentence's first-stage score beside the cross-encoder's logit;
             by default the fitted one, read from ``reader.json`` (:func:`shipped_blend`).
         fused_weight: Weight of a passage's normalised first-stage score beside its best

@@ -25,5 +25,6 @@ BUILD = ROOT / "build" / "training"
 #: The recipe ``make train`` ships (``training.reranker.RECIPES``).
 SHIPPED = "listwise-wq6"
 #: Its per-fold models (``python -m training --step folds``), each trained without its
-#: fold's SQuAD articles and written documents: what the held-out pipeline figures read.
+#: fold's SQuAD articles, written documents and covidqa-train articles: what the held-out
+#: pipeline figures read.
 FOLD_MODELS = BUILD / SHIPPED

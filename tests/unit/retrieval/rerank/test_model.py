@@ -64,7 +64,7 @@ def test_the_shipped_artifact_is_complete_and_small() -> None:
     assert info["kind"] == "openvino-int8"
     assert info["check"]["max_probability_gap_probes"] <= 0.1
     size = sum(p.stat().st_size for p in MODEL_DIR.iterdir() if p.is_file())
-    assert size < 23_000_000
+    assert size < 40_000_000  # the budget for every learned file docqa ships
     assert (MODEL_DIR / "MODEL_CARD.md").is_file()
 
 
