@@ -131,15 +131,6 @@ def load_asked(retriever: Any, questions: Path = COVIDQA / "questions.jsonl") ->
     return owned_questions(load_questions(questions), {d: docs[d].text for d in docs})
 
 
-def covid_folds(folder: Path = COVIDQA / "corpus") -> dict[str, int]:
-    """Each article's fold in the cross-encoder's training (:mod:`training.covidqa`): its
-    position among the sorted file names modulo 4."""
-    from training.squad import FOLDS
-
-    names = sorted(p.name for p in folder.glob("*.txt"))
-    return {name: i % FOLDS for i, name in enumerate(names)}
-
-
 def covid_figures(
     retriever: Any, asked: Sequence[Asked], fold_models: Path | None = None
 ) -> dict[str, float]:
@@ -155,8 +146,9 @@ def covid_figures(
     if fold_models is None:
         return long_document_figures(asked, lambda q: retriever.answer(q, k=5), text)
     from retrieval.rerank import SentenceScorer
+    from training.covidqa import article_folds
 
-    fold_of = covid_folds()
+    fold_of = article_folds()
     rows: list[tuple[bool, bool, float, bool, bool, bool]] = []
     for k in sorted(set(fold_of.values())):
         mine = [a for a in asked if fold_of.get(a.doc_id) == k]

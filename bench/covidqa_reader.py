@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.covidqa import ROOT, build_index, covid_folds, load_asked
+from bench.covidqa import ROOT, build_index, load_asked
 
 #: (passages read, sentences read); the first is the shipped reading.
 SETTINGS = ((8, 6), (8, 8), (8, 16), (16, 16), (16, 64))
@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     retriever = Retriever(build_index(args.out))
     asked = load_asked(retriever)
     if args.fold is not None:
-        fold_of = covid_folds()
+        from training.covidqa import article_folds
+
+        fold_of = article_folds()
         asked = [a for a in asked if fold_of.get(a.doc_id) == args.fold]
     asked = asked[: args.limit]
     scorer = SentenceScorer(args.model) if args.model else SentenceScorer()

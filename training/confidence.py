@@ -43,7 +43,6 @@ import numpy as np
 from retrieval.confidence import Head
 from training import ROOT
 from training.reader_fit import fit_logistic
-from training.squad import FOLDS as READER_FOLDS
 
 SHARED = ROOT.parent / "shared" / "eval"
 SQUAD_FILE = SHARED / "squad2-train" / "squad2-8-articles.json"
@@ -99,16 +98,16 @@ def _squad(work: Path) -> tuple[list[Path], list[Asked]]:
 
 def _covid() -> tuple[list[Path], list[Asked]]:
     from retrieval.eval.evaluation import load_questions
+    from training.covidqa import article_folds
 
     files = sorted((COVID / "corpus").glob("*.txt"))
     texts = {p: p.read_text(encoding="utf-8") for p in files}
-    # The cross-encoder's folds of covidqa-train (training.covidqa): position modulo 4.
-    fold_of = {p: i % READER_FOLDS for i, p in enumerate(files)}
+    fold_of = article_folds()
     asked = []
     for q in load_questions(COVID / "questions.jsonl"):
         owner = next((p for p, t in texts.items() if q.evidence and q.evidence[0] in t), None)
         if owner is not None:
-            asked.append(Asked("covid", owner.name, q.question, q.evidence, fold_of[owner]))
+            asked.append(Asked("covid", owner.name, q.question, q.evidence, fold_of[owner.name]))
     return files, asked
 
 

@@ -44,6 +44,13 @@ def touched(spans: list[tuple[int, int]], start: int, end: int) -> frozenset[int
     return frozenset(i for i, (a, b) in enumerate(spans) if a < end and start < b)
 
 
+def article_folds(folder: Path = COVIDQA) -> dict[str, int]:
+    """Each article's fold by file name: its position among the sorted names modulo
+    :data:`training.squad.FOLDS` (what the fold models were trained without)."""
+    names = sorted(p.name for p in (folder / "corpus").glob("*.txt"))
+    return {name: i % FOLDS for i, name in enumerate(names)}
+
+
 def load_covidqa(folder: Path = COVIDQA) -> tuple[dict[str, Article], list[Question]]:
     """The articles by title (file stem) and the questions whose evidence is found in one,
     in file order; none when the folder is absent."""
@@ -52,14 +59,15 @@ def load_covidqa(folder: Path = COVIDQA) -> tuple[dict[str, Article], list[Quest
     articles: dict[str, Article] = {}
     texts: dict[str, str] = {}
     located: dict[str, list[tuple[int, int]]] = {}
-    for i, path in enumerate(sorted((folder / "corpus").glob("*.txt"))):
+    folds = article_folds(folder)
+    for path in sorted((folder / "corpus").glob("*.txt")):
         text = path.read_text(encoding="utf-8")
         spans, numbers = _sentences(text)
         title = path.stem
         texts[title], located[title] = text, spans
         articles[title] = Article(
             title=title,
-            fold=i % FOLDS,
+            fold=folds[path.name],
             sentences=tuple(text[a:b] for a, b in spans),
             paragraphs=tuple(numbers),
         )
