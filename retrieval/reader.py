@@ -112,9 +112,10 @@ class ReaderSettings:
     Attributes:
         passages: First-stage passages whose sentences may be read (at least ``k`` are).
         sentences: Sentences scored per question, the first stage's best first: the
-            answer is almost always among its best few. With the 6-layer model, 6 brought
-            SciFact's ``ask()`` p50 from 4.4x to 4.1x the tutorial retriever's at the same
-            held-out figures within a question or two (MODEL_CARD.md, "Cost").
+            answer is almost always among its best few. With the 6-layer model, 6 instead
+            of 8 took SciFact's ``ask()`` p50 from 4.4x to 4.1x the tutorial retriever's
+            at the same held-out figures within a question or two (2.5x since the query
+            path stopped waking BLAS threads; MODEL_CARD.md, "Cost").
         mix: Weight of a sentence's first-stage score beside the cross-encoder's logit;
             by default the fitted one, read from ``reader.json`` (:func:`shipped_blend`).
         fused_weight: Weight of a passage's normalised first-stage score beside its best

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +34,15 @@ class UnitTable:
     def __len__(self) -> int:
         return len(self.chunk)
 
-    @property
+    @cached_property
     def offsets(self) -> np.ndarray:
-        """``offsets[i]:offsets[i + 1]`` are the unit rows of chunk ``i``."""
+        """``offsets[i]:offsets[i + 1]`` are the unit rows of chunk ``i`` (counted once per
+        table, read-only: a question reads them a dozen times)."""
         n_chunks = int(self.chunk.max()) + 1 if len(self.chunk) else 0
         counts = np.bincount(self.chunk, minlength=n_chunks)
-        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        offsets.setflags(write=False)
+        return offsets
 
     def save(self, folder: Path) -> None:
         """Write the arrays as ``units.NAME.npy`` (no pickle)."""

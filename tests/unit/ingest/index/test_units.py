@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from ingest.formats.loaders import load_document
 from ingest.index.store import load_version
 from ingest.index.units import chunk_sections, sentence_units
@@ -23,6 +26,17 @@ def test_units_are_sentences_inside_their_chunk() -> None:
         for u in span:
             assert units.chunk[u] == row
             assert chunk.start <= units.start[u] < units.end[u] <= chunk.end
+
+
+def test_offsets_are_counted_once_and_cannot_be_written() -> None:
+    doc = load_document(CORPUS / "kazakhstan-brics-refusal.md")
+    units = sentence_units({doc.doc_id: doc}, chunk_document(doc, ChunkSettings(max_chars=400)))
+    offsets = units.offsets
+    assert units.offsets is offsets  # a question reads them many times: counted once
+    assert offsets[0] == 0 and offsets[-1] == len(units)
+    assert np.array_equal(np.diff(offsets), np.bincount(units.chunk))
+    with pytest.raises(ValueError):
+        offsets[1] = 0
 
 
 def test_section_rows_follow_the_headings() -> None:
