@@ -17,8 +17,10 @@ Steps, in order (all of them by default; a later step reads what the earlier one
    article, into ``--target/confidence.json`` (:mod:`training.confidence`).
 
 Run from anywhere with ``HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false`` (``make train`` sets
-both); nothing is downloaded. Seeds are fixed and the data order is deterministic: a run
-reproduces the committed files byte for byte (on a machine with the same thread count).
+both); nothing is downloaded. Seeds are fixed and the data order is deterministic, but
+bfloat16 training on a CPU does not repeat bit for bit: a run reproduces the committed files'
+figures, not their bytes (compare a rebuilt model with ``python -m bench.model_agreement``;
+MODEL_CARD.md, "Reproducing").
 """
 
 from __future__ import annotations
