@@ -57,8 +57,11 @@ MAX_PROBABILITY_GAP = 0.1
 #: Pairs per calibration batch.
 CALIBRATION_BATCH = 8
 #: Files of the model folder the export does not write, kept across a new export: the model
-#: card and the second stage's blend (``reader.json``, refitted by ``make train`` after it).
-KEPT_FILES = ("MODEL_CARD.md", "reader.json")
+#: card, the second stage's blend (``reader.json``) and the confidence heads
+#: (``confidence.json``). ``make train`` refits both after the export; until then the steps
+#: in between (``fit``, ``confidence``) build retrievers, which load them, and never use
+#: what they say (without them the ``fit`` step of a full run stopped: no confidence model).
+KEPT_FILES = ("MODEL_CARD.md", "reader.json", "confidence.json")
 
 
 class ExportCheckError(RuntimeError):
@@ -104,7 +107,7 @@ def export_int8(
     """Write ``model.xml``/``model.bin`` (int8), ``tokenizer.json`` and ``export.json`` to
     ``target``, with activation ranges measured on the ``calibration`` pairs.
 
-    ``target`` is replaced as a whole (its ``MODEL_CARD.md`` is kept). Returns the check's
+    ``target`` is replaced as a whole (its :data:`KEPT_FILES` are kept). Returns the check's
     figures, also recorded in ``export.json``: the largest probability gap on the probes and
     the mean and largest gap on the calibration pairs.
 
@@ -192,16 +195,22 @@ def export_int8(
             "check": check,
         }
         (work / "export.json").write_text(json.dumps(info, indent=1) + "\n")
-        for kept in KEPT_FILES:  # not the export's own: written by hand or by reader_fit
-            if (target / kept).is_file():
-                shutil.copyfile(target / kept, work / kept)
-        work.chmod(0o755)
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            target.rename(old)
-        work.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_folder(work, target)
         return check
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def replace_folder(work: Path, target: Path) -> None:
+    """Put the model folder ``work`` in ``target``'s place, with ``target``'s
+    :data:`KEPT_FILES` (written by hand or by later steps) carried over."""
+    for kept in KEPT_FILES:
+        if (target / kept).is_file():
+            shutil.copyfile(target / kept, work / kept)
+    work.chmod(0o755)
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    work.rename(target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -145,3 +145,22 @@ def test_the_entry_runs_the_steps_asked_for_in_their_order(
     with pytest.raises(SystemExit):
         entry.main(["--step", "export"])
     assert entry.STEPS == ("final", "folds", "indexes", "fit", "confidence")
+
+
+def test_a_new_export_keeps_the_files_later_steps_refit(tmp_path: Path) -> None:
+    from training.export import KEPT_FILES, replace_folder
+
+    target, work = tmp_path / "model", tmp_path / "work"
+    target.mkdir()
+    work.mkdir()
+    for name in (*KEPT_FILES, "model.bin", "stale.txt"):
+        (target / name).write_text(f"old {name}")
+    (work / "model.bin").write_text("new model.bin")
+    replace_folder(work, target)
+    # The fit and confidence steps that follow an export build retrievers, which load the
+    # blend and the heads: a full `make train` needs them there until it refits them.
+    assert {"reader.json", "confidence.json", "MODEL_CARD.md"} <= set(KEPT_FILES)
+    assert sorted(p.name for p in target.iterdir()) == sorted([*KEPT_FILES, "model.bin"])
+    assert (target / "model.bin").read_text() == "new model.bin"
+    assert all((target / name).read_text() == f"old {name}" for name in KEPT_FILES)
+    assert not work.exists() and not (tmp_path / ".model.old").exists()
