@@ -113,7 +113,7 @@ bench-experiments: install
 # the fold models, the first stage's indexes of SQuAD's folds and of the written documents, the
 # second stage's candidates on them and the blend fitted on them
 # (retrieval/rerank/model/reader.json), then the confidence heads (confidence.json); about
-# 65 minutes on 2 cores. Intermediate files go to build/training/; the model card says
+# 57 minutes on 2 cores. Intermediate files go to build/training/; the model card says
 # how each file is made.
 train: install
 	$(PY) -m training

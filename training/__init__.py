@@ -1,6 +1,6 @@
 """Builds every learned file docqa ships, under ``retrieval/rerank/model/`` (``make train``).
 
-    python -m training                 # every step, in order (about 65 minutes, 2 cores)
+    python -m training                 # every step, in order (about 57 minutes, 2 cores)
     python -m training --step fit      # one step again, from the previous steps' files
 
 The steps (:mod:`training.__main__`): the answer-sentence cross-encoder trained on all the data

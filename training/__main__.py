@@ -17,10 +17,12 @@ Steps, in order (all of them by default; a later step reads what the earlier one
    article, into ``--target/confidence.json`` (:mod:`training.confidence`).
 
 Run from anywhere with ``HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false`` (``make train`` sets
-both); nothing is downloaded. Seeds are fixed and the data order is deterministic, but
-bfloat16 training on a CPU does not repeat bit for bit: a run reproduces the committed files'
-figures, not their bytes (compare a rebuilt model with ``python -m bench.model_agreement``;
-MODEL_CARD.md, "Reproducing").
+both); nothing is downloaded. Seeds are fixed and the data order is deterministic: on the
+CPU the committed files were trained on, the last full run gave the same model and
+fold-model weights byte for byte and the same blend and heads to the sixth decimal. Bytes
+are not promised (bfloat16 kernels round differently from one instruction set to the next,
+and an earlier model's two runs differed in ``model.bin``): compare a rebuilt model by its
+figures (``python -m bench.model_agreement``; MODEL_CARD.md, "Reproducing").
 """
 
 from __future__ import annotations
