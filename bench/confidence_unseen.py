@@ -23,37 +23,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from training import BUILD, FOLD_MODELS
 
 
 def unseen_figures(
     shipped: Sequence[dict[str, Any]], unseen: Sequence[dict[str, Any]], threshold: float
-) -> dict[str, dict[str, float]]:
-    """Per set: heads fitted on ``shipped``'s rows outside each article fold, applied to
-    ``unseen``'s rows of that fold (the same questions in the same order)."""
-    from training.confidence import READER_FEATURES, _first_cards, held_out, reliability
+) -> dict[str, dict[str, Any]]:
+    """Per set (:func:`training.confidence.set_figures`): heads fitted on ``shipped``'s rows
+    outside each article fold, applied to ``unseen``'s rows of that fold (the same questions
+    in the same order)."""
+    from training.confidence import READER_FEATURES, _first_cards, held_out, set_figures
 
     if [r["group"] for r in shipped] != [r["group"] for r in unseen]:
         raise ValueError("the two collections do not hold the same questions in the same order")
     p = held_out(shipped, "reader", READER_FEATURES, unseen)
     _, y_unseen = _first_cards(unseen, "reader", READER_FEATURES)
-    sets = np.array([r["set"] for r in unseen])
-    out: dict[str, dict[str, float]] = {}
-    for name in sorted(set(sets)):
-        inside = sets == name
-        likely = p[inside] >= 0.5
-        out[name] = {
-            "questions": float(inside.sum()),
-            "first_right": round(float(y_unseen[inside].mean()), 4),
-            "ece": round(reliability(p[inside], y_unseen[inside])[0], 4),
-            "likely_right": round(float(y_unseen[inside][likely].mean()), 4)
-            if likely.any()
-            else float("nan"),
-            "abstained": round(float((p[inside] < threshold).mean()), 4),
-        }
-    return out
+    return set_figures(unseen, p, y_unseen, threshold)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     print("| set | questions | first right | ECE | likely right | abstained |")
     print("|---|---|---|---|---|---|")
     for name, f in unseen_figures(shipped, unseen, threshold).items():
+        likely = "nan" if f["likely_right"] is None else f["likely_right"]
         print(
-            f"| {name} | {int(f['questions'])} | {f['first_right']} | {f['ece']} "
-            f"| {f['likely_right']} | {f['abstained']} |"
+            f"| {name} | {f['questions']} | {f['first_right']} | {f['ece']} "
+            f"| {likely} | {f['abstained']} |"
         )
     return 0
 

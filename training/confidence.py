@@ -338,8 +338,18 @@ def fit_head(rows: Sequence[dict[str, Any]], path: str, features: Sequence[str])
     coef = fit_logistic(np.column_stack([np.ones(len(y)), x]), y, weights=_weights(rows))
     p = held_out(rows, path, features)
     t = threshold(rows, p, path)
+    head = Head(tuple(features), tuple(float(c) for c in coef[1:]), float(coef[0]), t)
+    return {"head": head.as_dict(), "held_out": set_figures(rows, p, y, t)}
+
+
+def set_figures(
+    rows: Sequence[dict[str, Any]], p: np.ndarray, y: np.ndarray, threshold: float
+) -> dict[str, dict[str, Any]]:
+    """Per set of ``rows``, for first-card probabilities ``p`` and labels ``y``: questions,
+    share right, calibration error, share of "likely" (>= 50%) cards right (None: none is)
+    and share abstained at ``threshold``."""
     sets = np.array([r["set"] for r in rows])
-    figures: dict[str, Any] = {}
+    figures: dict[str, dict[str, Any]] = {}
     for name in sorted(set(sets)):
         inside = sets == name
         ece, _ = reliability(p[inside], y[inside])
@@ -349,10 +359,9 @@ def fit_head(rows: Sequence[dict[str, Any]], path: str, features: Sequence[str])
             "first_right": round(float(y[inside].mean()), 4),
             "ece": round(ece, 4),
             "likely_right": round(float(y[inside][likely].mean()), 4) if likely.any() else None,
-            "abstained": round(float((p[inside] < t).mean()), 4),
+            "abstained": round(float((p[inside] < threshold).mean()), 4),
         }
-    head = Head(tuple(features), tuple(float(c) for c in coef[1:]), float(coef[0]), t)
-    return {"head": head.as_dict(), "held_out": figures}
+    return figures
 
 
 def fit_lower(
